@@ -1,0 +1,1 @@
+"""The Qt face of LayerLoom: a thin view over graph/, running engine/ in a QThread."""

@@ -1,0 +1,249 @@
+"""Shape inference and validation in one walk over the graph.
+
+`analyse(graph)` never raises for a user mistake: it returns per-node results (shapes,
+parameter and MAC counts, the sizes torch needs) and a list of diagnostics, each naming
+the node (or edge) at fault and what would fix it. A node whose inputs are unknown
+because something upstream is broken gets no result and no extra complaint, so every
+problem is reported once, where it starts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph.identifiers import id_problem
+from graph.model import Edge, Graph, Node
+from graph.registry import LayerType, Shape, ShapeError
+from graph.topology import find_cycle, topological_order
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem. `node` is the id at fault (None for the graph as a whole)."""
+
+    node: str | None
+    message: str
+    field: str | None = None
+    hint: str | None = None
+    edge: Edge | None = None
+    severity: str = "error"
+
+    @property
+    def where(self) -> str:
+        return self.node if self.node is not None else "graph"
+
+    def text(self) -> str:
+        """The message with its hint, without the location."""
+        return self.message + (f" ({self.hint})" if self.hint else "")
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.text()}"
+
+
+@dataclass
+class NodeInfo:
+    """What inference found for one node; `outputs` is None when it could not be inferred."""
+
+    values: dict[str, Any]
+    inputs: tuple[Shape | None, ...] = ()
+    outputs: tuple[Shape, ...] | None = None
+    dtypes: tuple[str, ...] = ()
+    params: int = 0
+    macs: int = 0
+    derived: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> Shape | None:
+        """The shape to show on the node: its first output, or for an Output node its input."""
+        if self.outputs:
+            return self.outputs[0]
+        return self.inputs[0] if self.inputs and self.outputs is not None else None
+
+
+@dataclass
+class Analysis:
+    nodes: dict[str, NodeInfo]
+    order: list[str]
+    diagnostics: list[Diagnostic]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    @property
+    def total_params(self) -> int:
+        return sum(info.params for info in self.nodes.values())
+
+    @property
+    def total_macs(self) -> int:
+        return sum(info.macs for info in self.nodes.values())
+
+    def problems_for(self, node_id: str) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.node == node_id]
+
+
+def analyse(graph: Graph) -> Analysis:
+    return _Analyser(graph).run()
+
+
+class _Analyser:
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.diagnostics: list[Diagnostic] = []
+        self.infos: dict[str, NodeInfo] = {}
+        self.layers: dict[str, LayerType] = {}
+        self.by_id: dict[str, Node] = {}
+
+    def report(self, node: str | None, message: str, **kw: Any) -> None:
+        self.diagnostics.append(Diagnostic(node, message, **kw))
+
+    def run(self) -> Analysis:
+        self.check_nodes()
+        edges = self.check_edges()
+        order, leftover = topological_order(list(self.by_id), edges)
+        if leftover:
+            cycle = find_cycle(leftover, edges)
+            self.report(cycle[0], "is on a cycle: " + " -> ".join(cycle + [cycle[0]]),
+                        hint="remove one of these wires; data must flow one way")
+        incoming: dict[str, dict[int, Edge]] = {}
+        for e in edges:
+            incoming.setdefault(e.dst, {})[e.dst_port] = e
+        for node_id in order:
+            if node_id in self.layers:
+                self.infer(self.by_id[node_id], incoming.get(node_id, {}))
+        self.check_whole(edges)
+        return Analysis(self.infos, [n for n in order if n in self.layers], self.diagnostics)
+
+    # -- nodes and edges --------------------------------------------------------------
+    def check_nodes(self) -> None:
+        counts: dict[Any, int] = {}
+        for node in self.graph.nodes:
+            counts[node.id] = counts.get(node.id, 0) + 1
+        for index, node in enumerate(self.graph.nodes):
+            problem = id_problem(node.id)
+            if problem:
+                where = node.id if isinstance(node.id, str) and node.id else f"nodes[{index}]"
+                self.report(where, problem, field="id", hint="give the node an id such as 'fc1'")
+                continue
+            if counts[node.id] > 1:
+                if node.id not in self.by_id:
+                    self.report(node.id, f"id is used by {counts[node.id]} nodes", field="id",
+                                hint="give each node its own id")
+                    self.by_id[node.id] = node
+                continue
+            self.by_id[node.id] = node
+            layer = node.layer
+            if layer is None:
+                self.report(node.id, f"unknown layer type {node.type!r}", field="type",
+                            hint="choose a type from the palette")
+                continue
+            values, problems = layer.resolve(node.params)
+            for fld, message in problems:
+                self.report(node.id, message, field=fld, hint="fix or remove this parameter")
+            if problems:
+                self.infos[node.id] = NodeInfo(values)
+                continue
+            self.layers[node.id] = layer
+            self.infos[node.id] = NodeInfo(values)
+
+    def check_edges(self) -> list[Edge]:
+        """Report bad edges; return the ones inference can follow."""
+        good: list[Edge] = []
+        taken: dict[tuple[str, int], Edge] = {}
+        for e in self.graph.edges:
+            src, dst = self.by_id.get(e.src), self.by_id.get(e.dst)
+            if src is None or dst is None:
+                missing = e.src if src is None else e.dst
+                self.report(e.dst if dst is not None else (e.src if src is not None else None),
+                            f"wire {e.src} -> {e.dst} refers to a missing node {missing!r}",
+                            hint="remove the wire or add that node", edge=e)
+                continue
+            if e.src not in self.layers or e.dst not in self.layers:
+                good.append(e)  # its node is already reported; inference stops there quietly
+                continue
+            outs = self.layers[e.src].output_ports(self.infos[e.src].values)
+            ins = self.layers[e.dst].input_ports(self.infos[e.dst].values)
+            if not 0 <= e.src_port < len(outs):
+                self.report(e.src, f"has no output port {e.src_port} (it has {len(outs)}) for the wire to {e.dst}",
+                            hint="remove the wire or reconnect it", edge=e)
+                continue
+            if not 0 <= e.dst_port < len(ins):
+                self.report(e.dst, f"has no input port {e.dst_port} (it has {len(ins)}) for the wire from {e.src}",
+                            hint="remove the wire or reconnect it", edge=e)
+                continue
+            key = (e.dst, e.dst_port)
+            if key in taken:
+                self.report(e.dst, f"input '{ins[e.dst_port]}' has two wires (from {taken[key].src} and {e.src})",
+                            hint="an input takes one wire; use Add or Concat to combine", edge=e)
+                continue
+            taken[key] = e
+            good.append(e)
+        return good
+
+    # -- inference --------------------------------------------------------------------
+    def infer(self, node: Node, incoming: dict[int, Edge]) -> None:
+        layer, info = self.layers[node.id], self.infos[node.id]
+        ports = layer.input_ports(info.values)
+        shapes: list[Shape | None] = []
+        dtypes: list[str] = []
+        for index, port in enumerate(ports):
+            edge = incoming.get(index)
+            if edge is None:
+                self.report(node.id, f"input '{port}' is not connected", hint="wire a layer's output into it")
+                return
+            upstream = self.infos.get(edge.src)
+            if upstream is None or upstream.outputs is None:
+                return  # the problem upstream is reported there
+            shapes.append(upstream.outputs[edge.src_port])
+            dtypes.append(upstream.dtypes[edge.src_port])
+        info.inputs = tuple(shapes)
+        dtype = self.check_dtype(node, layer, info, dtypes, incoming)
+        if dtype is None:
+            return
+        try:
+            result = layer.infer(info.values, shapes)
+        except ShapeError as exc:
+            self.report(node.id, exc.message, field=exc.field, hint=exc.hint)
+            return
+        except Exception as exc:  # noqa: BLE001 -- a bug in a shape rule must not reach the user as a traceback
+            self.report(node.id, f"could not infer the shape ({type(exc).__name__}: {exc})",
+                        hint="please report this as a LayerLoom bug")
+            return
+        info.outputs, info.params, info.macs, info.derived = result.outputs, result.params, result.macs, result.derived
+        info.dtypes = (dtype,) * len(result.outputs)
+
+    def check_dtype(self, node: Node, layer: LayerType, info: NodeInfo, dtypes: list[str],
+                    incoming: dict[int, Edge]) -> str | None:
+        if layer.name == "Input":
+            return info.values["dtype"]
+        if layer.dtype == "same":
+            return dtypes[0] if dtypes else "float32"
+        wanted = "int64" if layer.dtype == "int" else "float32"
+        for index, dtype in enumerate(dtypes):
+            if dtype != wanted:
+                src = incoming[index].src
+                if wanted == "int64":
+                    self.report(node.id, f"needs int64 token ids, but {src} gives {dtype} values",
+                                hint="set the Input's dtype to int64")
+                else:
+                    self.report(node.id, f"needs float values, but {src} gives int64 token ids",
+                                hint="put an Embedding first, or set the Input's dtype to float32")
+                return None
+        return "float32"
+
+    # -- the whole graph --------------------------------------------------------------
+    def check_whole(self, edges: list[Edge]) -> None:
+        types = [self.layers[n].name for n in self.layers]
+        if "Input" not in types:
+            self.report(None, "the graph has no Input node", hint="add an Input from the palette")
+        if "Output" not in types:
+            self.report(None, "the graph has no Output node", hint="add an Output and wire the prediction into it")
+        feeding = {e.src for e in edges}
+        for node_id, layer in self.layers.items():
+            if layer.name != "Output" and node_id not in feeding and self.infos[node_id].outputs is not None:
+                self.diagnostics.append(Diagnostic(
+                    node_id, "its output is not used", hint="wire it onward or delete it", severity="warning"))

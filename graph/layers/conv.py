@@ -1,0 +1,209 @@
+"""Convolution, pooling and upsampling, in 1, 2 and 3 spatial dimensions."""
+from __future__ import annotations
+
+import math
+
+from graph.layers._rules import conv_out, fmt, pool_out, prod, require_rank
+from graph.params import Param, as_tuple
+from graph.registry import Inferred, LayerType, ShapeError, register
+
+_LAYOUT = {1: "a sequence of channels (N, C, L)", 2: "feature maps (N, C, H, W)", 3: "volumes (N, C, D, H, W)"}
+
+
+def _spatial(shape, dims: int):
+    require_rank(shape, (dims + 1,), _LAYOUT[dims])
+    return shape[0], shape[1:]
+
+
+def _check_groups(groups: int, cin: int, cout: int) -> None:
+    for what, n in (("input channels", cin), ("out_channels", cout)):
+        if n % groups:
+            raise ShapeError(f"groups {groups} does not divide the {what} ({n})", field="groups",
+                             hint="choose groups that divide both channel counts")
+
+
+def _conv_rule(dims: int):
+    def infer(p, inputs):
+        cin, spatial = _spatial(inputs[0], dims)
+        cout, groups = p["out_channels"], p["groups"]
+        _check_groups(groups, cin, cout)
+        k, s, d = (as_tuple(p[n], dims) for n in ("kernel_size", "stride", "dilation"))
+        pad = p["padding"]
+        if pad == "same":
+            if any(v != 1 for v in s):
+                raise ShapeError("padding 'same' needs stride 1", field="padding", hint="set stride to 1 or pad by number")
+            out = spatial
+            for length, kk, dd in zip(spatial, k, d):
+                conv_out(length + dd * (kk - 1), kk, 1, 0, dd)
+        else:
+            pads = as_tuple(0 if pad == "valid" else pad, dims)
+            out = tuple(conv_out(*args) for args in zip(spatial, k, s, pads, d))
+        params = cout * (cin // groups) * prod(k) + (cout if p["bias"] else 0)
+        return Inferred(((cout,) + tuple(out),), params, params * prod(out), {"in_channels": cin})
+
+    return infer
+
+
+def _conv_transpose_rule(dims: int):
+    def infer(p, inputs):
+        cin, spatial = _spatial(inputs[0], dims)
+        cout, groups = p["out_channels"], p["groups"]
+        _check_groups(groups, cin, cout)
+        k, s, pad, opad, d = (as_tuple(p[n], dims) for n in
+                              ("kernel_size", "stride", "padding", "output_padding", "dilation"))
+        for op, ss, dd in zip(opad, s, d):
+            if op >= max(ss, dd):
+                raise ShapeError(f"output_padding {p['output_padding']} must be smaller than stride or dilation",
+                                 field="output_padding")
+        out = tuple((n - 1) * ss - 2 * pp + dd * (kk - 1) + op + 1 for n, kk, ss, pp, op, dd in
+                    zip(spatial, k, s, pad, opad, d))
+        if any(n <= 0 for n in out):
+            raise ShapeError(f"output size {fmt((cout,) + out)} is empty", field="padding", hint="use less padding")
+        params = cin * (cout // groups) * prod(k) + (cout if p["bias"] else 0)
+        return Inferred(((cout,) + out,), params, params * prod(out), {"in_channels": cin})
+
+    return infer
+
+
+def _conv_params(dims: int, transpose: bool) -> tuple[Param, ...]:
+    size = {"kind": "size", "dims": dims}
+    first = (
+        Param("out_channels", "int", 16, "number of filters (output channels)", minimum=1),
+        Param("kernel_size", default=3, help="size of the filter window", minimum=1, **size),
+        Param("stride", default=1, help="step between windows", minimum=1, **size),
+    )
+    if transpose:
+        return first + (
+            Param("padding", default=0, help="implicit zero padding removed from each side", minimum=0, **size),
+            Param("output_padding", default=0, help="extra size added to one side of the output", minimum=0,
+                  advanced=True, **size),
+            Param("groups", "int", 1, "blocked connections from input to output channels", minimum=1, advanced=True),
+            Param("bias", "bool", True, "learn an additive bias"),
+            Param("dilation", default=1, help="spacing between kernel elements", minimum=1, advanced=True, **size),
+        )
+    return first + (
+        Param("padding", "padding", 0, "zero padding on each side, or 'same' to keep the size", minimum=0, dims=dims),
+        Param("dilation", default=1, help="spacing between kernel elements", minimum=1, advanced=True, **size),
+        Param("groups", "int", 1, "blocked connections from input to output channels", minimum=1, advanced=True),
+        Param("bias", "bool", True, "learn an additive bias"),
+        Param("padding_mode", "choice", "zeros", "how the border is padded",
+              choices=("zeros", "reflect", "replicate", "circular"), advanced=True),
+    )
+
+
+for _dims in (1, 2, 3):
+    register(LayerType(
+        name=f"Conv{_dims}d", category="Convolution", torch_class=f"Conv{_dims}d",
+        doc=f"{_dims}-D convolution over {_LAYOUT[_dims]}.",
+        params=_conv_params(_dims, transpose=False), infer=_conv_rule(_dims),
+    ))
+for _dims in (1, 2):
+    register(LayerType(
+        name=f"ConvTranspose{_dims}d", category="Convolution", torch_class=f"ConvTranspose{_dims}d",
+        doc=f"{_dims}-D transposed convolution: learned upsampling of {_LAYOUT[_dims]}.",
+        params=_conv_params(_dims, transpose=True), infer=_conv_transpose_rule(_dims),
+    ))
+
+
+# -- pooling -------------------------------------------------------------------------------
+def _pool_rule(dims: int, dilated: bool):
+    def infer(p, inputs):
+        channels, spatial = _spatial(inputs[0], dims)
+        k = as_tuple(p["kernel_size"], dims)
+        s = k if p["stride"] is None else as_tuple(p["stride"], dims)
+        pad = as_tuple(p["padding"], dims)
+        d = as_tuple(p["dilation"], dims) if dilated else (1,) * dims
+        out = tuple(pool_out(n, kk, ss, pp, dd, p["ceil_mode"]) for n, kk, ss, pp, dd in zip(spatial, k, s, pad, d))
+        return Inferred(((channels,) + out,))
+
+    return infer
+
+
+def _pool_params(dims: int, dilated: bool) -> tuple[Param, ...]:
+    size = {"kind": "size", "dims": dims}
+    params = (
+        Param("kernel_size", default=2, help="size of the pooling window", minimum=1, **size),
+        Param("stride", default=None, help="step between windows (default: kernel_size)", minimum=1,
+              optional=True, **size),
+        Param("padding", default=0, help="implicit padding on each side", minimum=0, **size),
+    )
+    if dilated:
+        params += (Param("dilation", default=1, help="spacing between window elements", minimum=1,
+                         advanced=True, **size),)
+    params += (Param("ceil_mode", "bool", False, "round the output size up instead of down", advanced=True),)
+    if not dilated:
+        params += (Param("count_include_pad", "bool", True, "count padding zeros in the average", advanced=True),)
+    return params
+
+
+for _dims in (1, 2):
+    for _kind, _dilated, _what in (("Max", True, "maximum"), ("Avg", False, "average")):
+        register(LayerType(
+            name=f"{_kind}Pool{_dims}d", category="Pooling", torch_class=f"{_kind}Pool{_dims}d",
+            doc=f"{_dims}-D {_what} pooling over {_LAYOUT[_dims]}.",
+            params=_pool_params(_dims, _dilated), infer=_pool_rule(_dims, _dilated),
+        ))
+
+
+def _adaptive_rule(dims: int):
+    def infer(p, inputs):
+        channels, _ = _spatial(inputs[0], dims)
+        return Inferred(((channels,) + as_tuple(p["output_size"], dims),))
+
+    return infer
+
+
+for _kind, _dims in (("Avg", 1), ("Avg", 2), ("Max", 2)):
+    register(LayerType(
+        name=f"Adaptive{_kind}Pool{_dims}d", category="Pooling", torch_class=f"Adaptive{_kind}Pool{_dims}d",
+        doc=f"{_kind}-pools {_LAYOUT[_dims]} to a fixed output size, whatever the input size.",
+        params=(Param("output_size", "size", 1, "size of the output", minimum=1, dims=_dims),),
+        infer=_adaptive_rule(_dims),
+    ))
+
+
+# -- upsampling ----------------------------------------------------------------------------
+_MODE_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+
+
+def _upsample(p, inputs):
+    (shape,) = inputs
+    require_rank(shape, (2, 3, 4), "channels and 1 to 3 spatial dimensions (N, C, ...)")
+    dims = len(shape) - 1
+    mode = p["mode"]
+    if mode in _MODE_RANK and _MODE_RANK[mode] != dims:
+        raise ShapeError(f"mode '{mode}' works on {_MODE_RANK[mode]} spatial dimension(s), "
+                         f"the input {fmt(shape)} has {dims}", field="mode",
+                         hint="use 'nearest', or the linear mode for this many dimensions")
+    if p["align_corners"] is not None and mode not in _MODE_RANK:
+        raise ShapeError("align_corners only applies to the linear modes", field="align_corners",
+                         hint="leave align_corners empty with mode 'nearest'")
+    size, scale = p["size"], p["scale_factor"]
+    if (size is None) == (scale is None):
+        raise ShapeError("give exactly one of size and scale_factor", field="scale_factor")
+    if size is not None:
+        out = tuple(as_tuple(size if len(size) > 1 else size[0], dims))
+        if len(out) != dims:
+            raise ShapeError(f"size {size} has {len(size)} entries; the input has {dims} spatial dimension(s)",
+                             field="size")
+    else:
+        out = tuple(math.floor(n * scale) for n in shape[1:])
+    if any(n <= 0 for n in out):
+        raise ShapeError(f"output size {out} is empty", field="scale_factor")
+    return Inferred(((shape[0],) + out,))
+
+
+register(LayerType(
+    name="Upsample", category="Convolution", torch_class="Upsample",
+    doc="Resizes feature maps by a scale factor or to a size (no learned weights).",
+    params=(
+        Param("size", "ints", None, "output spatial size (or leave empty and set scale_factor)",
+              minimum=1, min_len=1, max_len=3, optional=True),
+        Param("scale_factor", "float", 2.0, "multiplier for each spatial size", minimum=1e-3, optional=True),
+        Param("mode", "choice", "nearest", "interpolation",
+              choices=("nearest", "linear", "bilinear", "bicubic", "trilinear")),
+        Param("align_corners", "bool", None, "align corner pixels (linear modes only)", optional=True,
+              advanced=True),
+    ),
+    infer=_upsample,
+))

@@ -1,0 +1,234 @@
+"""Core layers: graph inputs and outputs, Linear, reshaping, dropout, embeddings."""
+from __future__ import annotations
+
+from graph.layers._rules import (
+    fmt,
+    full_dim,
+    positive_shape,
+    probability,
+    prod,
+    require_min_rank,
+    require_rank,
+)
+from graph.params import Param
+from graph.registry import Inferred, LayerType, ShapeError, register
+
+LOSSES = ("cross_entropy", "mse", "l1", "huber", "bce_with_logits", "nll", "none")
+
+
+def _input(p, inputs):
+    shape = tuple(p["shape"])
+    positive_shape(shape, "shape")
+    return Inferred((shape,))
+
+
+register(LayerType(
+    name="Input", category="Input/Output",
+    doc="A model input; `shape` leaves out the batch dimension.",
+    params=(
+        Param("shape", "ints", [1], "tensor shape without the batch dimension, e.g. [1, 28, 28]",
+              minimum=1, min_len=1, max_len=8),
+        Param("dtype", "choice", "float32", "element type: float32 for features, int64 for token ids",
+              choices=("float32", "int64")),
+    ),
+    inputs=(), infer=_input, dtype="same",
+))
+
+register(LayerType(
+    name="Output", category="Input/Output",
+    doc="A model output; `loss` is applied to it when training.",
+    params=(
+        Param("loss", "choice", "cross_entropy", "loss applied to this output when training", choices=LOSSES),
+    ),
+    outputs=(), infer=lambda p, inputs: Inferred(()), dtype="same",
+))
+
+
+def _linear(p, inputs):
+    (shape,) = inputs
+    require_min_rank(shape, 1, "features in its last dimension")
+    fin, fout = shape[-1], p["out_features"]
+    params = fin * fout + (fout if p["bias"] else 0)
+    return Inferred((shape[:-1] + (fout,),), params, params * prod(shape[:-1]), {"in_features": fin})
+
+
+register(LayerType(
+    name="Linear", category="Core", torch_class="Linear",
+    doc="Fully connected layer: y = x W^T + b over the last dimension.",
+    params=(
+        Param("out_features", "int", 64, "size of each output sample", minimum=1),
+        Param("bias", "bool", True, "learn an additive bias"),
+    ),
+    infer=_linear,
+))
+
+
+def _bilinear(p, inputs):
+    a, b = inputs
+    require_min_rank(a, 1, "features in its last dimension")
+    require_min_rank(b, 1, "features in its last dimension")
+    if a[:-1] != b[:-1]:
+        raise ShapeError(f"inputs {fmt(a)} and {fmt(b)} differ before their last dimension",
+                         hint="both inputs need the same leading dimensions")
+    out = p["out_features"]
+    params = a[-1] * b[-1] * out + (out if p["bias"] else 0)
+    return Inferred((a[:-1] + (out,),), params, params * prod(a[:-1]),
+                    {"in1_features": a[-1], "in2_features": b[-1]})
+
+
+register(LayerType(
+    name="Bilinear", category="Core", torch_class="Bilinear",
+    doc="Bilinear layer: y = x1^T A x2 + b.",
+    params=(
+        Param("out_features", "int", 64, "size of each output sample", minimum=1),
+        Param("bias", "bool", True, "learn an additive bias"),
+    ),
+    inputs=("input1", "input2"), infer=_bilinear,
+))
+
+
+def _flatten(p, inputs):
+    (shape,) = inputs
+    full = (None,) + shape
+    start = full_dim(p["start_dim"], shape, "start_dim") + 1
+    end = full_dim(p["end_dim"], shape, "end_dim") + 1
+    if start > end:
+        raise ShapeError(f"start_dim {p['start_dim']} comes after end_dim {p['end_dim']}", field="start_dim")
+    return Inferred((tuple(full[1:start]) + (prod(full[start:end + 1]),) + tuple(full[end + 1:]),))
+
+
+register(LayerType(
+    name="Flatten", category="Core", torch_class="Flatten", dtype="same",
+    doc="Flattens a range of dimensions into one, e.g. (N, C, H, W) -> (N, C*H*W).",
+    params=(
+        Param("start_dim", "int", 1, "first dimension to flatten (0 is the batch)"),
+        Param("end_dim", "int", -1, "last dimension to flatten"),
+    ),
+    infer=_flatten,
+))
+
+
+def _unflatten(p, inputs):
+    (shape,) = inputs
+    i = full_dim(p["dim"], shape, "dim")
+    sizes = list(p["unflattened_size"])
+    known = prod(s for s in sizes if s != -1)
+    if -1 in sizes:
+        if shape[i] % known:
+            raise ShapeError(f"size {shape[i]} of dim {p['dim']} cannot be split into {sizes}",
+                             field="unflattened_size")
+        sizes[sizes.index(-1)] = shape[i] // known
+    elif known != shape[i]:
+        raise ShapeError(
+            f"unflattened_size {p['unflattened_size']} has {known} elements, but dim {p['dim']} has {shape[i]}",
+            field="unflattened_size", hint=f"choose sizes whose product is {shape[i]}")
+    return Inferred((shape[:i] + tuple(sizes) + shape[i + 1:],))
+
+
+register(LayerType(
+    name="Unflatten", category="Core", torch_class="Unflatten", dtype="same",
+    doc="Splits one dimension into several, e.g. (N, 784) -> (N, 1, 28, 28).",
+    params=(
+        Param("dim", "int", 1, "dimension to split (0 is the batch)"),
+        Param("unflattened_size", "ints", [1, 1], "sizes to split it into; their product is the old size",
+              minimum=1, min_len=1, allow_minus_one=True),
+    ),
+    infer=_unflatten,
+))
+
+
+def _reshape(p, inputs):
+    (shape,) = inputs
+    target = list(p["shape"])
+    total = prod(shape)
+    known = prod(s for s in target if s != -1)
+    if -1 in target:
+        if total % known:
+            raise ShapeError(f"cannot reshape {fmt(shape)} ({total} elements) to {target}", field="shape",
+                             hint=f"the known sizes must divide {total}")
+        target[target.index(-1)] = total // known
+    elif known != total:
+        raise ShapeError(
+            f"cannot reshape {fmt(shape)} ({total} elements per sample) to {fmt(tuple(target))} ({known})",
+            field="shape", hint=f"choose a shape with {total} elements, or use -1 for one dimension")
+    return Inferred((tuple(target),))
+
+
+register(LayerType(
+    name="Reshape", category="Core", dtype="same",
+    doc="Gives each sample a new shape with the same number of elements (batch kept).",
+    params=(
+        Param("shape", "ints", [-1], "new shape without the batch dimension; one entry may be -1",
+              minimum=1, min_len=1, allow_minus_one=True),
+    ),
+    infer=_reshape,
+))
+
+
+def _permute(p, inputs):
+    (shape,) = inputs
+    dims = list(p["dims"])
+    rank = len(shape) + 1
+    if sorted(d % rank if -rank <= d < rank else d for d in dims) != list(range(rank)):
+        raise ShapeError(f"dims {dims} is not an ordering of 0..{rank - 1} for input {fmt(shape)}",
+                         field="dims", hint=f"list each of 0..{rank - 1} once")
+    dims = [d % rank for d in dims]
+    if dims[0] != 0:
+        raise ShapeError("dims must keep the batch dimension 0 first", field="dims", hint="start dims with 0")
+    full = (None,) + shape
+    return Inferred((tuple(full[d] for d in dims[1:]),))
+
+
+register(LayerType(
+    name="Permute", category="Core", dtype="same",
+    doc="Reorders dimensions, e.g. dims [0, 2, 1] swaps (N, L, C) to (N, C, L).",
+    params=(Param("dims", "ints", [0, 2, 1], "new order of all dimensions, batch 0 first", min_len=1),),
+    infer=_permute,
+))
+
+register(LayerType(
+    name="Identity", category="Core", torch_class="Identity", dtype="same",
+    doc="Passes its input through unchanged (a placeholder).",
+    infer=lambda p, inputs: Inferred((inputs[0],)),
+))
+
+register(LayerType(
+    name="Dropout", category="Core", torch_class="Dropout", dtype="same",
+    doc="Zeroes random elements with probability p while training (regularisation).",
+    params=(probability(),),
+    infer=lambda p, inputs: Inferred((inputs[0],)),
+))
+
+
+def _dropout2d(p, inputs):
+    require_rank(inputs[0], (3,), "feature maps (N, C, H, W)")
+    return Inferred((inputs[0],))
+
+
+register(LayerType(
+    name="Dropout2d", category="Core", torch_class="Dropout2d", dtype="same",
+    doc="Zeroes whole channels with probability p while training.",
+    params=(probability(help="probability of a channel being zeroed"),),
+    infer=_dropout2d,
+))
+
+
+def _embedding(p, inputs):
+    (shape,) = inputs
+    if p["padding_idx"] is not None and not -p["num_embeddings"] <= p["padding_idx"] < p["num_embeddings"]:
+        raise ShapeError(f"padding_idx {p['padding_idx']} is outside 0..{p['num_embeddings'] - 1}",
+                         field="padding_idx")
+    params = p["num_embeddings"] * p["embedding_dim"]
+    return Inferred((shape + (p["embedding_dim"],),), params, 0)
+
+
+register(LayerType(
+    name="Embedding", category="Core", torch_class="Embedding", dtype="int",
+    doc="Looks up a learned vector for each token id (int64 input).",
+    params=(
+        Param("num_embeddings", "int", 1000, "vocabulary size: token ids run from 0 to this minus 1", minimum=1),
+        Param("embedding_dim", "int", 64, "size of each embedding vector", minimum=1),
+        Param("padding_idx", "int", None, "token id whose vector stays zero (optional)", optional=True),
+    ),
+    infer=_embedding,
+))

@@ -1,0 +1,80 @@
+"""Merging and splitting tensors: Add, Multiply, Concat, Chunk, MatMul."""
+from __future__ import annotations
+
+from graph.layers._rules import broadcast, dim_param, fmt, full_dim, prod
+from graph.params import Param
+from graph.registry import Inferred, LayerType, ShapeError, numbered_ports, register
+
+_NUM_INPUTS = Param("num_inputs", "int", 2, "how many tensors to combine", minimum=2, maximum=16, ctor=False)
+
+
+def _elementwise(p, inputs):
+    out = inputs[0]
+    for shape in inputs[1:]:
+        out = broadcast(out, shape)
+    return Inferred((out,))
+
+
+for _name, _doc in (("Add", "Element-wise sum, e.g. a residual (skip) connection."),
+                    ("Multiply", "Element-wise product, e.g. gating.")):
+    register(LayerType(name=_name, category="Merge/Split", doc=_doc + " Shapes must match or broadcast.",
+                       params=(_NUM_INPUTS,), inputs=numbered_ports("in", "num_inputs"), infer=_elementwise))
+
+
+def _concat(p, inputs):
+    first = inputs[0]
+    i = full_dim(p["dim"], first, "dim")
+    for shape in inputs[1:]:
+        if len(shape) != len(first) or shape[:i] + shape[i + 1:] != first[:i] + first[i + 1:]:
+            raise ShapeError(f"cannot concatenate {fmt(first)} and {fmt(shape)} along dim {p['dim']}",
+                             hint="all sizes except the one at dim must match", field="dim")
+    size = sum(s[i] for s in inputs)
+    return Inferred((first[:i] + (size,) + first[i + 1:],))
+
+
+register(LayerType(
+    name="Concat", category="Merge/Split", dtype="same",
+    doc="Joins tensors along a dimension (channels by default), e.g. U-Net skips.",
+    params=(dim_param(1, "dimension to join along"), _NUM_INPUTS),
+    inputs=numbered_ports("in", "num_inputs"), infer=_concat,
+))
+
+
+def _chunk(p, inputs):
+    (shape,) = inputs
+    i = full_dim(p["dim"], shape, "dim")
+    chunks = p["chunks"]
+    if shape[i] % chunks:
+        raise ShapeError(f"size {shape[i]} of dim {p['dim']} does not split into {chunks} equal chunks",
+                         field="chunks", hint=f"choose a divisor of {shape[i]}")
+    piece = shape[:i] + (shape[i] // chunks,) + shape[i + 1:]
+    return Inferred((piece,) * chunks)
+
+
+register(LayerType(
+    name="Chunk", category="Merge/Split", dtype="same",
+    doc="Splits a tensor into equal chunks along a dimension; one output port per chunk.",
+    params=(Param("chunks", "int", 2, "number of chunks", minimum=1, maximum=16),
+            dim_param(1, "dimension to split")),
+    outputs=numbered_ports("chunk", "chunks"), infer=_chunk,
+))
+
+
+def _matmul(p, inputs):
+    a, b = inputs
+    for shape, port in ((a, "input"), (b, "other")):
+        if len(shape) < 2:
+            raise ShapeError(f"'{port}' {fmt(shape)} needs at least two dimensions after the batch",
+                             hint="use Linear for vectors, or Reshape to a matrix")
+    if a[-1] != b[-2]:
+        raise ShapeError(f"cannot multiply {fmt(a)} by {fmt(b)}: {a[-1]} != {b[-2]}",
+                         hint="the last size of 'input' must equal the second-to-last of 'other'")
+    lead = broadcast(a[:-2], b[:-2])
+    return Inferred((lead + (a[-2], b[-1]),), 0, prod(lead) * a[-2] * a[-1] * b[-1])
+
+
+register(LayerType(
+    name="MatMul", category="Merge/Split",
+    doc="Batched matrix product torch.matmul(input, other), e.g. (N, L, E) @ (N, E, S).",
+    inputs=("input", "other"), infer=_matmul,
+))

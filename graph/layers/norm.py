@@ -1,0 +1,86 @@
+"""Normalisation layers; the feature counts they need are inferred from the input."""
+from __future__ import annotations
+
+from graph.layers._rules import fmt, prod, require_rank
+from graph.params import Param
+from graph.registry import Inferred, LayerType, ShapeError, register
+
+_EPS = Param("eps", "float", 1e-5, "added to the variance for numerical stability", minimum=0.0, advanced=True)
+_MOMENTUM = Param("momentum", "float", 0.1, "weight of the newest batch in the running statistics",
+                  minimum=0.0, maximum=1.0, optional=True, advanced=True)
+
+
+def _batch_norm_rule(ranks: tuple[int, ...], what: str):
+    def infer(p, inputs):
+        (shape,) = inputs
+        require_rank(shape, ranks, what)
+        params = 2 * shape[0] if p["affine"] else 0
+        return Inferred((shape,), params, params * prod(shape[1:]) // 2, {"num_features": shape[0]})
+
+    return infer
+
+
+for _name, _ranks, _what, _affine, _track in (
+    ("BatchNorm1d", (1, 2), "features (N, C) or sequences of channels (N, C, L)", True, True),
+    ("BatchNorm2d", (3,), "feature maps (N, C, H, W)", True, True),
+    ("InstanceNorm2d", (3,), "feature maps (N, C, H, W)", False, False),
+):
+    register(LayerType(
+        name=_name, category="Normalisation", torch_class=_name,
+        doc=("Normalises each channel over the batch" if _name.startswith("Batch")
+             else "Normalises each channel of each sample") + f"; input {_what}.",
+        params=(_EPS, _MOMENTUM,
+                Param("affine", "bool", _affine, "learn a per-channel scale and shift"),
+                Param("track_running_stats", "bool", _track, "keep running mean/variance for evaluation",
+                      advanced=True)),
+        infer=_batch_norm_rule(_ranks, _what),
+    ))
+
+
+def _layer_norm(p, inputs):
+    (shape,) = inputs
+    k = p["normalized_dims"]
+    if k > len(shape):
+        raise ShapeError(f"normalized_dims {k} is more than the {len(shape)} non-batch dimensions of {fmt(shape)}",
+                         field="normalized_dims")
+    normalized = list(shape[-k:])
+    per = prod(normalized)
+    params = (per if p["elementwise_affine"] else 0) + (per if p["elementwise_affine"] and p["bias"] else 0)
+    return Inferred((shape,), params, per * prod(shape[:-k]) if params else 0, {"normalized_shape": normalized})
+
+
+register(LayerType(
+    name="LayerNorm", category="Normalisation", torch_class="LayerNorm",
+    doc="Normalises each sample over its last dimension(s), as in Transformers.",
+    params=(
+        Param("normalized_dims", "int", 1, "how many trailing dimensions to normalise over", minimum=1,
+              ctor=False),
+        _EPS,
+        Param("elementwise_affine", "bool", True, "learn a per-element scale"),
+        Param("bias", "bool", True, "learn a per-element shift (with elementwise_affine)"),
+    ),
+    infer=_layer_norm,
+))
+
+
+def _group_norm(p, inputs):
+    (shape,) = inputs
+    require_rank(shape, (1, 2, 3, 4), "channels first (N, C, ...)")
+    channels, groups = shape[0], p["num_groups"]
+    if channels % groups:
+        raise ShapeError(f"num_groups {groups} does not divide the {channels} channels", field="num_groups",
+                         hint="choose a divisor of the channel count")
+    params = 2 * channels if p["affine"] else 0
+    return Inferred((shape,), params, channels * prod(shape[1:]) if params else 0, {"num_channels": channels})
+
+
+register(LayerType(
+    name="GroupNorm", category="Normalisation", torch_class="GroupNorm",
+    doc="Normalises groups of channels of each sample; works with any batch size.",
+    params=(
+        Param("num_groups", "int", 8, "number of channel groups; must divide the channels", minimum=1),
+        _EPS,
+        Param("affine", "bool", True, "learn a per-channel scale and shift"),
+    ),
+    infer=_group_norm,
+))

@@ -1,0 +1,240 @@
+"""The `.loom` project file, format version 1 (DESIGN §3).
+
+Loading never executes anything from the file: it is JSON, read with `json`. A file that
+is not a LayerLoom project at all (not JSON, wrong root, empty, newer version, entries of
+the wrong JSON type) is refused with `LoomFileError`; a design with problems in it (bad
+ids, unknown types, bad parameters, dangling wires) loads, so that it can be shown and
+mended. Saving is atomic and writes keys in a stable order, one node or edge per line,
+so that diffs stay small.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graph import registry
+from graph.model import Edge, Graph, Node
+
+FORMAT = "layerloom"
+VERSION = 1
+SECTIONS = ("data", "training", "ui")
+_NODE_KEYS = ("id", "type", "label", "params", "trainable", "pos")
+_EDGE_KEYS = {"from", "to", "from_port", "to_port"}
+
+# Migrations from older format versions: MIGRATIONS[v] turns a version-v document (a dict)
+# into a version v+1 document. Version 1 is the first released format, so the chain is empty;
+# a future version 2 adds MIGRATIONS[1] and older files keep loading.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+class LoomFileError(ValueError):
+    """The file cannot be read as a LayerLoom project; the message says why."""
+
+
+@dataclass
+class Project:
+    name: str = "Untitled"
+    graph: Graph = field(default_factory=Graph)
+    data: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+    ui: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # unknown top-level keys, kept on save
+
+
+# -- reading ----------------------------------------------------------------------------
+def load(path: str | os.PathLike) -> Project:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LoomFileError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LoomFileError(f"{path}: cannot read the file ({exc})") from None
+    try:
+        return loads(text)
+    except LoomFileError as exc:
+        raise LoomFileError(f"{path}: {exc}") from None
+
+
+def loads(text: str) -> Project:
+    if not text.strip():
+        raise LoomFileError("the file is empty")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LoomFileError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    return from_dict(doc)
+
+
+def from_dict(doc: Any) -> Project:
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise LoomFileError('not a LayerLoom project (expected a JSON object with "format": "layerloom")')
+    doc = _migrate(doc)
+    name = doc.get("name", "Untitled")
+    if not isinstance(name, str):
+        raise LoomFileError('"name" must be text')
+    graph_doc = doc.get("graph", {})
+    if not isinstance(graph_doc, dict):
+        raise LoomFileError('"graph" must be an object with "nodes" and "edges"')
+    project = Project(name=name, graph=_read_graph(graph_doc))
+    for section in SECTIONS:
+        value = doc.get(section, {})
+        if not isinstance(value, dict):
+            raise LoomFileError(f'"{section}" must be an object')
+        setattr(project, section, value)
+    project.extra = {k: v for k, v in doc.items() if k not in {"format", "version", "name", "graph", *SECTIONS}}
+    return project
+
+
+def _migrate(doc: dict[str, Any]) -> dict[str, Any]:
+    version = doc.get("version", VERSION)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise LoomFileError(f'"version" must be a whole number from 1, got {version!r}')
+    if version > VERSION:
+        raise LoomFileError(
+            f"this file uses format version {version}, but this LayerLoom reads up to version {VERSION}; "
+            "update LayerLoom to open it")
+    while version < VERSION:
+        doc = MIGRATIONS[version](doc)
+        version += 1
+    return doc
+
+
+def _read_graph(doc: dict[str, Any]) -> Graph:
+    nodes, edges = doc.get("nodes", []), doc.get("edges", [])
+    if not isinstance(nodes, list) or not isinstance(edges, list):
+        raise LoomFileError('"nodes" and "edges" must be lists')
+    graph = Graph()
+    graph.nodes = [_read_node(i, entry) for i, entry in enumerate(nodes)]
+    graph.edges = [_read_edge(i, entry) for i, entry in enumerate(edges)]
+    return graph
+
+
+def _read_node(index: int, entry: Any) -> Node:
+    where = f"nodes[{index}]"
+    if not isinstance(entry, dict):
+        raise LoomFileError(f"{where} must be an object with \"id\" and \"type\"")
+    node_type = entry.get("type", "")
+    if not isinstance(node_type, str):
+        raise LoomFileError(f'{where}: "type" must be text, got {node_type!r}')
+    params = entry.get("params", {})
+    if not isinstance(params, dict):
+        raise LoomFileError(f'{where}: "params" must be an object')
+    trainable = entry.get("trainable", True)
+    if not isinstance(trainable, bool):
+        raise LoomFileError(f'{where}: "trainable" must be true or false')
+    label = entry.get("label")
+    if label is not None and not isinstance(label, str):
+        raise LoomFileError(f'{where}: "label" must be text')
+    pos = entry.get("pos")
+    if pos is not None:
+        if (not isinstance(pos, list) or len(pos) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos)):
+            raise LoomFileError(f'{where}: "pos" must be [x, y]')
+        pos = (float(pos[0]), float(pos[1]))
+    extra = {k: v for k, v in entry.items() if k not in _NODE_KEYS}
+    return Node(entry.get("id", ""), node_type, dict(params), pos, label, trainable, extra)
+
+
+def _read_edge(index: int, entry: Any) -> Edge:
+    where = f"edges[{index}]"
+    if not isinstance(entry, dict):
+        raise LoomFileError(f'{where} must be an object {{"from": ID, "to": ID}}')
+    for key in ("from", "to"):
+        if not isinstance(entry.get(key), str):
+            raise LoomFileError(f'{where}: "{key}" must be a node id')
+    for key in ("from_port", "to_port"):
+        port = entry.get(key, 0)
+        if isinstance(port, bool) or not isinstance(port, int) or port < 0:
+            raise LoomFileError(f'{where}: "{key}" must be a port number from 0, got {port!r}')
+    unknown = set(entry) - _EDGE_KEYS
+    if unknown:
+        raise LoomFileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    return Edge(entry["from"], entry["to"], entry.get("from_port", 0), entry.get("to_port", 0))
+
+
+# -- writing ----------------------------------------------------------------------------
+def to_dict(project: Project) -> dict[str, Any]:
+    doc: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": project.name}
+    doc["graph"] = {
+        "nodes": [_node_dict(n) for n in project.graph.nodes],
+        "edges": [_edge_dict(e) for e in project.graph.edges],
+    }
+    for section in SECTIONS:
+        doc[section] = getattr(project, section)
+    doc.update(project.extra)
+    return doc
+
+
+def _node_dict(node: Node) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": node.id, "type": node.type}
+    if node.label:
+        out["label"] = node.label
+    layer = registry.get(node.type)
+    params = node.params
+    if layer is not None:  # declared order, defaults dropped; unknown keys kept for the user to mend
+        declared = {p.name for p in layer.params}
+        params = {**layer.non_default(params), **{k: v for k, v in params.items() if k not in declared}}
+    if params:
+        out["params"] = params
+    if not node.trainable:
+        out["trainable"] = False
+    if node.pos is not None:
+        out["pos"] = [round(node.pos[0], 1), round(node.pos[1], 1)]
+    out.update(node.extra)
+    return out
+
+
+def _edge_dict(edge: Edge) -> dict[str, Any]:
+    out: dict[str, Any] = {"from": edge.src, "to": edge.dst}
+    if edge.src_port:
+        out["from_port"] = edge.src_port
+    if edge.dst_port:
+        out["to_port"] = edge.dst_port
+    return out
+
+
+def dumps(project: Project) -> str:
+    """Pretty JSON with one node and one edge per line."""
+    doc = to_dict(project)
+    lines = ["{"]
+    items = list(doc.items())
+    for i, (key, value) in enumerate(items):
+        comma = "," if i < len(items) - 1 else ""
+        if key == "graph":
+            lines.append('  "graph": {')
+            for j, part in enumerate(("nodes", "edges")):
+                entries = value[part]
+                body = ",\n".join("      " + json.dumps(e, ensure_ascii=False) for e in entries)
+                close = "," if j == 0 else ""
+                lines.append(f'    "{part}": [\n{body}\n    ]{close}' if entries else f'    "{part}": []{close}')
+            lines.append("  }" + comma)
+        else:
+            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            lines.append(f"  {json.dumps(key)}: {text}{comma}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def save(project: Project, path: str | os.PathLike) -> None:
+    """Write atomically: a temporary file in the same folder, flushed, then renamed over."""
+    write_atomic(Path(path), dumps(project))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

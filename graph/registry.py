@@ -1,0 +1,187 @@
+"""The one registry of layer types (DESIGN §2).
+
+Every layer type is a frozen `LayerType` declared once, in `graph/layers/`. The palette,
+the property editor, shape inference, validation, the code generator and the docs read
+that declaration; nothing else in the project lists layer types.
+
+Shapes here never include the batch dimension: `(1, 28, 28)` means tensors `(N, 1, 28, 28)`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph.params import Param, ParamError
+
+Shape = tuple[int, ...]
+
+CATEGORIES = (
+    "Input/Output",
+    "Core",
+    "Activation",
+    "Convolution",
+    "Pooling",
+    "Normalisation",
+    "Recurrent",
+    "Attention",
+    "Merge/Split",
+)
+
+# How a type treats element types: "float" takes and gives float tensors, "int" takes
+# int64 token ids and gives floats (Embedding), "same" passes its input's dtype through.
+DTYPE_RULES = ("float", "int", "same")
+
+
+class ShapeError(ValueError):
+    """Raised by a shape rule when its inputs or parameters cannot work together.
+
+    `field` names the parameter at fault when there is one; `hint` says what would fix it.
+    """
+
+    def __init__(self, message: str, field: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Inferred:
+    """What a shape rule found for one node.
+
+    outputs: one shape per output port.
+    params:  trainable parameter count, equal to torch's `sum(p.numel())`.
+    macs:    multiply-accumulates for one sample (see docs/shapes.md for the convention).
+    derived: constructor sizes that follow from the inputs (`in_features`, ...); codegen
+             passes them to the torch constructor along with the user's parameters.
+    """
+
+    outputs: tuple[Shape, ...]
+    params: int = 0
+    macs: int = 0
+    derived: dict[str, Any] = field(default_factory=dict)
+
+
+Params = dict[str, Any]
+InferFn = Callable[[Params, list[Shape]], Inferred]
+PortsFn = Callable[[Params], tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class LayerType:
+    """The declaration of one layer type.
+
+    name:        the torch.nn class name where one exists (`Linear`, `Conv2d`).
+    category:    palette group, one of CATEGORIES.
+    doc:         one line shown in the palette and the docs.
+    params:      user-settable parameters, in torch constructor order.
+    inputs:      input port names, or a function of the params (variadic `Add`).
+    outputs:     output port names, or a function of the params (`Chunk`).
+    infer:       pure shape rule: (params with defaults filled, input shapes) -> Inferred.
+    torch_class: the `torch.nn` class the node becomes, or None for LayerLoom types that
+                 codegen writes by hand (Reshape, Add, PositionalEncoding, ...).
+    fixed_ctor:  constructor arguments LayerLoom always passes (`batch_first=True`).
+    dtype:       see DTYPE_RULES.
+    """
+
+    name: str
+    category: str
+    doc: str
+    infer: InferFn
+    params: tuple[Param, ...] = ()
+    inputs: tuple[str, ...] | PortsFn = ("input",)
+    outputs: tuple[str, ...] | PortsFn = ("output",)
+    torch_class: str | None = None
+    fixed_ctor: tuple[tuple[str, Any], ...] = ()
+    dtype: str = "float"
+
+    def __post_init__(self) -> None:
+        if self.category not in CATEGORIES:
+            raise ValueError(f"{self.name}: unknown category {self.category!r}")
+        if self.dtype not in DTYPE_RULES:
+            raise ValueError(f"{self.name}: unknown dtype rule {self.dtype!r}")
+
+    # -- parameters -------------------------------------------------------------------
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+    def defaults(self) -> Params:
+        return {p.name: p.default for p in self.params}
+
+    def resolve(self, given: Params) -> tuple[Params, list[tuple[str, str]]]:
+        """Fill defaults and check every given value.
+
+        Returns the complete params and a list of (field, message) problems; a bad value
+        falls back to its default so that inference can still go on.
+        """
+        values = self.defaults()
+        problems: list[tuple[str, str]] = []
+        for key, value in given.items():
+            spec = self.param(key)
+            if spec is None:
+                known = ", ".join(p.name for p in self.params) or "none"
+                problems.append((key, f"unknown parameter '{key}' for {self.name} (parameters: {known})"))
+                continue
+            try:
+                values[key] = spec.check(value)
+            except ParamError as exc:
+                problems.append((key, str(exc)))
+        return values, problems
+
+    def non_default(self, values: Params) -> Params:
+        """The subset of `values` that differs from the declared defaults (what files store)."""
+        out = {}
+        for p in self.params:
+            if p.name in values and values[p.name] != p.default:
+                out[p.name] = values[p.name]
+        return out
+
+    # -- ports ------------------------------------------------------------------------
+    def input_ports(self, values: Params) -> tuple[str, ...]:
+        return self.inputs(values) if callable(self.inputs) else self.inputs
+
+    def output_ports(self, values: Params) -> tuple[str, ...]:
+        return self.outputs(values) if callable(self.outputs) else self.outputs
+
+
+_REGISTRY: dict[str, LayerType] = {}
+
+
+def register(layer: LayerType) -> LayerType:
+    """Add a declaration; each type name may be declared only once."""
+    if layer.name in _REGISTRY:
+        raise ValueError(f"layer type {layer.name!r} is declared twice")
+    _REGISTRY[layer.name] = layer
+    return layer
+
+
+def _load_catalogue() -> None:
+    # Importing the package runs every declaration module once.
+    import graph.layers  # noqa: F401
+
+
+def get(name: str) -> LayerType | None:
+    _load_catalogue()
+    return _REGISTRY.get(name)
+
+
+def all_types() -> list[LayerType]:
+    """Every declared type, grouped by category in palette order, then by declaration order."""
+    _load_catalogue()
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    return sorted(_REGISTRY.values(), key=lambda t: order[t.category])
+
+
+def numbered_ports(prefix: str, count_param: str) -> PortsFn:
+    """Ports `prefix0..prefixN-1` whose count is a parameter (variadic merges, Chunk)."""
+
+    def ports(values: Params) -> tuple[str, ...]:
+        count = values.get(count_param)
+        count = count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 1
+        return tuple(f"{prefix}{i}" for i in range(count))
+
+    return ports

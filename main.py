@@ -1,0 +1,45 @@
+"""LayerLoom's command line (DESIGN §4): opens the designer, or runs a headless subcommand."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+SUBCOMMANDS = ("check", "export", "train")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="layerloom", description="Design, train and export neural networks.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check = sub.add_parser("check", help="print each node's output shape and parameter count")
+    check.add_argument("file", help="a .loom project")
+    return parser
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from engine.cli.common import CommandError
+
+    try:
+        if args.command == "check":
+            from engine.cli import check
+
+            return check.run(args.file)
+        raise CommandError(f"unknown command {args.command!r}")
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SUBCOMMANDS or argv[:1] in (["-h"], ["--help"]):
+        return run_command(build_parser().parse_args(argv))
+    from app.launch import run_designer
+
+    return run_designer(argv[0] if argv else None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
