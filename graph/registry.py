@@ -63,6 +63,46 @@ class Inferred:
     derived: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Code:
+    """How the code generator writes a node whose forward line is not `self.<id>(x)`.
+
+    Templates are `str.format` strings over these fields:
+      {m}      the node's submodule, `self.<id>`;
+      {x}      the first input; {x0}, {x1}, ... each input;
+      {xs}     all inputs joined by ', ' ({xs: + } joins them by ' + ');
+      {y}      the node's own variable (named by its id); other names in `unpack` are
+               the node's further variables;
+      {i}      the output port number (in an `outputs` template shared by all ports);
+      {out}    the inferred output shape without the batch, {out:*} spread as 'a, b, c';
+      {<param>} a parameter as a Python literal, {<param>:*} a list parameter spread.
+
+    role:     "layer"; "input" (a forward() argument) or "output" (returned by forward()).
+    call:     the expression computed once per node; default "{m}({xs})".
+    unpack:   assignment target for the call's result, e.g. "{y}, ({h_n}, _)"; default "{y}".
+    outputs:  one expression per output port over the unpacked names, or a single template
+              using {i} for every port; default "{y}".
+    variants: (bool parameter, Code used instead when that parameter is true).
+    module:   a class defined in the generated file (types without a torch_class);
+    helper:   that class's source, written once into the file.
+    """
+
+    role: str = "layer"
+    call: str = "{m}({xs})"
+    unpack: str = "{y}"
+    outputs: tuple[str, ...] = ("{y}",)
+    variants: tuple[tuple[str, Code], ...] = ()
+    module: str | None = None
+    helper: str = ""
+
+    def for_values(self, values: dict[str, Any]) -> Code:
+        """The spec that applies to a node with these parameter values."""
+        for param, variant in self.variants:
+            if values.get(param):
+                return variant
+        return self
+
+
 Params = dict[str, Any]
 InferFn = Callable[[Params, list[Shape]], Inferred]
 PortsFn = Callable[[Params], tuple[str, ...]]
@@ -83,6 +123,7 @@ class LayerType:
                  codegen writes by hand (Reshape, Add, PositionalEncoding, ...).
     fixed_ctor:  constructor arguments LayerLoom always passes (`batch_first=True`).
     dtype:       see DTYPE_RULES.
+    code:        how codegen writes the node when it is not `self.<id>(x)` (see `Code`).
     """
 
     name: str
@@ -95,6 +136,7 @@ class LayerType:
     torch_class: str | None = None
     fixed_ctor: tuple[tuple[str, Any], ...] = ()
     dtype: str = "float"
+    code: Code | None = None
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from graph.layers._rules import fmt, probability, require_rank
 from graph.params import Param
-from graph.registry import Inferred, LayerType, ShapeError, register
+from graph.registry import Code, Inferred, LayerType, ShapeError, register
 
 
 def _sequence(shape, port: str):
@@ -47,6 +47,7 @@ register(LayerType(
     ),
     inputs=("query", "key", "value"), outputs=("output", "weights"),
     fixed_ctor=(("batch_first", True),), infer=_mha,
+    code=Code(unpack="{y}, {weights}", outputs=("{y}", "{weights}")),
 ))
 
 
@@ -120,6 +121,24 @@ def _positional(p, inputs):
     return Inferred(((length, embed),), 0, 0, {"d_model": embed})
 
 
+_POSITIONAL_ENCODING = '''
+class PositionalEncoding(nn.Module):
+    """Adds fixed sinusoidal position signals to a batch-first sequence (N, L, E)."""
+
+    def __init__(self, d_model, max_len=5000, dropout=0.1):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        position = torch.arange(max_len).unsqueeze(1)
+        div_term = torch.exp(torch.arange(0, d_model, 2) * (-math.log(10000.0) / d_model))
+        pe = torch.zeros(1, max_len, d_model)
+        pe[0, :, 0::2] = torch.sin(position * div_term)
+        pe[0, :, 1::2] = torch.cos(position * div_term)
+        self.register_buffer("pe", pe, persistent=False)
+
+    def forward(self, x):
+        return self.dropout(x + self.pe[:, : x.size(1)])
+'''
+
 register(LayerType(
     name="PositionalEncoding", category="Attention",
     doc="Adds fixed sinusoidal position signals to a sequence (N, L, E), as in 'Attention Is All You Need'.",
@@ -127,5 +146,5 @@ register(LayerType(
         Param("max_len", "int", 5000, "longest sequence supported", minimum=1),
         probability("dropout", 0.1, "dropout after adding the encoding"),
     ),
-    infer=_positional,
+    infer=_positional, code=Code(module="PositionalEncoding", helper=_POSITIONAL_ENCODING),
 ))

@@ -11,7 +11,7 @@ from graph.layers._rules import (
     require_rank,
 )
 from graph.params import Param
-from graph.registry import Inferred, LayerType, ShapeError, register
+from graph.registry import Code, Inferred, LayerType, ShapeError, register
 
 LOSSES = ("cross_entropy", "mse", "l1", "huber", "bce_with_logits", "nll", "none")
 
@@ -31,7 +31,7 @@ register(LayerType(
         Param("dtype", "choice", "float32", "element type: float32 for features, int64 for token ids",
               choices=("float32", "int64")),
     ),
-    inputs=(), infer=_input, dtype="same",
+    inputs=(), infer=_input, dtype="same", code=Code(role="input"),
 ))
 
 register(LayerType(
@@ -40,7 +40,7 @@ register(LayerType(
     params=(
         Param("loss", "choice", "cross_entropy", "loss applied to this output when training", choices=LOSSES),
     ),
-    outputs=(), infer=lambda p, inputs: Inferred(()), dtype="same",
+    outputs=(), infer=lambda p, inputs: Inferred(()), dtype="same", code=Code(role="output"),
 ))
 
 
@@ -161,7 +161,7 @@ register(LayerType(
         Param("shape", "ints", [-1], "new shape without the batch dimension; one entry may be -1",
               minimum=1, min_len=1, allow_minus_one=True),
     ),
-    infer=_reshape,
+    infer=_reshape, code=Code(call="{x}.reshape(-1, {out:*})"),
 ))
 
 
@@ -183,7 +183,7 @@ register(LayerType(
     name="Permute", category="Core", dtype="same",
     doc="Reorders dimensions, e.g. dims [0, 2, 1] swaps (N, L, C) to (N, C, L).",
     params=(Param("dims", "ints", [0, 2, 1], "new order of all dimensions, batch 0 first", min_len=1),),
-    infer=_permute,
+    infer=_permute, code=Code(call="{x}.permute({dims:*})"),
 ))
 
 register(LayerType(

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from graph.layers._rules import broadcast, dim_param, fmt, full_dim, prod
 from graph.params import Param
-from graph.registry import Inferred, LayerType, ShapeError, numbered_ports, register
+from graph.registry import Code, Inferred, LayerType, ShapeError, numbered_ports, register
 
 _NUM_INPUTS = Param("num_inputs", "int", 2, "how many tensors to combine", minimum=2, maximum=16, ctor=False)
 
@@ -15,10 +15,11 @@ def _elementwise(p, inputs):
     return Inferred((out,))
 
 
-for _name, _doc in (("Add", "Element-wise sum, e.g. a residual (skip) connection."),
-                    ("Multiply", "Element-wise product, e.g. gating.")):
+for _name, _doc, _call in (("Add", "Element-wise sum, e.g. a residual (skip) connection.", "{xs: + }"),
+                           ("Multiply", "Element-wise product, e.g. gating.", "{xs: * }")):
     register(LayerType(name=_name, category="Merge/Split", doc=_doc + " Shapes must match or broadcast.",
-                       params=(_NUM_INPUTS,), inputs=numbered_ports("in", "num_inputs"), infer=_elementwise))
+                       params=(_NUM_INPUTS,), inputs=numbered_ports("in", "num_inputs"), infer=_elementwise,
+                       code=Code(call=_call)))
 
 
 def _concat(p, inputs):
@@ -37,6 +38,7 @@ register(LayerType(
     doc="Joins tensors along a dimension (channels by default), e.g. U-Net skips.",
     params=(dim_param(1, "dimension to join along"), _NUM_INPUTS),
     inputs=numbered_ports("in", "num_inputs"), infer=_concat,
+    code=Code(call="torch.cat(({xs}), dim={dim})"),
 ))
 
 
@@ -57,6 +59,7 @@ register(LayerType(
     params=(Param("chunks", "int", 2, "number of chunks", minimum=1, maximum=16),
             dim_param(1, "dimension to split")),
     outputs=numbered_ports("chunk", "chunks"), infer=_chunk,
+    code=Code(call="{x}.chunk({chunks}, dim={dim})", outputs=("{y}[{i}]",)),
 ))
 
 
@@ -76,5 +79,5 @@ def _matmul(p, inputs):
 register(LayerType(
     name="MatMul", category="Merge/Split",
     doc="Batched matrix product torch.matmul(input, other), e.g. (N, L, E) @ (N, E, S).",
-    inputs=("input", "other"), infer=_matmul,
+    inputs=("input", "other"), infer=_matmul, code=Code(call="{x0} @ {x1}"),
 ))

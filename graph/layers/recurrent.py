@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graph.layers._rules import require_rank
 from graph.params import Param
-from graph.registry import Inferred, LayerType, register
+from graph.registry import Code, Inferred, LayerType, register
 
 _GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
 
@@ -42,6 +42,14 @@ def _recurrent_params(name: str) -> tuple[Param, ...]:
     )
 
 
+def _recurrent_code(name: str) -> Code:
+    """Port 0 is the output sequence; port 1 the top layer's last hidden state, taken from h_n
+    (inside (h_n, c_n) for LSTM), both directions joined when bidirectional."""
+    unpack = "{y}, ({h_n}, _)" if name == "LSTM" else "{y}, {h_n}"
+    both = Code(unpack=unpack, outputs=("{y}", "torch.cat(({h_n}[-2], {h_n}[-1]), dim=1)"))
+    return Code(unpack=unpack, outputs=("{y}", "{h_n}[-1]"), variants=(("bidirectional", both),))
+
+
 for _name, _doc in (
     ("RNN", "Elman recurrent layer; prone to vanishing gradients on long sequences."),
     ("LSTM", "Long short-term memory: gated recurrence that keeps long-range information."),
@@ -50,5 +58,5 @@ for _name, _doc in (
     register(LayerType(
         name=_name, category="Recurrent", torch_class=_name, doc=_doc,
         params=_recurrent_params(_name), outputs=("sequence", "last_hidden"),
-        fixed_ctor=(("batch_first", True),), infer=_recurrent_rule(_name),
+        fixed_ctor=(("batch_first", True),), infer=_recurrent_rule(_name), code=_recurrent_code(_name),
     ))
