@@ -130,14 +130,27 @@ class Graph:
         self._emit("node_added", node_id)
         return node
 
-    def insert_node(self, node: Node, edges: list[Edge] = ()) -> None:
-        """Put back a node (and its edges) exactly as it was: for undo and paste."""
+    def insert_node(self, node: Node, edges: list[Edge] = (), index: int | None = None) -> None:
+        """Put back a node (and its edges) exactly as it was: for undo and paste.
+        `index` puts it back at its old place in the node list (node order is the order of
+        the model's inputs and outputs); None appends."""
         self._check_new_id(node.id)
-        self.nodes.append(node)
+        if index is None:
+            self.nodes.append(node)
+        else:
+            self.nodes.insert(index, node)
         self._emit("node_added", node.id)
         for e in edges:
-            self.edges.append(e)
-            self._emit("edge_added", edge=e)
+            self.insert_edge(e)
+
+    def insert_edge(self, edge: Edge, index: int | None = None) -> None:
+        """Put back a wire exactly as it was, unchecked: for undo of a removal (a wire from a
+        file may be a bad one that `connect` would refuse, and undo must restore it all the same)."""
+        if index is None:
+            self.edges.append(edge)
+        else:
+            self.edges.insert(index, edge)
+        self._emit("edge_added", edge=edge)
 
     def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
         """Remove a node and its edges; returns both so that an undo can put them back."""
