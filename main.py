@@ -12,6 +12,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = sub.add_parser("check", help="print each node's output shape and parameter count")
     check.add_argument("file", help="a .loom project")
+    export = sub.add_parser("export", help="write the model as code (.py), ONNX (.onnx) or TorchScript (.pt)")
+    export.add_argument("file", help="a .loom project")
+    export.add_argument("-o", "--output", required=True, metavar="OUT", help="the file to write")
+    export.add_argument("--format", choices=("py", "onnx", "pt"), help="the format (default: from OUT's suffix)")
+    export.add_argument("--weights", metavar="W", help="trained weights: a state_dict as .safetensors or .pt")
     return parser
 
 
@@ -23,6 +28,10 @@ def run_command(args: argparse.Namespace) -> int:
             from engine.cli import check
 
             return check.run(args.file)
+        if args.command == "export":
+            from engine.cli import export
+
+            return export.run(args.file, args.output, args.format, args.weights)
         raise CommandError(f"unknown command {args.command!r}")
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)

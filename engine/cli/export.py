@@ -1,0 +1,21 @@
+"""`python main.py export FILE -o OUT [--format py|onnx|pt] [--weights W]` (DESIGN §4)."""
+from __future__ import annotations
+
+from engine.cli.common import CommandError, analysed, load_project
+
+
+def run(path: str, out: str, fmt: str | None = None, weights: str | None = None) -> int:
+    project = load_project(path)
+    analysed(project)  # an invalid design prints the same problems as `check`, then stops
+    from engine.export import ExportError, export, format_for
+
+    try:
+        fmt = format_for(out, fmt)
+        result = export(project, out, fmt, weights)
+    except ExportError as exc:
+        raise CommandError(str(exc)) from None
+    for written in result.paths:
+        print(f"wrote {written}")
+    for note in result.notes:
+        print(f"  {note}")
+    return 0
