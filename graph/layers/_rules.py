@@ -64,7 +64,12 @@ def conv_out(length: int, kernel: int, stride: int, padding: int, dilation: int,
 
 
 def pool_out(length: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:
-    """torch's pooling output length, including ceil_mode's rule that a window may not start in the padding."""
+    """torch's pooling output length (ATen `pooling_output_shape`).
+
+    floor((L + 2p - d(k-1) - 1 [+ s-1 with ceil_mode]) / s) + 1, less one when ceil_mode would
+    start the last window in the right padding. With ceil_mode a window may run past the end
+    of the input, so only an output of length 0 is refused.
+    """
     if padding * 2 > kernel:
         raise ShapeError(
             f"padding {padding} is more than half the kernel size {kernel}",
@@ -72,17 +77,31 @@ def pool_out(length: int, kernel: int, stride: int, padding: int, dilation: int,
             hint="padding may be at most kernel_size / 2",
         )
     span = dilation * (kernel - 1) + 1
-    if length + 2 * padding < span:
+    numerator = length + 2 * padding - span + (stride - 1 if ceil_mode else 0)
+    out = numerator // stride + 1
+    if ceil_mode and (out - 1) * stride >= length + padding:
+        out -= 1
+    if out < 1:
         raise ShapeError(
             f"pooling window spans {span} but the padded input is only {length + 2 * padding} long",
             field="kernel_size",
             hint="use a smaller kernel_size or a larger input",
         )
-    numerator = length + 2 * padding - span
-    out = (-(-numerator // stride) if ceil_mode else numerator // stride) + 1
-    if ceil_mode and (out - 1) * stride >= length + padding:
-        out -= 1
     return out
+
+
+def check_padding_mode(mode: str, lengths: Shape, pads: tuple[tuple[int, int], ...]) -> None:
+    """torch's limits on non-zero padding: 'reflect' pads less than the input length on each
+    side, 'circular' at most the input length; 'zeros' and 'replicate' pad any amount."""
+    for length, (left, right) in zip(lengths, pads):
+        side = max(left, right)
+        if (mode == "reflect" and side >= length) or (mode == "circular" and side > length):
+            limit = f"less than {length}" if mode == "reflect" else f"at most {length}"
+            raise ShapeError(
+                f"padding_mode '{mode}' pads {side} on a side of a dimension of size {length}; it must be {limit}",
+                field="padding",
+                hint="use less padding, padding_mode 'zeros' or 'replicate', or a larger input",
+            )
 
 
 def positive_shape(shape: Shape, what: str) -> None:
@@ -91,16 +110,25 @@ def positive_shape(shape: Shape, what: str) -> None:
 
 
 def broadcast(a: Shape, b: Shape) -> Shape:
-    """numpy/torch broadcasting of two shapes (without batch), or ShapeError."""
+    """torch broadcasting of two shapes given without batch, or ShapeError.
+
+    The ranks must be equal: torch aligns shapes from the right, so the batch dimension of the
+    shorter tensor would be matched against a feature dimension of the longer one.
+    """
+    if len(a) != len(b):
+        raise ShapeError(
+            f"input shapes {fmt(a)} and {fmt(b)} have different numbers of dimensions",
+            hint="Reshape or Unflatten one input so that both have the same number of dimensions",
+        )
     out = []
-    for x, y in zip(reversed((1,) * (len(b) - len(a)) + a), reversed((1,) * (len(a) - len(b)) + b)):
+    for x, y in zip(a, b):
         if x != y and 1 not in (x, y):
             raise ShapeError(
                 f"input shapes {fmt(a)} and {fmt(b)} do not match",
                 hint="make the shapes equal (or 1 where one should be broadcast)",
             )
         out.append(max(x, y))
-    return tuple(reversed(out))
+    return tuple(out)
 
 
 def probability(name: str = "p", default: float = 0.5, help: str = "probability of an element being zeroed") -> Param:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from graph.layers._rules import conv_out, fmt, pool_out, prod, require_rank
+from graph.layers._rules import check_padding_mode, conv_out, fmt, pool_out, prod, require_rank
 from graph.params import Param, as_tuple
 from graph.registry import Inferred, LayerType, ShapeError, register
 
@@ -35,9 +35,12 @@ def _conv_rule(dims: int):
             out = spatial
             for length, kk, dd in zip(spatial, k, d):
                 conv_out(length + dd * (kk - 1), kk, 1, 0, dd)
+            sides = tuple((dd * (kk - 1) // 2, dd * (kk - 1) - dd * (kk - 1) // 2) for kk, dd in zip(k, d))
         else:
             pads = as_tuple(0 if pad == "valid" else pad, dims)
             out = tuple(conv_out(*args) for args in zip(spatial, k, s, pads, d))
+            sides = tuple((pp, pp) for pp in pads)
+        check_padding_mode(p["padding_mode"], spatial, sides)
         params = cout * (cin // groups) * prod(k) + (cout if p["bias"] else 0)
         return Inferred(((cout,) + tuple(out),), params, params * prod(out), {"in_channels": cin})
 
@@ -182,10 +185,10 @@ def _upsample(p, inputs):
     if (size is None) == (scale is None):
         raise ShapeError("give exactly one of size and scale_factor", field="scale_factor")
     if size is not None:
-        out = tuple(as_tuple(size if len(size) > 1 else size[0], dims))
+        out = tuple(size)
         if len(out) != dims:
             raise ShapeError(f"size {size} has {len(size)} entries; the input has {dims} spatial dimension(s)",
-                             field="size")
+                             field="size", hint=f"give {dims} size(s), one per spatial dimension")
     else:
         out = tuple(math.floor(n * scale) for n in shape[1:])
     if any(n <= 0 for n in out):
@@ -197,7 +200,7 @@ register(LayerType(
     name="Upsample", category="Convolution", torch_class="Upsample",
     doc="Resizes feature maps by a scale factor or to a size (no learned weights).",
     params=(
-        Param("size", "ints", None, "output spatial size (or leave empty and set scale_factor)",
+        Param("size", "ints", None, "output spatial size, one entry per spatial dimension (or set scale_factor)",
               minimum=1, min_len=1, max_len=3, optional=True),
         Param("scale_factor", "float", 2.0, "multiplier for each spatial size", minimum=1e-3, optional=True),
         Param("mode", "choice", "nearest", "interpolation",

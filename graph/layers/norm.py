@@ -10,10 +10,13 @@ _MOMENTUM = Param("momentum", "float", 0.1, "weight of the newest batch in the r
                   minimum=0.0, maximum=1.0, optional=True, advanced=True)
 
 
-def _batch_norm_rule(ranks: tuple[int, ...], what: str):
+def _batch_norm_rule(ranks: tuple[int, ...], what: str, instance: bool = False):
     def infer(p, inputs):
         (shape,) = inputs
         require_rank(shape, ranks, what)
+        if instance and prod(shape[1:]) == 1:
+            raise ShapeError(f"normalising each sample's channels needs more than one value per channel, "
+                             f"got {fmt(shape)}", hint="use a larger input or BatchNorm2d/GroupNorm")
         params = 2 * shape[0] if p["affine"] else 0
         return Inferred((shape,), params, params * prod(shape[1:]) // 2, {"num_features": shape[0]})
 
@@ -33,7 +36,7 @@ for _name, _ranks, _what, _affine, _track in (
                 Param("affine", "bool", _affine, "learn a per-channel scale and shift"),
                 Param("track_running_stats", "bool", _track, "keep running mean/variance for evaluation",
                       advanced=True)),
-        infer=_batch_norm_rule(_ranks, _what),
+        infer=_batch_norm_rule(_ranks, _what, instance=_name.startswith("Instance")),
     ))
 
 
