@@ -1,0 +1,548 @@
+"""The NodeGraphQt canvas as a view of a `graph.model.Graph` (STYLE.md: NodeGraphQt is a view).
+
+Two directions, kept apart:
+
+* Gestures -> requests. `_LoomNodeGraph` overrides NodeGraphQt's slots for wiring, moving,
+  dropping, Tab search and renaming so that they change nothing themselves; they tell the
+  `Canvas`, which translates NodeGraphQt items into graph ids and port indices and emits a
+  request signal. The editor turns requests into undo commands that call Graph methods.
+* Graph events -> canvas. The Canvas subscribes to the Graph and makes the scene follow it
+  (nodes, ports, wires, positions, names), always with `push_undo=False`, so NodeGraphQt's
+  own undo stack (kept private, one step deep) never doubles the window's.
+
+Analysis results (shape, parameter count, problems) are painted by `LoomNodeItem` from an
+`Annotation`, never through NodeGraphQt properties.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from NodeGraphQt import BaseNode, NodeGraph
+from NodeGraphQt.constants import PortTypeEnum
+from NodeGraphQt.widgets.viewer import NodeViewer
+from PySide6 import QtCore, QtGui
+
+from app import theme
+from app.node_item import Annotation, LoomNodeItem, tooltip_html
+from engine.cli.check import shape_text
+from graph.analysis import Analysis, Diagnostic
+from graph.model import Edge, Graph, GraphEvent
+from graph.registry import LayerType, all_types
+
+LAYER_MIME = "application/x-layerloom-layer"
+FLAGGED_WIRE_COLOR = (*theme.ERROR_COLOR, 255)
+WIRE_COLOR = (175, 95, 30, 255)  # NodeGraphQt's PipeEnum.COLOR
+
+
+def node_type_id(layer: LayerType) -> str:
+    """NodeGraphQt's type for a layer type: `category.Name` (Tab search groups by category)."""
+    return f"{layer.category}.{layer.name}"
+
+
+def count_text(n: int) -> str:
+    """Parameter counts as people read them: 850, 6,106, 61.7k, 2.36M."""
+    if n < 10_000:
+        return f"{n:,}"
+    if n < 1_000_000:
+        return f"{n / 1000:.1f}k"
+    if n < 1_000_000_000:
+        return f"{n / 1_000_000:.2f}M"
+    return f"{n / 1_000_000_000:.2f}G"
+
+
+def _make_node_class(layer: LayerType) -> type[BaseNode]:
+    r, g, b = theme.category_color(layer.category)
+
+    def __init__(self):
+        BaseNode.__init__(self, qgraphics_item=LoomNodeItem)
+        self.set_port_deletion_allowed(True)
+        self.model.color = (r, g, b, 255)
+        self.model.border_color = (min(r + 50, 255), min(g + 50, 255), min(b + 50, 255), 255)
+        values = layer.defaults()
+        for name in layer.input_ports(values):
+            self.add_input(name)
+        for name in layer.output_ports(values):
+            self.add_output(name, multi_output=True)
+
+    return type(layer.name, (BaseNode,), {
+        "__identifier__": layer.category, "NODE_NAME": layer.name, "LAYER": layer, "__init__": __init__,
+        "__module__": __name__,
+    })
+
+
+class _LoomViewer(NodeViewer):
+    """NodeGraphQt's viewer with Tab for search and LayerLoom's palette drops accepted."""
+
+    tab_pressed = QtCore.Signal()
+
+    def focusNextPrevChild(self, next_):
+        return False
+
+    def keyPressEvent(self, event):
+        if event.key() == QtCore.Qt.Key.Key_Tab and not event.modifiers():
+            self.tab_pressed.emit()
+            return
+        super().keyPressEvent(event)
+
+    def dragEnterEvent(self, event):
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event):
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+
+class _LoomNodeGraph(NodeGraph):
+    """NodeGraphQt's controller with every editing slot turned into a request to the Canvas."""
+
+    def __init__(self, canvas: Canvas):
+        private = QtGui.QUndoStack()
+        private.setUndoLimit(1)  # NodeGraphQt's own bookkeeping (selection); never shown to the user
+        super().__init__(undo_stack=private, viewer=_LoomViewer(undo_stack=None))
+        self._private_stack = private
+        self._canvas = canvas
+        self.set_acyclic(False)  # cycles are refused by Graph.check_connection, with a message
+        self.set_pipe_collision(False)
+
+    # ids are unique in the Graph; NodeGraphQt's own check is O(n) per node
+    def get_unique_name(self, name):
+        return name
+
+    def _on_connection_changed(self, disconnected, connected):
+        if disconnected or connected:
+            self._canvas._wire_gesture(disconnected, connected)
+
+    def _on_connection_sliced(self, ports):
+        if ports:
+            self._canvas._wire_gesture(ports, [])
+
+    def _on_nodes_moved(self, node_data):
+        self._canvas._move_gesture(node_data)
+
+    def _on_search_triggered(self, node_type, pos):
+        self._canvas._create_gesture(node_type, (float(pos[0]), float(pos[1])))
+
+    def _on_node_data_dropped(self, mimedata, pos):
+        if mimedata.hasFormat(LAYER_MIME):
+            type_name = bytes(mimedata.data(LAYER_MIME).data()).decode()
+            self._canvas._create_gesture(type_name, (float(pos.x()), float(pos.y())))
+
+    def _on_insert_node(self, pipe, node_id, prev_node_pos):
+        self._on_nodes_moved(prev_node_pos)
+
+    def _on_node_name_changed(self, node_id, name):
+        self._canvas._rename_gesture(node_id, name)
+
+
+class Canvas(QtCore.QObject):
+    """Shows one Graph on a NodeGraphQt scene and reports the user's gestures as requests."""
+
+    create_requested = QtCore.Signal(str, tuple)      # type name, (x, y) scene position
+    wires_requested = QtCore.Signal(list, list)       # edges to remove, edges to add
+    move_requested = QtCore.Signal(dict)              # id -> ((old x, y), (new x, y))
+    rename_requested = QtCore.Signal(str, str)        # old id, new id
+    selection_changed = QtCore.Signal()
+
+    def __init__(self, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self.ngraph = _LoomNodeGraph(self)
+        self.viewer = self.ngraph.viewer()
+        self.widget = self.viewer  # no NodeGraphWidget tab bar: LayerLoom has no sub-graphs
+        self.viewer.setObjectName("canvas")
+        self._types: dict[str, str] = {}  # registry name -> NodeGraphQt type
+        for layer in all_types():
+            cls = _make_node_class(layer)
+            self.ngraph.register_node(cls)
+            self._types[layer.name] = cls.type_
+        self.viewer.tab_pressed.connect(self.show_tab_search)
+        self.viewer.scene().selectionChanged.connect(self._on_selection_changed)
+        self.graph: Graph | None = None
+        self._nodes: dict[str, BaseNode] = {}  # graph id -> NodeGraphQt node
+        self._ids: dict[str, str] = {}         # NodeGraphQt node id -> graph id
+        self._flagged: set[Edge] = set()
+        self._selection: tuple[str, ...] = ()
+        self._quiet_selection = False
+
+    # -- the graph --------------------------------------------------------------------
+    def set_graph(self, graph: Graph) -> None:
+        """Show `graph`, replacing whatever was shown; follows its events from now on."""
+        if self.graph is not None:
+            self.graph.unsubscribe(self._on_graph_event)
+        self.graph = graph
+        graph.subscribe(self._on_graph_event)
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        self._quiet_selection = True
+        try:
+            for node in list(self._nodes.values()):
+                self._remove_item(node)
+            self._nodes.clear()
+            self._ids.clear()
+            self._flagged.clear()
+            for node in self.graph.nodes:
+                self._add_item(node.id)
+            taken: set[tuple[str, int]] = set()
+            for edge in self.graph.edges:
+                if (edge.dst, edge.dst_port) not in taken:
+                    taken.add((edge.dst, edge.dst_port))
+                    self._link(edge)
+        finally:
+            self._quiet_selection = False
+        self._on_selection_changed()
+
+    def _link(self, edge: Edge) -> None:
+        src, dst = self._nodes.get(edge.src), self._nodes.get(edge.dst)
+        if src is None or dst is None:
+            return
+        out_port, in_port = src.output(edge.src_port), dst.input(edge.dst_port)
+        if out_port is not None and in_port is not None:
+            out_port.connect_to(in_port, push_undo=False, emit_signal=False)
+
+    def _on_graph_event(self, event: GraphEvent) -> None:
+        kind = event.kind
+        if kind == "node_added":
+            self._add_item(event.node)
+        elif kind == "node_removed":
+            node = self._nodes.pop(event.node, None)
+            if node is not None:
+                self._ids.pop(node.id, None)
+                self._remove_item(node)
+        elif kind == "node_renamed":
+            node = self._nodes.pop(event.old)
+            self._nodes[event.node] = node
+            self._ids[node.id] = event.node
+            node.model.name = node.NODE_NAME = event.node
+            node.view.name = event.node
+            node.view.draw_node()
+        elif kind == "params_changed":
+            self._sync_ports(event.node)
+        elif kind == "node_moved":
+            node = self._nodes.get(event.node)
+            pos = self.graph[event.node].pos
+            if node is not None and pos is not None and tuple(node.view.xy_pos) != pos:
+                node.view.xy_pos = list(pos)
+                node.model.pos = list(pos)
+        elif kind in ("edge_added", "edge_removed"):
+            self.sync_input(event.edge.dst, event.edge.dst_port)
+        elif kind == "graph_reset":
+            self._rebuild()
+
+    # -- items ------------------------------------------------------------------------
+    def _add_item(self, node_id: str) -> None:
+        node = self.graph[node_id]
+        type_id = self._types.get(node.type)
+        if type_id is None:  # unknown type: shown as nothing; the problems panel lists it
+            return
+        pos = node.pos or (0.0, 0.0)
+        item = self.ngraph.create_node(type_id, name=node_id, selected=False, pos=pos, push_undo=False)
+        self._nodes[node_id] = item
+        self._ids[item.id] = node_id
+        self._sync_ports(node_id)
+
+    def _remove_item(self, node: BaseNode) -> None:
+        self.ngraph.remove_node(node, push_undo=False)
+
+    def _sync_ports(self, node_id: str) -> None:
+        """Variadic types (Add, Concat, Chunk) change their ports with a parameter."""
+        item = self._nodes.get(node_id)
+        if item is None:
+            return
+        node = self.graph[node_id]
+        want_in, want_out = node.input_ports(), node.output_ports()
+        if [p.name() for p in item.input_ports()] != list(want_in):
+            for port in list(item.input_ports()):
+                port.clear_connections(push_undo=False, emit_signal=False)
+                item.delete_input(port)
+            for name in want_in:
+                item.add_input(name)
+            for index in range(len(want_in)):
+                self.sync_input(node_id, index)
+        if [p.name() for p in item.output_ports()] != list(want_out):
+            for port in list(item.output_ports()):
+                port.clear_connections(push_undo=False, emit_signal=False)
+                item.delete_output(port)
+            for name in want_out:
+                item.add_output(name, multi_output=True)
+            for edge in self.graph.edges_from(node_id):
+                self.sync_input(edge.dst, edge.dst_port)
+
+    def sync_input(self, node_id: str, port_index: int) -> None:
+        """Make one input port's wire on the canvas match the Graph (the first wire wins)."""
+        item = self._nodes.get(node_id)
+        if item is None or self.graph.node(node_id) is None:
+            return
+        in_port = item.input(port_index)
+        if in_port is None:
+            return
+        want = None
+        for edge in self.graph.edges_into(node_id):
+            if edge.dst_port == port_index:
+                src = self._nodes.get(edge.src)
+                want = src.output(edge.src_port) if src is not None else None
+                break
+        have_model = in_port.connected_ports()
+        have_view = [pipe.output_port for pipe in in_port.view.connected_pipes]
+        if have_model == ([want] if want else []) and have_view == ([want.view] if want else []):
+            return
+        for port in have_model:
+            in_port.disconnect_from(port, push_undo=False, emit_signal=False)
+        for pipe in list(in_port.view.connected_pipes):
+            pipe.delete()
+        if want is not None:
+            want.connect_to(in_port, push_undo=False, emit_signal=False)
+
+    def sync_nodes(self, node_ids: Iterable[str]) -> None:
+        """Redraw every wire into and out of these nodes from the Graph (after a refused gesture)."""
+        for node_id in set(node_ids):
+            node = self.graph.node(node_id)
+            if node is None:
+                continue
+            for index in range(len(node.input_ports())):
+                self.sync_input(node_id, index)
+            for edge in self.graph.edges_from(node_id):
+                self.sync_input(edge.dst, edge.dst_port)
+
+    # -- gestures -> requests ---------------------------------------------------------
+    def _port_ref(self, port_view) -> tuple[str, str, int] | None:
+        node_id = self._ids.get(port_view.node.id)
+        if node_id is None:
+            return None
+        if port_view.port_type == PortTypeEnum.IN.value:
+            return "in", node_id, port_view.node.inputs.index(port_view)
+        return "out", node_id, port_view.node.outputs.index(port_view)
+
+    def edge_for(self, port_a, port_b) -> Edge | None:
+        """The Graph edge that a pair of NodeGraphQt port items stands for (either order)."""
+        a, b = self._port_ref(port_a), self._port_ref(port_b)
+        if a is None or b is None or a[0] == b[0]:
+            return None
+        out, inp = (a, b) if a[0] == "out" else (b, a)
+        return Edge(out[1], inp[1], out[2], inp[2])
+
+    def _wire_gesture(self, disconnected, connected) -> None:
+        added = [e for e in (self.edge_for(a, b) for a, b in connected) if e is not None]
+        targets = {(e.dst, e.dst_port) for e in added}
+        removed = []
+        for a, b in disconnected:
+            edge = self.edge_for(a, b)
+            # NodeGraphQt drops the wire already on a target input to make room; LayerLoom
+            # refuses instead (Graph.check_connection says why), so that one is not removed.
+            if edge is None or ((edge.dst, edge.dst_port) in targets and edge not in added):
+                continue
+            removed.append(edge)
+        if removed or added:
+            self.wires_requested.emit(removed, added)
+        touched = {e.src for e in removed + added} | {e.dst for e in removed + added}
+        self.sync_nodes(touched)
+
+    def _move_gesture(self, node_data: dict) -> None:
+        moves = {}
+        for view, prev in node_data.items():
+            node_id = self._ids.get(view.id)
+            if node_id is not None:
+                moves[node_id] = ((float(prev[0]), float(prev[1])), (float(view.xy_pos[0]), float(view.xy_pos[1])))
+        if moves:
+            self.move_requested.emit(moves)
+
+    def _create_gesture(self, type_name: str, pos: tuple[float, float]) -> None:
+        name = type_name.rsplit(".", 1)[-1]  # Tab search gives the NodeGraphQt type
+        self.create_requested.emit(name, pos)
+
+    def _rename_gesture(self, ngraph_id: str, new_name: str) -> None:
+        node_id = self._ids.get(ngraph_id)
+        if node_id is None:
+            return
+        item = self._nodes[node_id]
+        item.view.name = node_id  # the Graph decides; a refused name snaps back
+        item.view.draw_node()
+        if new_name != node_id:
+            self.rename_requested.emit(node_id, new_name)
+
+    def show_tab_search(self) -> None:
+        """The canvas's Tab search: type a layer name, Enter adds it under the cursor."""
+        self.viewer.tab_search_set_nodes(self.ngraph.node_factory.names)
+
+    # -- analysis -> paint ------------------------------------------------------------
+    def apply_analysis(self, analysis: Analysis) -> None:
+        by_node: dict[str, list[Diagnostic]] = {}
+        for d in analysis.diagnostics:
+            if d.node is not None:
+                by_node.setdefault(d.node, []).append(d)
+        flagged: set[Edge] = set()
+        for node in self.graph.nodes:
+            item = self._nodes.get(node.id)
+            if item is None:
+                continue
+            problems = by_node.get(node.id, ())
+            item.view.set_annotation(self._annotation(node, analysis, problems))
+            flagged.update(self._flagged_wires(node.id, problems))
+        for edge in self._flagged ^ flagged:
+            self._style_wire(edge, edge in flagged)
+        self._flagged = flagged
+
+    def _annotation(self, node, analysis: Analysis, problems) -> Annotation:
+        info = analysis.nodes.get(node.id)
+        layer = node.layer
+        known = info is not None and info.outputs is not None
+        shape = shape_text(info) if known else "?"
+        if layer is not None and layer.name == "Output" and known:
+            shape = "→ " + shape
+        params = f"{count_text(info.params)} params" if known and info.params else ""
+        if known and not node.trainable and info.params:
+            params += " (frozen)"
+        info_line = " · ".join(p for p in (node.type, params) if p)
+        severity = None
+        if problems:
+            severity = "error" if any(d.severity == "error" for d in problems) else "warning"
+        tip = tooltip_html(node.id, node.type, layer.doc if layer else "",
+                           [(d.severity, d.text() if d.field is None else f"{d.field}: {d.text()}")
+                            for d in problems])
+        return Annotation(shape, info_line, severity, tip)
+
+    def _flagged_wires(self, node_id: str, problems) -> list[Edge]:
+        """Wires into a node whose error is about what those wires bring (a shape or dtype that
+        cannot work): the node has all its inputs wired and an error not tied to a parameter."""
+        if not any(d.severity == "error" for d in problems):
+            return []
+        edges = self.graph.edges_into(node_id)
+        out = [d.edge for d in problems if d.edge is not None and d.edge in edges]
+        node = self.graph[node_id]
+        wired = {e.dst_port for e in edges}
+        if len(wired) >= len(node.input_ports()) and any(
+                d.severity == "error" and d.field is None and d.edge is None for d in problems):
+            out.extend(edges)
+        return out
+
+    def _style_wire(self, edge: Edge, flagged: bool) -> None:
+        item = self._nodes.get(edge.dst)
+        if item is None:
+            return
+        port = item.input(edge.dst_port)
+        if port is None:
+            return
+        for pipe in port.view.connected_pipes:
+            pipe.color = FLAGGED_WIRE_COLOR if flagged else WIRE_COLOR
+            pipe.style = 2 if flagged else 0  # dashed
+            pipe.reset()
+            pipe.setToolTip("this wire brings a shape or type that does not fit; see the node's message"
+                            if flagged else "")
+
+    def flagged_wires(self) -> set[Edge]:
+        return set(self._flagged)
+
+    def annotation(self, node_id: str) -> Annotation:
+        return self._nodes[node_id].view.annotation
+
+    def item(self, node_id: str) -> BaseNode:
+        return self._nodes[node_id]
+
+    # -- selection and view -----------------------------------------------------------
+    def _on_selection_changed(self) -> None:
+        if self._quiet_selection:
+            return
+        ids = tuple(self.selected_ids())
+        if ids != self._selection:
+            self._selection = ids
+            self.selection_changed.emit()
+
+    def selected_ids(self) -> list[str]:
+        ids = []
+        for item in self.viewer.scene().selectedItems():
+            node_id = self._ids.get(getattr(item, "id", None))
+            if node_id is not None:
+                ids.append(node_id)
+        order = {n.id: i for i, n in enumerate(self.graph.nodes)} if len(ids) > 1 else {}
+        return sorted(ids, key=lambda i: order.get(i, 0))
+
+    def selected_edges(self) -> list[Edge]:
+        edges = []
+        for pipe in self.viewer.selected_pipes():
+            edge = self.edge_for(pipe.input_port, pipe.output_port)
+            if edge is not None:
+                edges.append(edge)
+        return edges
+
+    def select(self, node_ids: Iterable[str]) -> None:
+        wanted = set(node_ids)
+        self._quiet_selection = True
+        try:
+            for item in self.viewer.scene().selectedItems():
+                item.setSelected(False)
+            for node_id in wanted:
+                item = self._nodes.get(node_id)
+                if item is not None:
+                    item.view.setSelected(True)
+        finally:
+            self._quiet_selection = False
+        self._on_selection_changed()
+
+    def select_all(self) -> None:
+        self.select(self._nodes)
+
+    def center_on(self, node_id: str) -> None:
+        item = self._nodes.get(node_id)
+        if item is not None:
+            self.viewer.center_selection([item.view])
+
+    def node_size(self, node_id: str) -> tuple[float, float]:
+        item = self._nodes.get(node_id)
+        if item is None:
+            return (180.0, 90.0)
+        return (float(item.view.width), float(item.view.height))
+
+    def items_rect(self) -> QtCore.QRectF:
+        rect = QtCore.QRectF()
+        for item in self._nodes.values():
+            rect = rect.united(item.view.sceneBoundingRect())
+        return rect
+
+    def fit_view(self, margin: float = 60.0, min_scale: float = 0.0) -> None:
+        """Frame every node, never magnified beyond 1:1 (a small design stays at its real size).
+        With `min_scale`, a design too wide to frame at that scale is shown at that scale from
+        its left end (its inputs), so that a freshly opened design is readable."""
+        rect = self.items_rect()
+        if rect.isNull():
+            self.viewer.reset_zoom()
+            return
+        rect = rect.adjusted(-margin, -margin, margin, margin)
+        viewport = self.viewer.viewport().rect()
+        scale = min(viewport.width() / rect.width(), viewport.height() / rect.height(), 1.0)
+        if scale < min_scale:
+            scale = min_scale
+            width, height = viewport.width() / scale, viewport.height() / scale
+            rect = QtCore.QRectF(rect.left(), rect.center().y() - height / 2, width, height)
+        else:
+            width, height = viewport.width() / scale, viewport.height() / scale
+            rect = QtCore.QRectF(rect.center().x() - width / 2, rect.center().y() - height / 2, width, height)
+        self.viewer.set_scene_rect([rect.x(), rect.y(), rect.width(), rect.height()])
+
+    def view_state(self) -> dict:
+        x, y, w, h = self.viewer.scene_rect()
+        return {"scene_rect": [round(x, 1), round(y, 1), round(w, 1), round(h, 1)]}
+
+    def set_view_state(self, state: dict) -> bool:
+        """Restore `view_state()`; False (and nothing changed) when the state is unusable."""
+        rect = state.get("scene_rect") if isinstance(state, dict) else None
+        if (not isinstance(rect, list) or len(rect) != 4
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rect)
+                or rect[2] <= 0 or rect[3] <= 0):
+            return False
+        self.viewer.set_scene_rect([float(v) for v in rect])
+        return True
+
+    def scene_pos_at_view_center(self) -> tuple[float, float]:
+        center = self.viewer.mapToScene(self.viewer.viewport().rect().center())
+        return (center.x(), center.y())
+
+
+def port_views(canvas: Canvas, node_id: str) -> tuple[list, list]:
+    """(input port items, output port items) of a node: what a wire gesture works on."""
+    view = canvas.item(node_id).view
+    return view.inputs, view.outputs
+

@@ -1,0 +1,227 @@
+"""Editing: turns canvas gestures and panel edits into undo commands, and says why when it refuses.
+
+Decision on wires (issue 6 left it open): a wire that the Graph cannot hold (a cycle, an input
+that is already wired, a port that does not exist) is refused with a message and disappears
+from the canvas. A wire the Graph can hold but whose shapes do not fit is *kept* and flagged:
+its destination node turns red with the message, the wire is drawn red and dashed, and the
+status bar says what is wrong; Ctrl+Z takes it away. Keeping it lets the user mend the design
+in either order (wire first, then fix the parameter upstream), which refusing would not.
+"""
+from __future__ import annotations
+
+import copy
+import json
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from app import commands
+from app.canvas import Canvas
+from app.document import Document
+from app.layout import layered_positions
+from graph import registry
+from graph.identifiers import fresh_id, id_problem
+from graph.model import Edge, EditError, Graph, Node
+from graph.project import LoomFileError, Project, from_dict, to_dict
+
+NODES_MIME = "application/x-layerloom-nodes"
+PASTE_OFFSET = 40.0
+
+
+class Editor(QtCore.QObject):
+    """The editing logic between the views (canvas, panels, actions) and the Document."""
+
+    message = QtCore.Signal(str)  # for the status bar
+
+    def __init__(self, doc: Document, canvas: Canvas, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self.doc = doc
+        self.canvas = canvas
+        canvas.create_requested.connect(self.add_node)
+        canvas.wires_requested.connect(self.rewire)
+        canvas.move_requested.connect(self.move_nodes)
+        canvas.rename_requested.connect(self.rename)
+        self._paste_count = 0
+
+    @property
+    def graph(self) -> Graph:
+        return self.doc.graph
+
+    def _say(self, text: str) -> None:
+        self.message.emit(text)
+
+    # -- nodes ------------------------------------------------------------------------
+    def add_node(self, type_name: str, pos: tuple[float, float] | None = None) -> str | None:
+        """A palette drop or a Tab search: one new node with a fresh id, selected."""
+        if registry.get(type_name) is None:
+            self._say(f"Unknown layer type {type_name!r}")
+            return None
+        if pos is None:
+            pos = self.canvas.scene_pos_at_view_center()
+        node_id = self.graph.fresh_id(type_name)
+        self.doc.push(commands.AddNodes(self.doc, [Node(node_id, type_name, {}, (float(pos[0]), float(pos[1])))]))
+        self.canvas.select([node_id])
+        return node_id
+
+    def delete_selection(self) -> None:
+        ids, edges = self.canvas.selected_ids(), self.canvas.selected_edges()
+        if ids or edges:
+            self.doc.push(commands.RemoveItems(self.doc, ids, edges))
+
+    def rename(self, old_id: str, new_id: str) -> bool:
+        new_id = new_id.strip()
+        if new_id == old_id:
+            return True
+        problem = id_problem(new_id)
+        if problem is None and self.graph.node(new_id) is not None:
+            problem = f"id {new_id!r} is already used by another node"
+        if problem:
+            self._say(f"Cannot rename {old_id}: {problem}")
+            return False
+        self.doc.push(commands.Rename(self.doc, old_id, new_id))
+        return True
+
+    def set_param(self, node_id: str, name: str, value) -> None:
+        node = self.graph.node(node_id)
+        if node is None or node.params.get(name, _MISSING) == value:
+            return
+        spec = node.layer.param(name) if node.layer else None
+        if spec is not None and name not in node.params and value == spec.default:
+            return
+        self.doc.push(commands.SetParam(self.doc, node_id, name, value))
+
+    def set_trainable(self, node_id: str, trainable: bool) -> None:
+        node = self.graph.node(node_id)
+        if node is not None and node.trainable != bool(trainable):
+            self.doc.push(commands.SetTrainable(self.doc, node_id, trainable))
+
+    def move_nodes(self, moves: dict) -> None:
+        moves = {k: v for k, v in moves.items() if self.graph.node(k) is not None and tuple(v[0]) != tuple(v[1])}
+        if moves:
+            self.doc.push(commands.MoveNodes(self.doc, moves))
+
+    # -- wires ------------------------------------------------------------------------
+    def connect(self, src: str, dst: str, src_port: int = 0, dst_port: int = 0) -> bool:
+        return self.rewire([], [Edge(src, dst, src_port, dst_port)])
+
+    def rewire(self, removed: list[Edge], added: list[Edge]) -> bool:
+        """Remove and add wires as one undo step, or refuse the whole gesture with a message."""
+        trial = Graph()
+        trial.nodes = self.graph.nodes
+        trial.edges = list(self.graph.edges)
+        for edge in removed:
+            if edge in trial.edges:
+                trial.edges.remove(edge)
+        removed = [e for e in removed if e in self.graph.edges]
+        for edge in added:
+            try:
+                trial.check_connection(edge)
+            except EditError as exc:
+                self._say(f"Wire refused: {exc}")
+                self.canvas.sync_nodes({edge.src, edge.dst, *(e.src for e in removed), *(e.dst for e in removed)})
+                return False
+            trial.edges.append(edge)
+        if not removed and not added:
+            return False
+        before = {(d.node, d.message) for d in self.doc.analysis.errors}
+        self.doc.push(commands.Rewire(self.doc, removed, added))
+        for edge in added:
+            new = [d for d in self.doc.analysis.errors if d.node == edge.dst and (d.node, d.message) not in before]
+            if new:
+                self._say(f"Wire {edge.src} → {edge.dst} does not fit: {new[0].text()} — kept and marked red; "
+                          "Ctrl+Z removes it")
+                break
+        return True
+
+    # -- clipboard --------------------------------------------------------------------
+    def selection_document(self, node_ids: list[str] | None = None) -> dict | None:
+        """The selected nodes and the wires among them, as a .loom document."""
+        ids = node_ids if node_ids is not None else self.canvas.selected_ids()
+        if not ids:
+            return None
+        chosen = set(ids)
+        sub = Graph()
+        sub.nodes = [copy.deepcopy(n) for n in self.graph.nodes if n.id in chosen]
+        sub.edges = [e for e in self.graph.edges if e.src in chosen and e.dst in chosen]
+        return to_dict(Project(name="clipboard", graph=sub))
+
+    def copy(self) -> bool:
+        doc = self.selection_document()
+        if doc is None:
+            return False
+        text = json.dumps(doc)
+        mime = QtCore.QMimeData()
+        mime.setData(NODES_MIME, QtCore.QByteArray(text.encode()))
+        mime.setText(text)
+        QtWidgets.QApplication.clipboard().setMimeData(mime)
+        self._paste_count = 0
+        return True
+
+    def paste(self) -> list[str]:
+        mime = QtWidgets.QApplication.clipboard().mimeData()
+        if mime is None:
+            return []
+        if mime.hasFormat(NODES_MIME):
+            text = bytes(mime.data(NODES_MIME).data()).decode()
+        elif mime.hasText():
+            text = mime.text()
+        else:
+            return []
+        try:
+            doc = json.loads(text)
+            project = from_dict(doc)
+        except (ValueError, LoomFileError):
+            self._say("The clipboard holds no LayerLoom nodes")
+            return []
+        self._paste_count += 1
+        return self._insert_copy(project.graph, PASTE_OFFSET * self._paste_count, "Paste")
+
+    def duplicate(self) -> list[str]:
+        doc = self.selection_document()
+        if doc is None:
+            return []
+        return self._insert_copy(from_dict(doc).graph, PASTE_OFFSET, "Duplicate")
+
+    def _insert_copy(self, source: Graph, offset: float, verb: str) -> list[str]:
+        """Add copies of `source`'s nodes with fresh ids, shifted by `offset`, and their wires."""
+        taken = set(self.graph.ids())
+        renamed: dict[str, str] = {}
+        nodes = []
+        for node in source.nodes:
+            if not isinstance(node.id, str) or registry.get(node.type) is None:
+                continue
+            new_id = fresh_id(node.id, taken)
+            taken.add(new_id)
+            renamed[node.id] = new_id
+            pos = (node.pos[0] + offset, node.pos[1] + offset) if node.pos else self.canvas.scene_pos_at_view_center()
+            nodes.append(Node(new_id, node.type, copy.deepcopy(node.params), pos, node.label, node.trainable,
+                              copy.deepcopy(node.extra)))
+        edges = [Edge(renamed[e.src], renamed[e.dst], e.src_port, e.dst_port)
+                 for e in source.edges if e.src in renamed and e.dst in renamed]
+        if not nodes:
+            return []
+        self.doc.push(commands.AddNodes(self.doc, nodes, edges, text=f"{verb} {len(nodes)} node(s)"))
+        ids = [n.id for n in nodes]
+        self.canvas.select(ids)
+        return ids
+
+    # -- layout -----------------------------------------------------------------------
+    def auto_layout(self) -> None:
+        if not self.graph.nodes:
+            return
+        sizes = {n.id: self.canvas.node_size(n.id) for n in self.graph.nodes}
+        origin = min(((n.pos or (0.0, 0.0)) for n in self.graph.nodes), key=lambda p: (p[0], p[1]))
+        positions = layered_positions(self.graph, sizes, origin=(origin[0], origin[1]))
+        moves = {n.id: (n.pos, positions[n.id]) for n in self.graph.nodes
+                 if n.pos is None or tuple(n.pos) != positions[n.id]}
+        if moves:
+            self.doc.push(commands.MoveNodes(self.doc, moves, text="Auto-layout"))
+        self.canvas.fit_view()
+
+
+_MISSING = object()
+
+
+def standard_key(action: QtGui.QAction, key: QtGui.QKeySequence.StandardKey, fallback: str) -> None:
+    """Platform shortcut where Qt has one, else `fallback` (Delete, Save As are missing on some)."""
+    sequences = QtGui.QKeySequence.keyBindings(key)
+    action.setShortcuts(sequences or [QtGui.QKeySequence(fallback)])

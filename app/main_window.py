@@ -1,0 +1,508 @@
+"""The designer window (DESIGN §6): canvas in the middle, palette, properties, problems, summary
+and code around it; files, undo, layout and export in menus and a toolbar."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from app.canvas import Canvas
+from app.code_view import CodePanel
+from app.document import Document
+from app.editor import Editor, standard_key
+from app.layout import layered_positions
+from app.palette import LayerPalette
+from app.problems import ProblemsPanel
+from app.properties import PropertiesPanel
+from app.recovery import INTERVAL_MS, Autosaver, default_directory, orphans
+from app.summary import SummaryPanel
+from graph.analysis import Analysis
+from graph.project import LoomFileError, Project, load, save
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "examples"
+DEFAULT_EXAMPLE = EXAMPLES_DIR / "lenet5.loom"
+MAX_RECENT = 8
+FILE_FILTER = "LayerLoom designs (*.loom);;All files (*)"
+EXPORT_FILTERS = {"PyTorch code (*.py)": ".py", "ONNX model (*.onnx)": ".onnx", "TorchScript (*.pt)": ".pt"}
+OPEN_SCALE = 0.8  # a design opens no smaller than this, so that its shapes can be read
+UI_KEY = "canvas"  # project.ui["canvas"] holds the view state; see docs/designer.md
+
+
+def example_files() -> list[Path]:
+    return sorted(EXAMPLES_DIR.glob("*.loom"))
+
+
+def place_unplaced(project: Project) -> None:
+    """Give positions to nodes that have none (hand-written files) before they are shown.
+    This is how the file is shown, not an edit: it is not on the undo stack."""
+    graph = project.graph
+    if all(n.pos is not None for n in graph.nodes):
+        return
+    positions = layered_positions(graph, {})
+    if any(n.pos is not None for n in graph.nodes):  # keep the placed ones; put the rest underneath
+        bottom = max(n.pos[1] for n in graph.nodes if n.pos is not None) + 200.0
+        positions = {k: (x, y + bottom) for k, (x, y) in positions.items()}
+    for node in graph.nodes:
+        if node.pos is None:
+            node.pos = positions[node.id]
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    def __init__(self, path: str | None = None, *, settings: QtCore.QSettings | None = None,
+                 recovery_dir: Path | None = None, autosave_ms: int = INTERVAL_MS):
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.settings = settings if settings is not None else QtCore.QSettings("LayerLoom", "LayerLoom")
+        self.doc = Document(self)
+        self.canvas = Canvas(self)
+        self.editor = Editor(self.doc, self.canvas, self)
+        self.setCentralWidget(self.canvas.widget)
+        self._shown = False
+        self.startup_error: str | None = None
+
+        self.palette = LayerPalette()
+        self.properties = PropertiesPanel(self.doc, self.editor, self.canvas)
+        self.problems = ProblemsPanel()
+        self.summary = SummaryPanel()
+        self.code = CodePanel()
+        self.docks: dict[str, QtWidgets.QDockWidget] = {}
+        self._make_docks()
+        self._make_actions()
+        self._make_menus()
+        self._make_status()
+
+        self.doc.analysed.connect(self._on_analysed)
+        self.doc.replaced.connect(self._on_replaced)
+        self.doc.dirty_changed.connect(self._update_title)
+        self.editor.message.connect(self.show_message)
+        self.palette.add_requested.connect(self._add_from_palette)
+        self.problems.node_activated.connect(self.show_node)
+        self.summary.node_activated.connect(self.show_node)
+        self.canvas.create_requested.connect(lambda *_: self.canvas.viewer.setFocus())
+
+        self.autosaver = Autosaver(self.doc, recovery_dir or default_directory(), autosave_ms, self)
+        self.resize(1500, 900)
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QtCore.QByteArray):
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window/state")
+        if isinstance(state, QtCore.QByteArray):
+            self.restoreState(state)
+        self._load_initial(path)
+
+    # -- construction -----------------------------------------------------------------
+    def _dock(self, name: str, title: str, widget: QtWidgets.QWidget,
+              area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[name] = dock
+        return dock
+
+    def _make_docks(self) -> None:
+        left, right, bottom = (QtCore.Qt.DockWidgetArea.LeftDockWidgetArea,
+                               QtCore.Qt.DockWidgetArea.RightDockWidgetArea,
+                               QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.palette.setObjectName("layerPaletteWidget")
+        self.properties.setObjectName("propertiesWidget")
+        self.problems.setObjectName("problemsWidget")
+        self.summary.setObjectName("summaryWidget")
+        self._dock("layerPalette", "Layers", self.palette, left)
+        self._dock("propertiesPanel", "Properties", self.properties, right)
+        code = self._dock("codeDock", "Code", self.code, right)
+        self._dock("problemsPanel", "Problems", self.problems, bottom)
+        summary = self._dock("summaryPanel", "Summary", self.summary, bottom)
+        self.splitDockWidget(self.docks["propertiesPanel"], code, QtCore.Qt.Orientation.Vertical)
+        self.tabifyDockWidget(self.docks["problemsPanel"], summary)
+        self.docks["problemsPanel"].raise_()
+        self.resizeDocks([self.docks["layerPalette"]], [190], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["propertiesPanel"]], [360], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["problemsPanel"]], [170], QtCore.Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["propertiesPanel"], code], [380, 420], QtCore.Qt.Orientation.Vertical)
+
+    def _action(self, name: str, text: str, slot, shortcut=None, tip: str = "",
+                canvas_only: bool = False) -> QtGui.QAction:
+        action = QtGui.QAction(text, self)
+        action.setObjectName(name)
+        action.triggered.connect(slot)
+        if isinstance(shortcut, QtGui.QKeySequence.StandardKey):
+            standard_key(action, shortcut, "")
+        elif isinstance(shortcut, list):
+            action.setShortcuts([QtGui.QKeySequence(s) for s in shortcut])
+        elif shortcut:
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(f"{text.replace('&', '').rstrip('…')} ({action.shortcut().toString()})"
+                              if action.shortcut() else tip)
+        if canvas_only:  # keys that mean something else in a text field work on the canvas only
+            action.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.canvas.viewer.addAction(action)
+        else:
+            self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        key = QtGui.QKeySequence.StandardKey
+        a = self._action
+        self.action_new = a("actionNew", "&New", self.new_project, key.New, "Start an empty design")
+        self.action_open = a("actionOpen", "&Open…", self.open_dialog, key.Open, "Open a .loom design")
+        self.action_save = a("actionSave", "&Save", self.save, key.Save, "Save the design")
+        self.action_save_as = a("actionSaveAs", "Save &As…", self.save_as, "Ctrl+Shift+S",
+                                "Save the design under a new name")
+        self.action_export = a("actionExport", "&Export…", self.export_dialog, "Ctrl+E",
+                               "Write the model as PyTorch code (.py), ONNX (.onnx) or TorchScript (.pt)")
+        self.action_quit = a("actionQuit", "&Quit", self.close, key.Quit)
+
+        self.action_undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
+        self.action_undo.setObjectName("actionUndo")
+        self.action_undo.setShortcuts(QtGui.QKeySequence.keyBindings(key.Undo))
+        self.action_redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
+        self.action_redo.setObjectName("actionRedo")
+        self.action_redo.setShortcuts([QtGui.QKeySequence("Ctrl+Y"), QtGui.QKeySequence("Ctrl+Shift+Z")])
+        for action in (self.action_undo, self.action_redo):
+            self.addAction(action)
+
+        self.action_cut = a("actionCut", "Cu&t", self.cut, key.Cut, canvas_only=True)
+        self.action_copy = a("actionCopy", "&Copy", self.editor.copy, key.Copy, canvas_only=True)
+        self.action_paste = a("actionPaste", "&Paste", self.editor.paste, key.Paste, canvas_only=True)
+        self.action_duplicate = a("actionDuplicate", "D&uplicate", self.editor.duplicate, "Ctrl+D",
+                                  canvas_only=True)
+        self.action_delete = a("actionDelete", "&Delete", self.editor.delete_selection,
+                               ["Delete", "Backspace"], canvas_only=True)
+        self.action_select_all = a("actionSelectAll", "Select &All", self.canvas.select_all, key.SelectAll,
+                                   canvas_only=True)
+        self.action_add = a("actionAddLayer", "&Add Layer…", self.canvas.show_tab_search, None,
+                            "Search for a layer by name (Tab on the canvas)")
+        self.action_auto_layout = a("actionAutoLayout", "Auto-&layout", self.editor.auto_layout, "Ctrl+L",
+                                    "Arrange the nodes left to right by depth")
+        self.action_fit_view = a("actionFitView", "&Fit View", self.canvas.fit_view, "F",
+                                 "Show the whole design", canvas_only=True)
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.action_new, self.action_open])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.setObjectName("menuRecent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.examples_menu = file_menu.addMenu("E&xamples")
+        self.examples_menu.setObjectName("menuExamples")
+        for path in example_files():
+            action = self.examples_menu.addAction(self._example_title(path))
+            action.setData(str(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.open_example(p))
+        file_menu.addSeparator()
+        file_menu.addActions([self.action_save, self.action_save_as, self.action_export])
+        file_menu.addSeparator()
+        file_menu.addAction(self.action_quit)
+
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.action_undo, self.action_redo])
+        edit.addSeparator()
+        edit.addActions([self.action_cut, self.action_copy, self.action_paste, self.action_duplicate,
+                         self.action_delete])
+        edit.addSeparator()
+        edit.addActions([self.action_select_all, self.action_add])
+
+        view = bar.addMenu("&View")
+        view.addActions([self.action_auto_layout, self.action_fit_view])
+        view.addSeparator()
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction("&Keyboard Shortcuts", self._show_shortcuts)
+        help_menu.addAction("&About LayerLoom", self._show_about)
+
+        tools = self.addToolBar("Main")
+        tools.setObjectName("mainToolBar")
+        tools.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
+        tools.addActions([self.action_new, self.action_open, self.action_save])
+        tools.addSeparator()
+        tools.addActions([self.action_undo, self.action_redo])
+        tools.addSeparator()
+        tools.addActions([self.action_add, self.action_auto_layout, self.action_fit_view])
+        tools.addSeparator()
+        tools.addAction(self.action_export)
+
+    def _make_status(self) -> None:
+        self.status_totals = QtWidgets.QLabel()
+        self.status_totals.setObjectName("statusTotals")
+        self.statusBar().addPermanentWidget(self.status_totals)
+
+    @staticmethod
+    def _example_title(path: Path) -> str:
+        try:
+            name = json.loads(path.read_text(encoding="utf-8")).get("name")
+        except (OSError, ValueError, AttributeError):
+            name = None
+        return f"{name} ({path.name})" if isinstance(name, str) and name else path.name
+
+    # -- views follow the document ----------------------------------------------------
+    def _on_analysed(self, analysis: Analysis) -> None:
+        self.canvas.apply_analysis(analysis)
+        self.problems.show_analysis(analysis)
+        self.summary.show_analysis(self.doc.graph, analysis)
+        self.code.schedule(self.doc.project, len(analysis.errors))
+        errors = len(analysis.errors)
+        state = ("<span style='color:#6fcf7f'>valid</span>" if analysis.valid
+                 else f"<span style='color:#ff6b6b'>{errors} problem{'s' if errors != 1 else ''}</span>")
+        self.status_totals.setText(f"{analysis.total_params:,} parameters · {state}")
+
+    def _on_replaced(self) -> None:
+        self.canvas.set_graph(self.doc.graph)
+        self._update_title()
+        if self._shown:
+            self._restore_view()
+
+    def _update_title(self, *_args) -> None:
+        self.setWindowTitle(f"{self.doc.display_name}[*] — LayerLoom")
+        self.setWindowModified(self.doc.dirty)
+
+    def _restore_view(self) -> None:
+        if not self.canvas.set_view_state(self.doc.project.ui.get(UI_KEY)):
+            self.canvas.fit_view(min_scale=OPEN_SCALE)
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown:
+            self._shown = True
+            QtCore.QTimer.singleShot(0, self._restore_view)
+
+    def show_message(self, text: str, timeout_ms: int = 10_000) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    def show_node(self, node_id: str) -> None:
+        """Select a node and bring it to the middle of the canvas (problems and summary clicks)."""
+        if self.doc.graph.node(node_id) is None:
+            return
+        self.canvas.select([node_id])
+        self.canvas.center_on(node_id)
+
+    def _add_from_palette(self, type_name: str) -> None:
+        self.editor.add_node(type_name)
+        self.canvas.viewer.setFocus()
+
+    def cut(self) -> None:
+        if self.editor.copy():
+            self.editor.delete_selection()
+
+    # -- files ------------------------------------------------------------------------
+    def _load_initial(self, path: str | None) -> None:
+        if path is not None:
+            try:
+                self._open(Path(path), as_copy=False)
+                return
+            except LoomFileError as exc:
+                self.startup_error = str(exc)
+        elif DEFAULT_EXAMPLE.exists():
+            try:
+                self._open(DEFAULT_EXAMPLE, as_copy=True)
+                return
+            except LoomFileError as exc:
+                self.startup_error = str(exc)
+        self.doc.replace(Project(), None)
+
+    def _open(self, path: Path, as_copy: bool) -> None:
+        """Load `path` (raises LoomFileError and leaves the open design untouched on failure)."""
+        project = load(path)
+        place_unplaced(project)
+        self.doc.replace(project, None if as_copy else path)
+        if not as_copy:
+            self._remember(path)
+
+    def open_path(self, path: str | Path, ask: bool = True) -> bool:
+        """Open a design, asking first about unsaved changes; a file that cannot be read is
+        reported and the open design stays as it was."""
+        if ask and not self.maybe_save():
+            return False
+        try:
+            self._open(Path(path), as_copy=False)
+        except LoomFileError as exc:
+            self._error("Cannot open the design", str(exc))
+            return False
+        self.show_message(f"Opened {path}")
+        return True
+
+    def open_example(self, path: str | Path) -> bool:
+        """Examples open as untitled copies, so that Save never writes over them."""
+        if not self.maybe_save():
+            return False
+        try:
+            self._open(Path(path), as_copy=True)
+        except LoomFileError as exc:
+            self._error("Cannot open the example", str(exc))
+            return False
+        return True
+
+    def open_dialog(self) -> None:
+        start = str(self.doc.path.parent) if self.doc.path else str(self.settings.value("files/lastDir", ""))
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open design", start, FILE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def new_project(self) -> bool:
+        if not self.maybe_save():
+            return False
+        self.doc.replace(Project(), None)
+        return True
+
+    def save(self) -> bool:
+        if self.doc.path is None:
+            return self.save_as()
+        return self.save_to(self.doc.path)
+
+    def save_as(self) -> bool:
+        start = str(self.doc.path or Path(str(self.settings.value("files/lastDir", ""))) /
+                    f"{self.doc.project.name or 'design'}.loom")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save design as", start, FILE_FILTER)
+        if not path:
+            return False
+        if not Path(path).suffix:
+            path += ".loom"
+        return self.save_to(Path(path))
+
+    def save_to(self, path: Path) -> bool:
+        """Atomic save (graph.project.save); the view state goes into the `ui` section."""
+        path = Path(path)
+        self.doc.project.ui[UI_KEY] = self.canvas.view_state()
+        try:
+            save(self.doc.project, path)
+        except OSError as exc:
+            self._error("Cannot save the design", f"{path}: {exc.strerror or exc}")
+            return False
+        self.doc.mark_saved(path)
+        self.autosaver.discard()
+        self._remember(path)
+        self._update_title()
+        self.show_message(f"Saved {path}")
+        return True
+
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; True means go ahead (saved or discarded), False means stop."""
+        if not self.doc.dirty:
+            return True
+        buttons = QtWidgets.QMessageBox.StandardButton
+        answer = QtWidgets.QMessageBox.question(
+            self, "Unsaved changes", f"Save the changes to “{self.doc.display_name}”?",
+            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+        if answer == buttons.Save:
+            return self.save()
+        return answer == buttons.Discard
+
+    def _remember(self, path: Path) -> None:
+        path = Path(path).resolve()
+        recent = [p for p in self.recent_files() if Path(p) != path]
+        self.settings.setValue("files/recent", [str(path), *recent][:MAX_RECENT])
+        self.settings.setValue("files/lastDir", str(path.parent))
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("files/recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [v for v in (value or []) if isinstance(v, str)]
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        for path in recent:
+            action = self.recent_menu.addAction(path)
+            action.setEnabled(Path(path).exists())
+            action.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
+        if not recent:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear", lambda: self.settings.setValue("files/recent", []))
+
+    # -- export -----------------------------------------------------------------------
+    def export_dialog(self) -> None:
+        if not self.doc.analysis.valid:
+            self._error("Cannot export yet", f"The design has {len(self.doc.analysis.errors)} problem(s); "
+                        "see the Problems panel and fix them first.")
+            return
+        base = self.doc.path.with_suffix("") if self.doc.path else Path(str(self.settings.value("files/lastDir", "")))\
+            / (self.doc.project.name or "model")
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(self, "Export model", f"{base}.py",
+                                                             ";;".join(EXPORT_FILTERS))
+        if path:
+            if not Path(path).suffix:
+                path += EXPORT_FILTERS.get(chosen, ".py")
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> bool:
+        try:
+            from engine.export import export_project
+        except ImportError as exc:
+            self._error("Export is not available", f"This build has no exporter ({exc}).")
+            return False
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+        try:
+            export_project(self.doc.project, path)
+        except Exception as exc:  # noqa: BLE001 -- any exporter failure is shown, not raised
+            QtWidgets.QApplication.restoreOverrideCursor()
+            self._error("Export failed", f"{path}: {exc}")
+            return False
+        QtWidgets.QApplication.restoreOverrideCursor()
+        self.show_message(f"Exported {path}")
+        return True
+
+    # -- recovery ---------------------------------------------------------------------
+    def offer_recovery(self) -> bool:
+        """After a crash: offer the autosaved work back (newest first). Declined work is deleted."""
+        buttons = QtWidgets.QMessageBox.StandardButton
+        for rec in orphans(self.autosaver.directory):
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(rec.saved_at))
+            answer = QtWidgets.QMessageBox.question(
+                self, "Recover unsaved work",
+                f"LayerLoom did not close normally. Recover “{rec.name}”, autosaved {when}?",
+                buttons.Yes | buttons.No, buttons.Yes)
+            if answer != buttons.Yes:
+                rec.discard()
+                continue
+            try:
+                project = rec.load()
+            except LoomFileError as exc:
+                self._error("Cannot recover", str(exc))
+                rec.discard()
+                continue
+            place_unplaced(project)
+            self.doc.replace(project, rec.original, unsaved=True)
+            rec.discard()
+            self.show_message(f"Recovered {rec.name}; save it to keep it")
+            return True
+        return False
+
+    # -- closing ----------------------------------------------------------------------
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.autosaver.close()
+        event.accept()
+
+    # -- dialogs ----------------------------------------------------------------------
+    def _error(self, title: str, text: str) -> None:
+        self.show_message(text)
+        QtWidgets.QMessageBox.critical(self, title, text)
+
+    def _show_shortcuts(self) -> None:
+        rows = []
+        for action in self.findChildren(QtGui.QAction):
+            if action.objectName().startswith("action") and action.shortcut():
+                rows.append(f"<tr><td>{action.text().replace('&', '')}</td>"
+                            f"<td><b>{action.shortcut().toString()}</b></td></tr>")
+        rows.append("<tr><td>Add a layer by name</td><td><b>Tab</b> (on the canvas)</td></tr>")
+        rows.append("<tr><td>Cut wires</td><td><b>Alt+Shift+drag</b></td></tr>")
+        QtWidgets.QMessageBox.information(self, "Keyboard shortcuts", "<table>" + "".join(sorted(rows)) + "</table>")
+
+    def _show_about(self) -> None:
+        QtWidgets.QMessageBox.about(self, "About LayerLoom",
+                                    "LayerLoom: design neural networks as node graphs, train them live, "
+                                    "export plain PyTorch.")

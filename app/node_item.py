@@ -1,0 +1,147 @@
+"""How a layer node looks on the canvas: NodeGraphQt's node item plus a painted annotation band.
+
+The band under the ports shows the node's output shape and "Type · parameters"; a node with a
+problem gets a coloured border, a badge and the messages in its tooltip. The band is painted by
+the item itself (no child widgets, no NodeGraphQt properties), so updating it is one `update()`
+and never touches NodeGraphQt's undo stack (STYLE.md: derived state is never undoable).
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from NodeGraphQt.qgraphics.node_base import NodeItem
+from PySide6 import QtCore, QtGui
+
+from app import theme
+
+_PAD = 6.0
+_LINE_GAP = 1.0
+_MIN_WIDTH = 150.0
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """What the canvas paints on one node; equal annotations are not repainted."""
+
+    shape: str = ""
+    info: str = ""
+    severity: str | None = None  # "error", "warning" or None
+    tooltip: str = ""
+
+
+def _fonts() -> tuple[QtGui.QFont, QtGui.QFont]:
+    shape = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont)
+    shape.setPointSizeF(8.5)
+    shape.setBold(True)
+    info = QtGui.QFont()
+    info.setPointSizeF(8.0)
+    return shape, info
+
+
+class LoomNodeItem(NodeItem):
+    """A NodeGraphQt node item with LayerLoom's annotation band."""
+
+    _shared_fonts: tuple[QtGui.QFont, QtGui.QFont] | None = None
+
+    def __init__(self, name: str = "node", parent=None):
+        super().__init__(name, parent)
+        self._frozen = True  # no layout work until the item is in the scene (post_init)
+        self._annotation = Annotation()
+        if LoomNodeItem._shared_fonts is None:
+            LoomNodeItem._shared_fonts = _fonts()
+        self._shape_font, self._info_font = LoomNodeItem._shared_fonts
+        self._shape_metrics = QtGui.QFontMetricsF(self._shape_font)
+        self._info_metrics = QtGui.QFontMetricsF(self._info_font)
+        self._icon_item.setVisible(False)
+
+    # -- annotation -------------------------------------------------------------------
+    @property
+    def annotation(self) -> Annotation:
+        return self._annotation
+
+    def set_annotation(self, annotation: Annotation) -> None:
+        if annotation == self._annotation:
+            return
+        old_width = self._band_width(self._annotation)
+        self._annotation = annotation
+        self.setToolTip(annotation.tooltip)
+        if not self._frozen and self._band_width(annotation) != old_width:
+            self.draw_node()  # the band needs another width: re-layout ports too
+        else:
+            self.update()
+
+    def _band_width(self, annotation: Annotation) -> float:
+        return max(self._shape_metrics.horizontalAdvance(annotation.shape),
+                   self._info_metrics.horizontalAdvance(annotation.info)) + 2 * _PAD
+
+    def _band_height(self) -> float:
+        return self._shape_metrics.height() + self._info_metrics.height() + _LINE_GAP + 2 * _PAD
+
+    # -- NodeGraphQt hooks ------------------------------------------------------------
+    def draw_node(self):
+        if self._frozen:
+            return
+        super().draw_node()
+
+    def post_init(self, viewer=None, pos=None):
+        self._frozen = False
+        super().post_init(viewer, pos)
+
+    def _calc_size_horizontal(self):
+        width, height = super()._calc_size_horizontal()
+        return max(width, self._band_width(self._annotation), _MIN_WIDTH), height + self._band_height()
+
+    def _tooltip_disable(self, state):
+        # NodeGraphQt writes its own tooltip on every draw; keep ours.
+        self.setToolTip(self._annotation.tooltip)
+
+    def paint(self, painter, option, widget):
+        super().paint(painter, option, widget)
+        painter.save()
+        rect = self.boundingRect().adjusted(1.0, 1.0, -1.0, -1.0)
+        band = QtCore.QRectF(rect.left() + 3.0, rect.bottom() - self._band_height() + 1.0,
+                             rect.width() - 6.0, self._band_height() - 4.0)
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        painter.setBrush(QtGui.QColor(0, 0, 0, 90))
+        painter.drawRoundedRect(band, 3.0, 3.0)
+
+        text_rect = band.adjusted(_PAD - 2.0, _PAD / 2, -_PAD + 2.0, 0.0)
+        painter.setFont(self._shape_font)
+        painter.setPen(QtGui.QColor(*theme.SHAPE_TEXT_COLOR))
+        painter.drawText(text_rect, QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop,
+                         self._annotation.shape)
+        text_rect.setTop(text_rect.top() + self._shape_metrics.height() + _LINE_GAP)
+        painter.setFont(self._info_font)
+        painter.setPen(QtGui.QColor(*theme.DIM_TEXT_COLOR))
+        painter.drawText(text_rect, QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop,
+                         self._annotation.info)
+
+        severity = self._annotation.severity
+        if severity:
+            color = QtGui.QColor(*(theme.ERROR_COLOR if severity == "error" else theme.WARNING_COLOR))
+            pen = QtGui.QPen(color, 2.4 if severity == "error" else 1.6)
+            painter.setPen(pen)
+            painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect, 4.0, 4.0)
+            badge = QtCore.QRectF(rect.right() - 17.0, rect.top() + 3.0, 14.0, 14.0)
+            painter.setPen(QtCore.Qt.PenStyle.NoPen)
+            painter.setBrush(color)
+            painter.drawEllipse(badge)
+            font = QtGui.QFont(self._info_font)
+            font.setBold(True)
+            painter.setFont(font)
+            painter.setPen(QtGui.QColor(20, 20, 20))
+            painter.drawText(badge, QtCore.Qt.AlignmentFlag.AlignCenter, "!")
+        painter.restore()
+
+
+def tooltip_html(node_id: str, type_name: str, doc: str, messages: list[tuple[str, str]]) -> str:
+    """The node's tooltip: id, type, the type's one-line doc, then each (severity, message)."""
+    parts = [f"<b>{html.escape(node_id)}</b> &nbsp;<i>{html.escape(type_name)}</i>"]
+    if doc:
+        parts.append(html.escape(doc))
+    for severity, message in messages:
+        color = "#ff6b6b" if severity == "error" else "#f0b040"
+        parts.append(f'<span style="color:{color}">{html.escape(severity)}: {html.escape(message)}</span>')
+    return "<br/>".join(parts)

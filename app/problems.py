@@ -1,0 +1,69 @@
+"""The problems panel: every diagnostic of the latest analysis; clicking one shows its node."""
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from app import theme
+from graph.analysis import Analysis, Diagnostic
+
+NODE_ROLE = QtCore.Qt.ItemDataRole.UserRole
+
+
+def _dot(rgb: tuple[int, int, int]) -> QtGui.QIcon:
+    pixmap = QtGui.QPixmap(12, 12)
+    pixmap.fill(QtCore.Qt.GlobalColor.transparent)
+    painter = QtGui.QPainter(pixmap)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    painter.setPen(QtCore.Qt.PenStyle.NoPen)
+    painter.setBrush(QtGui.QColor(*rgb))
+    painter.drawEllipse(1, 1, 10, 10)
+    painter.end()
+    return QtGui.QIcon(pixmap)
+
+
+class ProblemsPanel(QtWidgets.QTreeWidget):
+    """Columns: node, problem (with the hint). Errors first, then warnings."""
+
+    node_activated = QtCore.Signal(str)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setColumnCount(2)
+        self.setHeaderLabels(["Node", "Problem"])
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.setAlternatingRowColors(True)
+        self.header().setStretchLastSection(True)
+        self.setColumnWidth(0, 160)
+        self._icons = {"error": _dot(theme.ERROR_COLOR), "warning": _dot(theme.WARNING_COLOR)}
+        self._shown: list[tuple] = []
+        self.itemClicked.connect(self._on_clicked)
+        self.itemActivated.connect(self._on_clicked)
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        diagnostics = sorted(analysis.diagnostics, key=lambda d: d.severity != "error")
+        key = [(d.severity, d.node, d.field, d.text()) for d in diagnostics]
+        if key == self._shown:
+            return
+        self._shown = key
+        self.clear()
+        items = []
+        for d in diagnostics:
+            items.append(self._item(d))
+        self.addTopLevelItems(items)
+
+    def _item(self, d: Diagnostic) -> QtWidgets.QTreeWidgetItem:
+        where = d.where + (f".{d.field}" if d.field and d.field != "id" else "")
+        item = QtWidgets.QTreeWidgetItem([where, d.text()])
+        item.setIcon(0, self._icons.get(d.severity, self._icons["error"]))
+        item.setData(0, NODE_ROLE, d.node)
+        item.setToolTip(1, f"{d.severity}: {d.text()}")
+        return item
+
+    def rows(self) -> list[tuple[str, str]]:
+        return [(self.topLevelItem(i).text(0), self.topLevelItem(i).text(1)) for i in range(self.topLevelItemCount())]
+
+    def _on_clicked(self, item: QtWidgets.QTreeWidgetItem, _column: int = 0) -> None:
+        node = item.data(0, NODE_ROLE)
+        if node:
+            self.node_activated.emit(node)

@@ -1,0 +1,99 @@
+"""The summary panel: totals (parameters, MACs, validity) and a table of every node."""
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from engine.cli.check import shape_text
+from graph.analysis import Analysis
+from graph.model import Graph
+
+HEADERS = ("Node", "Type", "Output shape", "Parameters")
+_ROOT = QtCore.QModelIndex()
+
+
+class _NodeTable(QtCore.QAbstractTableModel):
+    """Rows are computed when the view asks for them, so a 1,000-node design costs nothing per edit."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.graph: Graph | None = None
+        self.analysis: Analysis | None = None
+        self._ids: list[str] = []
+
+    def reset(self, graph: Graph, analysis: Analysis) -> None:
+        self.beginResetModel()
+        self.graph, self.analysis = graph, analysis
+        self._ids = [n.id for n in graph.nodes]
+        self.endResetModel()
+
+    def rowCount(self, parent=_ROOT):
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent=_ROOT):
+        return len(HEADERS)
+
+    def headerData(self, section, orientation, role=QtCore.Qt.ItemDataRole.DisplayRole):
+        if role == QtCore.Qt.ItemDataRole.DisplayRole and orientation == QtCore.Qt.Orientation.Horizontal:
+            return HEADERS[section]
+        return None
+
+    def data(self, index, role=QtCore.Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        node_id = self._ids[index.row()]
+        if role == QtCore.Qt.ItemDataRole.TextAlignmentRole and index.column() == 3:
+            return int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+        if role != QtCore.Qt.ItemDataRole.DisplayRole:
+            return None
+        node = self.graph.node(node_id)
+        info = self.analysis.nodes.get(node_id)
+        known = info is not None and info.outputs is not None
+        column = index.column()
+        if column == 0:
+            return node_id
+        if column == 1:
+            return node.type if node else ""
+        if column == 2:
+            return shape_text(info) if known else "?"
+        return f"{info.params:,}" if known else "?"
+
+    def node_at(self, row: int) -> str:
+        return self._ids[row]
+
+
+class SummaryPanel(QtWidgets.QWidget):
+    node_activated = QtCore.Signal(str)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.totals = QtWidgets.QLabel()
+        self.totals.setObjectName("summaryTotals")
+        self.totals.setWordWrap(True)
+        self.model = _NodeTable(self)
+        self.table = QtWidgets.QTableView()
+        self.table.setModel(self.model)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setDefaultSectionSize(20)
+        self.table.clicked.connect(lambda index: self.node_activated.emit(self.model.node_at(index.row())))
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.totals)
+        layout.addWidget(self.table)
+
+    def show_analysis(self, graph: Graph, analysis: Analysis) -> None:
+        frozen = sum(info.params for node_id, info in analysis.nodes.items()
+                     if (n := graph.node(node_id)) is not None and not n.trainable)
+        errors, warnings = len(analysis.errors), len(analysis.diagnostics) - len(analysis.errors)
+        state = ("<span style='color:#6fcf7f'>valid</span>" if analysis.valid
+                 else f"<span style='color:#ff6b6b'>{errors} problem(s)</span>")
+        if warnings:
+            state += f", {warnings} warning(s)"
+        text = (f"<b>{analysis.total_params:,}</b> parameters"
+                + (f" ({frozen:,} frozen)" if frozen else "")
+                + f" · {analysis.total_macs:,} MACs per sample · {len(graph.nodes)} nodes · {state}")
+        self.totals.setText(text)
+        self.model.reset(graph, analysis)
