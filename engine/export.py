@@ -13,6 +13,7 @@ Every user mistake raises `ExportError` with a message that names the node or fi
 """
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import tempfile
@@ -194,8 +195,11 @@ def _write_binary(out: Path, write: Callable[[str], None]) -> None:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    """The gist of an exception from torch: its first sentence or line, without the boilerplate."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    text = text.split(" Please feel free to request support")[0]
+    return text if len(text) <= 240 else text[:237] + "..."
 
 
 # -- .py ------------------------------------------------------------------------------------
@@ -257,6 +261,9 @@ def export_torchscript(project: Project, out: Path, weights=None, verify: bool =
 def export_onnx(project: Project, out: Path, weights=None, verify: bool = True) -> ExportResult:
     """`torch.onnx.export` (the TorchScript-based exporter) with a dynamic batch dimension,
     then, when onnxruntime is installed, run and compared with torch."""
+    if importlib.util.find_spec("onnx") is None:
+        raise ExportError("ONNX export needs the onnx package: pip install 'layerloom[onnx]' "
+                          "(onnx and onnxruntime)")
     _, module, model = _model(project, weights)
     inputs = graph_inputs(project.graph)
     outputs = _output_ids(project)
