@@ -120,9 +120,10 @@ class _Analyser:
 
     # -- nodes and edges --------------------------------------------------------------
     def check_nodes(self) -> None:
-        counts: dict[Any, int] = {}
+        counts: dict[str, int] = {}
         for node in self.graph.nodes:
-            counts[node.id] = counts.get(node.id, 0) + 1
+            if isinstance(node.id, str):  # a file may hold any JSON value here; id_problem reports it
+                counts[node.id] = counts.get(node.id, 0) + 1
         for index, node in enumerate(self.graph.nodes):
             problem = id_problem(node.id)
             if problem:
@@ -213,6 +214,10 @@ class _Analyser:
             self.report(node.id, f"could not infer the shape ({type(exc).__name__}: {exc})",
                         hint="please report this as a LayerLoom bug")
             return
+        if len(result.outputs) != len(layer.output_ports(info.values)):
+            self.report(node.id, f"could not infer the shape (the rule gave {len(result.outputs)} outputs for "
+                        f"{len(layer.output_ports(info.values))} ports)", hint="please report this as a LayerLoom bug")
+            return
         info.outputs, info.params, info.macs, info.derived = result.outputs, result.params, result.macs, result.derived
         info.dtypes = (dtype,) * len(result.outputs)
 
@@ -237,7 +242,7 @@ class _Analyser:
 
     # -- the whole graph --------------------------------------------------------------
     def check_whole(self, edges: list[Edge]) -> None:
-        types = [self.layers[n].name for n in self.layers]
+        types = {node.type for node in self.graph.nodes}  # an Input with a bad parameter is still there
         if "Input" not in types:
             self.report(None, "the graph has no Input node", hint="add an Input from the palette")
         if "Output" not in types:

@@ -102,7 +102,13 @@ class Param:
         return value
 
     def _check_float(self, value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._fail(value)
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an int beyond any float, e.g. 10**400 from a file
+            finite = False
+        if not finite:
             raise self._fail(value)
         self._in_range(value, value)
         return float(value)

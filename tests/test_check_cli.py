@@ -1,0 +1,236 @@
+"""`python main.py check FILE` (DESIGN §4): the table, the totals, and exit codes 0 valid,
+1 invalid (one `error: NODE_ID: message` line per problem on stderr), 2 unreadable; never a
+traceback, whatever the file holds."""
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import main
+from graph.registry import all_types
+from tests.conftest import EXAMPLES, ROOT
+from tests.graph.broken import BROKEN, UNREADABLE, document, edge, node
+
+
+def check(path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "main.py", "check", str(path)], check=False, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def check_in_process(path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main.main(["check", str(path)])
+    return code, out.getvalue(), err.getvalue()
+
+
+def table_rows(stdout: str) -> dict[str, list[str]]:
+    """node id -> [type, shape, params, MACs] from the printed table."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if set(line.replace(" ", "")) == {"-"}) + 1
+    rows = {}
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        cells = re.split(r"\s{2,}", line.strip())
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+# -- valid designs ------------------------------------------------------------------------
+def test_lenet5_prints_each_node_and_61706_parameters():
+    result = check(EXAMPLES / "lenet5.loom")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    header = result.stdout.splitlines()[1].split()
+    assert header == ["node", "type", "output", "shape", "params", "MACs"]
+    rows = table_rows(result.stdout)
+    assert list(rows) == ["image", "conv1", "act1", "pool1", "conv2", "act2", "pool2", "flatten", "fc1", "act3",
+                          "fc2", "act4", "fc3", "logits"]
+    assert rows["conv1"] == ["Conv2d", "(N, 6, 28, 28)", "156", "122,304"]
+    assert rows["fc1"] == ["Linear", "(N, 120)", "48,120", "48,120"]
+    assert rows["logits"] == ["Output", "(N, 10)", "0", "0"]
+    assert "Total: 61,706 parameters, 423,038 MACs per sample (14 nodes)" in result.stdout
+    assert result.stdout.rstrip().endswith("valid")
+
+
+def test_resnet18_prints_11689512_parameters():
+    result = check(EXAMPLES / "resnet18.loom")
+    assert result.returncode == 0, result.stderr
+    rows = table_rows(result.stdout)
+    assert len(rows) == 71
+    assert rows["layer2_0_down"] == ["Conv2d", "(N, 128, 28, 28)", "8,192", "6,422,528"]
+    assert rows["layer2_0_add"][:2] == ["Add", "(N, 128, 28, 28)"]
+    assert rows["fc"] == ["Linear", "(N, 1000)", "513,000", "513,000"]
+    assert re.search(r"Total: 11,689,512 parameters, [\d,]+ MACs per sample \(71 nodes\)", result.stdout)
+
+
+def test_multi_output_nodes_show_every_port(tmp_path):
+    path = tmp_path / "rnn.loom"
+    path.write_text(json.dumps(document(
+        [node("x", "Input", shape=[5, 3]), node("gru", "GRU", hidden_size=4), node("y", "Output"),
+         node("h", "Output", loss="none")],
+        [edge("x", "gru"), edge("gru", "y"), edge("gru", "h", from_port=1)])))
+    code, out, err = check_in_process(path)
+    assert code == 0, err
+    assert table_rows(out)["gru"][1] == "(N, 5, 4) | (N, 4)"
+
+
+# -- broken designs -----------------------------------------------------------------------
+@pytest.mark.parametrize("name, doc, where, fragment", BROKEN, ids=[case[0] for case in BROKEN])
+def test_a_broken_design_exits_1_naming_the_node(tmp_path, name, doc, where, fragment):
+    path = tmp_path / "broken.loom"
+    path.write_text(json.dumps(doc, indent=1))
+    result = check(path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stderr.splitlines()
+    assert all(re.match(r"(error|warning): \S", line) for line in lines), lines
+    pattern = "|".join(re.escape(w) for w in where.split("|"))
+    assert any(re.match(rf"error: ({pattern}): .*{re.escape(fragment)}", line) for line in lines), lines
+    assert "invalid:" in result.stdout  # the table is still printed, with ? for what is unknown
+    assert "Total:" in result.stdout
+
+
+@pytest.mark.parametrize("name, content, fragment", UNREADABLE, ids=[case[0] for case in UNREADABLE])
+def test_an_unreadable_file_exits_2(tmp_path, name, content, fragment):
+    path = tmp_path / "bad.loom"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    result = check(path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: {path}: ") and fragment in line
+    assert result.stdout == ""
+
+
+def test_a_newer_version_names_both_versions(tmp_path):
+    path = tmp_path / "future.loom"
+    path.write_text(json.dumps({"format": "layerloom", "version": 7, "graph": {"nodes": [], "edges": []}}))
+    code, _, err = check_in_process(path)
+    assert code == 2 and "version 7" in err and "version 1" in err
+
+
+def test_missing_file_and_folder_exit_2(tmp_path):
+    assert check_in_process(tmp_path / "nope.loom")[0] == 2
+    assert check_in_process(tmp_path)[0] == 2
+
+
+# -- random mutations of valid files ------------------------------------------------------
+SOURCES = [json.loads((EXAMPLES / name).read_text()) for name in ("lenet5.loom", "spiral_mlp.loom")] + [
+    document([node("q", "Input", shape=[4, 8]), node("kv", "Input", shape=[6, 8]),
+              node("att", "MultiheadAttention", num_heads=2), node("parts", "Chunk", chunks=2, dim=2),
+              node("cat", "Concat", dim=-1), node("rnn", "LSTM", hidden_size=4, bidirectional=True),
+              node("y", "Output"), node("w", "Output", loss="none")],
+             [edge("q", "att"), edge("kv", "att", to_port=1), edge("kv", "att", to_port=2), edge("att", "parts"),
+              edge("parts", "cat"), edge("parts", "cat", from_port=1, to_port=1), edge("cat", "rnn"),
+              edge("rnn", "y", from_port=1), edge("att", "w", from_port=1)])]
+
+TYPE_NAMES = [t.name for t in all_types()]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6)
+    | st.sampled_from(["same", "valid", "relu", "float32", "int64", "x", "fc1", "Linear"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6)
+
+
+def _paths(value, prefix=()):
+    """Every (container, key) location inside a JSON document."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield prefix + (key,)
+            yield from _paths(item, prefix + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield prefix + (index,)
+            yield from _paths(item, prefix + (index,))
+
+
+def _parent(doc, path):
+    for key in path[:-1]:
+        doc = doc[key]
+    return doc
+
+
+def mutate(data, doc) -> dict:
+    doc = copy.deepcopy(doc)
+    nodes, edges = doc["graph"]["nodes"], doc["graph"]["edges"]
+    for _ in range(data.draw(st.integers(1, 4), label="mutations")):
+        kind = data.draw(st.sampled_from(["delete", "set", "duplicate", "retype", "drop_edge", "add_edge",
+                                          "param", "rename", "swap"]), label="kind")
+        paths = list(_paths(doc))
+        if kind in ("delete", "set", "duplicate") and paths:
+            path = data.draw(st.sampled_from(paths), label="path")
+            parent, key = _parent(doc, path), path[-1]
+            if kind == "delete":
+                del parent[key]
+            elif kind == "set":
+                parent[key] = data.draw(json_values, label="value")
+            elif isinstance(parent, list):
+                parent.insert(key, copy.deepcopy(parent[key]))
+            else:
+                parent[key + "_copy" if isinstance(key, str) else key] = copy.deepcopy(parent[key])
+        elif not isinstance(nodes, list) or not isinstance(edges, list):
+            continue
+        elif kind == "retype" and nodes and isinstance(nodes[-1], dict):
+            target = data.draw(st.sampled_from(nodes), label="node")
+            if isinstance(target, dict):
+                target["type"] = data.draw(st.sampled_from(TYPE_NAMES), label="type")
+        elif kind == "drop_edge" and edges:
+            edges.pop(data.draw(st.integers(0, len(edges) - 1), label="edge"))
+        elif kind == "add_edge" and nodes:
+            ids = [n.get("id") for n in nodes if isinstance(n, dict)] + ["ghost"]
+            edges.append({"from": data.draw(st.sampled_from(ids)), "to": data.draw(st.sampled_from(ids)),
+                          "from_port": data.draw(st.integers(0, 3)), "to_port": data.draw(st.integers(0, 3))})
+        elif kind == "param" and nodes:
+            target = data.draw(st.sampled_from(nodes), label="node")
+            if isinstance(target, dict):
+                params = target.setdefault("params", {})
+                if isinstance(params, dict):
+                    names = [p.name for t in all_types() if t.name == target.get("type") for p in t.params]
+                    key = data.draw(st.sampled_from(names + ["bogus"]), label="param")
+                    params[key] = data.draw(json_values | st.integers(-3, 40), label="value")
+        elif kind == "rename" and nodes:
+            target = data.draw(st.sampled_from(nodes), label="node")
+            if isinstance(target, dict):
+                target["id"] = data.draw(st.sampled_from(["x", "fc1", "a b", "", "class", "n2"]) | json_values)
+        elif kind == "swap" and len(nodes) > 1:
+            i, j = data.draw(st.integers(0, len(nodes) - 1)), data.draw(st.integers(0, len(nodes) - 1))
+            nodes[i], nodes[j] = nodes[j], nodes[i]
+    return doc
+
+
+@pytest.fixture(scope="module")
+def fuzz_file(tmp_path_factory):
+    return tmp_path_factory.mktemp("fuzz") / "mutated.loom"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_mutations_never_crash_check(fuzz_file, data):
+    source = data.draw(st.sampled_from(SOURCES), label="source")
+    doc = mutate(data, source)
+    fuzz_file.write_text(json.dumps(doc))  # NaN and Infinity too: Python's json reads them back
+    code, out, err = check_in_process(fuzz_file)
+    assert code in (0, 1, 2)
+    assert "Traceback" not in out + err
+    lines = err.splitlines()
+    if code == 0:
+        assert all(line.startswith("warning: ") for line in lines)
+    elif code == 1:
+        assert any(line.startswith("error: ") for line in lines) and "invalid:" in out
+    else:
+        assert len(lines) == 1 and lines[0].startswith("error: ") and out == ""
+    assert "LayerLoom bug" not in err, err
