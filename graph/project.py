@@ -185,7 +185,7 @@ def _node_dict(node: Node) -> dict[str, Any]:
     if not node.trainable:
         out["trainable"] = False
     if node.pos is not None:
-        out["pos"] = [round(node.pos[0], 1), round(node.pos[1], 1)]
+        out["pos"] = [round(float(node.pos[0]), 1), round(float(node.pos[1]), 1)]
     out.update(node.extra)
     return out
 
