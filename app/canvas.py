@@ -200,7 +200,7 @@ class Canvas(QtCore.QObject):
         src, dst = self._nodes.get(edge.src), self._nodes.get(edge.dst)
         if src is None or dst is None:
             return
-        out_port, in_port = src.output(edge.src_port), dst.input(edge.dst_port)
+        out_port, in_port = src.get_output(edge.src_port), dst.get_input(edge.dst_port)
         if out_port is not None and in_port is not None:
             out_port.connect_to(in_port, push_undo=False, emit_signal=False)
 
@@ -277,14 +277,14 @@ class Canvas(QtCore.QObject):
         item = self._nodes.get(node_id)
         if item is None or self.graph.node(node_id) is None:
             return
-        in_port = item.input(port_index)
+        in_port = item.get_input(port_index)
         if in_port is None:
             return
         want = None
         for edge in self.graph.edges_into(node_id):
             if edge.dst_port == port_index:
                 src = self._nodes.get(edge.src)
-                want = src.output(edge.src_port) if src is not None else None
+                want = src.get_output(edge.src_port) if src is not None else None
                 break
         have_model = in_port.connected_ports()
         have_view = [pipe.output_port for pipe in in_port.view.connected_pipes]
@@ -423,7 +423,7 @@ class Canvas(QtCore.QObject):
         item = self._nodes.get(edge.dst)
         if item is None:
             return
-        port = item.input(edge.dst_port)
+        port = item.get_input(edge.dst_port)
         if port is None:
             return
         for pipe in port.view.connected_pipes:

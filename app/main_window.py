@@ -435,20 +435,25 @@ class MainWindow(QtWidgets.QMainWindow):
             self.export_to(Path(path))
 
     def export_to(self, path: Path) -> bool:
-        try:
-            from engine.export import export_project
-        except ImportError as exc:
-            self._error("Export is not available", f"This build has no exporter ({exc}).")
-            return False
+        """Write the model through engine.export (.py code, .onnx, .pt TorchScript by suffix)."""
+        from engine.export import ExportError, export  # imports torch: only when exporting
+
         QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
         try:
-            export_project(self.doc.project, path)
-        except Exception as exc:  # noqa: BLE001 -- any exporter failure is shown, not raised
+            result = export(self.doc.project, path)
+        except ExportError as exc:
+            problem = str(exc)
+        except Exception as exc:  # noqa: BLE001 -- an exporter bug is shown, not raised into Qt
+            problem = f"{type(exc).__name__}: {exc}"
+        else:
+            problem = None
+        finally:
             QtWidgets.QApplication.restoreOverrideCursor()
-            self._error("Export failed", f"{path}: {exc}")
+        if problem is not None:
+            self._error("Export failed", f"{path}: {problem}")
             return False
-        QtWidgets.QApplication.restoreOverrideCursor()
-        self.show_message(f"Exported {path}")
+        written = ", ".join(str(p) for p in result.paths) or str(path)
+        self.show_message(f"Exported {written}" + (f" ({'; '.join(result.notes)})" if result.notes else ""))
         return True
 
     # -- recovery ---------------------------------------------------------------------
