@@ -76,6 +76,9 @@ def export(project: Project, out: str | os.PathLike, fmt: str | None = None,
     return _EXPORTERS[fmt](project, Path(out), weights, verify)
 
 
+export_project = export  # the name the designer's Export action calls
+
+
 # -- the model and its weights ----------------------------------------------------------------
 def _compile(project: Project):
     try:
@@ -120,21 +123,23 @@ def load_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 def apply_weights(model: nn.Module, state: dict[str, torch.Tensor], source: str = "the weights") -> None:
     """Load `state` into `model`, or say which nodes do not fit and why."""
     expected = model.state_dict()
-    problems = []
+    problems, nodes = [], []
     for key, tensor in expected.items():
         if key not in state:
             problems.append(f"{_node_of(key)}: {source} have no '{key}'")
+            nodes.append(_node_of(key))
         elif tuple(state[key].shape) != tuple(tensor.shape):
             problems.append(f"{_node_of(key)}: '{key}' is {tuple(state[key].shape)} in {source}, "
                             f"but the design needs {tuple(tensor.shape)}")
+            nodes.append(_node_of(key))
     extra = [k for k in state if k not in expected]
     if extra:
         problems.append(f"{source} have entries the design does not: {', '.join(extra[:5])}"
                         + (" ..." if len(extra) > 5 else ""))
     if problems:
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        raise ExportError("the weights do not fit the design: " + "; ".join(problems[:3]) + more
-                          + "; were they trained on another version of the design?", _node_of(problems[0]))
+        raise ExportError("; ".join(problems[:3]) + more + " (the weights do not fit this design: "
+                          "were they saved from another version of it?)", nodes[0] if nodes else None)
     model.load_state_dict(state)
 
 
@@ -246,10 +251,12 @@ def export_torchscript(project: Project, out: Path, weights=None, verify: bool =
         traced = trace(model, example)
     except Exception as exc:  # noqa: BLE001 -- reported with the node that fails
         raise _culprit(project, module, model, "TorchScript", trace, exc) from None
-    _write_binary(out, lambda tmp: torch.jit.save(traced, tmp))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.save/load: deprecated, still supported
+        _write_binary(out, lambda tmp: torch.jit.save(traced, tmp))
+        reloaded = torch.jit.load(str(out), map_location="cpu") if verify else None
     result = ExportResult("pt", [out])
-    if verify:
-        reloaded = torch.jit.load(str(out), map_location="cpu")
+    if reloaded is not None:
         check = _inputs(module, CHECK_BATCH)
         with torch.no_grad():
             diff = _compare(outputs, _as_tuple(reloaded(*check)), _as_tuple(model(*check)), "the TorchScript file")
@@ -272,7 +279,8 @@ def export_onnx(project: Project, out: Path, weights=None, verify: bool = True) 
     def to_onnx(target: nn.Module, args: tuple, path: str | None = None, names=None) -> None:
         in_names, out_names = names or ([f"in{i}" for i in range(len(args))], None)
         axes = {name: {0: "batch"} for name in [*in_names, *(out_names or [])]}
-        with warnings.catch_warnings(), torch.no_grad():
+        # Not under no_grad: there attention layers take fused fast paths that ONNX cannot express.
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(target, args, path if path is not None else io.BytesIO(), dynamo=False,
                               input_names=in_names, output_names=out_names, dynamic_axes=axes)
