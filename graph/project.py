@@ -44,6 +44,7 @@ class Project:
     training: dict[str, Any] = field(default_factory=dict)
     ui: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # unknown top-level keys, kept on save
+    graph_extra: dict[str, Any] = field(default_factory=dict)  # unknown keys of "graph", kept on save
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -81,7 +82,8 @@ def from_dict(doc: Any) -> Project:
     graph_doc = doc.get("graph", {})
     if not isinstance(graph_doc, dict):
         raise LoomFileError('"graph" must be an object with "nodes" and "edges"')
-    project = Project(name=name, graph=_read_graph(graph_doc))
+    project = Project(name=name, graph=_read_graph(graph_doc),
+                      graph_extra={k: v for k, v in graph_doc.items() if k not in ("nodes", "edges")})
     for section in SECTIONS:
         value = doc.get(section, {})
         if not isinstance(value, dict):
@@ -164,6 +166,7 @@ def to_dict(project: Project) -> dict[str, Any]:
     doc["graph"] = {
         "nodes": [_node_dict(n) for n in project.graph.nodes],
         "edges": [_edge_dict(e) for e in project.graph.edges],
+        **project.graph_extra,
     }
     for section in SECTIONS:
         doc[section] = getattr(project, section)
@@ -208,11 +211,16 @@ def dumps(project: Project) -> str:
         comma = "," if i < len(items) - 1 else ""
         if key == "graph":
             lines.append('  "graph": {')
-            for j, part in enumerate(("nodes", "edges")):
-                entries = value[part]
-                body = ",\n".join("      " + json.dumps(e, ensure_ascii=False) for e in entries)
-                close = "," if j == 0 else ""
-                lines.append(f'    "{part}": [\n{body}\n    ]{close}' if entries else f'    "{part}": []{close}')
+            parts = list(value)
+            for j, part in enumerate(parts):
+                close = "," if j < len(parts) - 1 else ""
+                if part in ("nodes", "edges"):
+                    entries = value[part]
+                    body = ",\n".join("      " + json.dumps(e, ensure_ascii=False) for e in entries)
+                    lines.append(f'    "{part}": [\n{body}\n    ]{close}' if entries else f'    "{part}": []{close}')
+                else:
+                    text = json.dumps(value[part], indent=2, ensure_ascii=False).replace("\n", "\n    ")
+                    lines.append(f"    {json.dumps(part, ensure_ascii=False)}: {text}{close}")
             lines.append("  }" + comma)
         else:
             text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")

@@ -92,7 +92,7 @@ def test_unknown_keys_are_kept(tmp_path):
     doc["author"] = {"name": "Ada"}
     doc["graph"]["nodes"][0]["color"] = "#ff0000"
     doc["graph"]["nodes"][1]["params"]["future_option"] = [1, 2]
-    doc["graph"]["note"] = "graph-level keys are not kept"  # documented: only nodes and edges live here
+    doc["graph"]["groups"] = [{"name": "stem", "nodes": ["x", "conv"]}]
     doc["training"]["optimizer"] = {"name": "adam", "lr": 0.001}
     path = tmp_path / "extra.loom"
     path.write_text(json.dumps(doc))
@@ -102,6 +102,8 @@ def test_unknown_keys_are_kept(tmp_path):
     assert again["graph"]["nodes"][0]["color"] == "#ff0000"
     assert again["graph"]["nodes"][1]["params"]["future_option"] == [1, 2]
     assert again["training"]["optimizer"] == {"name": "adam", "lr": 0.001}
+    assert again["graph"]["groups"] == [{"name": "stem", "nodes": ["x", "conv"]}]
+    assert list(again["graph"]) == ["nodes", "edges", "groups"]
     assert list(again)[-1] == "author"
 
 
@@ -236,7 +238,9 @@ def projects(draw):
                 pass
     return Project(draw(st.text(max_size=10)), g,
                    data=draw(st.dictionaries(ident, plain, max_size=2)),
-                   ui=draw(st.dictionaries(ident, plain, max_size=2)))
+                   ui=draw(st.dictionaries(ident, plain, max_size=2)),
+                   extra=draw(st.dictionaries(st.sampled_from(["author", "notes"]), plain, max_size=2)),
+                   graph_extra=draw(st.dictionaries(st.sampled_from(["groups", "comments"]), plain, max_size=2)))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
