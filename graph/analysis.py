@@ -86,6 +86,11 @@ class Analysis:
         return [d for d in self.diagnostics if d.node == node_id]
 
 
+def _shown(node_id: str) -> str:
+    """An id as it appears in a message: as it is, or quoted when it could break the line."""
+    return node_id if node_id.isprintable() else repr(node_id)
+
+
 def analyse(graph: Graph) -> Analysis:
     return _Analyser(graph).run()
 
@@ -127,7 +132,7 @@ class _Analyser:
         for index, node in enumerate(self.graph.nodes):
             problem = id_problem(node.id)
             if problem:
-                where = node.id if isinstance(node.id, str) and node.id else f"nodes[{index}]"
+                where = node.id if isinstance(node.id, str) and node.id.isprintable() and node.id else f"nodes[{index}]"
                 self.report(where, problem, field="id", hint="give the node an id such as 'fc1'")
                 continue
             if counts[node.id] > 1:
@@ -160,7 +165,7 @@ class _Analyser:
             if src is None or dst is None:
                 missing = e.src if src is None else e.dst
                 self.report(e.dst if dst is not None else (e.src if src is not None else None),
-                            f"wire {e.src} -> {e.dst} refers to a missing node {missing!r}",
+                            f"wire {_shown(e.src)} -> {_shown(e.dst)} refers to a missing node {missing!r}",
                             hint="remove the wire or add that node", edge=e)
                 continue
             if e.src not in self.layers or e.dst not in self.layers:

@@ -166,7 +166,7 @@ class LayerType:
             spec = self.param(key)
             if spec is None:
                 known = ", ".join(p.name for p in self.params) or "none"
-                problems.append((key, f"unknown parameter '{key}' for {self.name} (parameters: {known})"))
+                problems.append((key, f"unknown parameter {key!r} for {self.name} (parameters: {known})"))
                 continue
             try:
                 values[key] = spec.check(value)

@@ -123,6 +123,22 @@ def test_a_newer_version_names_both_versions(tmp_path):
     assert code == 2 and "version 7" in err and "version 1" in err
 
 
+def test_text_from_the_file_cannot_forge_or_split_lines(tmp_path):
+    doc = document([node("x", "Input", shape=[2]), node("fc\nerror: y: forged", "Linear"),
+                    node("y", "Out\nput"), node("z", "ReLU")],
+                   [edge("x", "fc\nerror: y: forged"), edge("ghost\nerror: x: forged", "z")])
+    doc["graph"]["nodes"][3]["params"] = {"in\nplace": True}
+    path = tmp_path / "forged.loom"
+    path.write_text(json.dumps(doc))
+    code, out, err = check_in_process(path)
+    assert code == 1
+    lines = err.splitlines()
+    assert all(re.match(r"(error|warning): (nodes\[\d\]|graph|[A-Za-z_]\w*): ", line) for line in lines), lines
+    assert not any("forged" in line.split(": ")[1] for line in lines)
+    rows = table_rows(out)
+    assert len(rows) == 4 and repr("Out\nput") in rows["y"]
+
+
 def test_missing_file_and_folder_exit_2(tmp_path):
     assert check_in_process(tmp_path / "nope.loom")[0] == 2
     assert check_in_process(tmp_path)[0] == 2

@@ -14,12 +14,18 @@ def shape_text(info: NodeInfo | None) -> str:
     return " | ".join("(" + ", ".join(["N", *map(str, s)]) + ")" for s in shapes if s is not None) or "-"
 
 
+def _cell(value: object) -> str:
+    """Text for a table cell; ids and types from a broken file are quoted if they could break the line."""
+    text = str(value)
+    return text if text.isprintable() else repr(text)
+
+
 def table(project: Project, analysis: Analysis) -> str:
     rows = [("node", "type", "output shape", "params", "MACs")]
     for node in project.graph.nodes:
         info = analysis.nodes.get(node.id) if isinstance(node.id, str) else None
         known = info is not None and info.outputs is not None
-        rows.append((str(node.id), node.type, shape_text(info),
+        rows.append((_cell(node.id), _cell(node.type), shape_text(info),
                      f"{info.params:,}" if known else "?", f"{info.macs:,}" if known else "?"))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = []
