@@ -215,6 +215,9 @@ class _Analyser:
         except ShapeError as exc:
             self.report(node.id, exc.message, field=exc.field, hint=exc.hint)
             return
+        except OverflowError:  # e.g. a size of 10**400 from a file meets float arithmetic
+            self.report(node.id, "its sizes are too large to work with", hint="use smaller sizes upstream")
+            return
         except Exception as exc:  # noqa: BLE001 -- a bug in a shape rule must not reach the user as a traceback
             self.report(node.id, f"could not infer the shape ({type(exc).__name__}: {exc})",
                         hint="please report this as a LayerLoom bug")

@@ -84,6 +84,12 @@ def test_huge_and_non_finite_numbers_are_parameter_problems():
         assert (error.node, error.field) == ("fc1", "p")
 
 
+def test_absurdly_large_sizes_are_reported_not_raised():
+    doc = chain(node("x", "Input", shape=[1, 10 ** 400]), node("up", "Upsample"), node("y", "Output"))
+    (error,) = analysed(doc).errors
+    assert error.node == "up" and "too large" in error.message
+
+
 def test_an_unused_output_is_a_warning_not_an_error():
     doc = mlp()
     doc["graph"]["nodes"].append(node("side", "Linear", out_features=4))
