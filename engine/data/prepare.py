@@ -1,0 +1,310 @@
+"""From a `.loom` file's `data` section to tensors that fit the graph.
+
+`prepare_data(section, graph, analysis, base_dir)` reads or generates the data set, splits
+off the validation set, and checks every array against the Input and Output node it feeds,
+converting where nothing can go wrong (an int array to float features, (N, 1, 8, 8) images
+to an Input of shape [64]) and otherwise raising `DataError` that names the node and both
+shapes.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.data.augment import Augment, build_augment
+from engine.data.loader import Split
+from engine.data.registry import (
+    AUGMENT_KEYS,
+    COMMON_KEYS,
+    Context,
+    DataError,
+    InputSpec,
+    OutputSpec,
+    Raw,
+    all_datasets,
+    check_options,
+    get,
+)
+from graph.analysis import Analysis
+from graph.model import Graph
+
+CLASS_LOSSES = ("cross_entropy", "nll")
+FREE_FORM = ("augment", "coefficients", "target", "features", "inputs", "targets", "dataset")
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """How one trained Output meets its targets."""
+
+    node: str
+    loss: str
+    task: str                   # "classification" or "regression"
+    class_dim: str | None       # "first": scores (N, C, ...); "last": (N, ..., C); None otherwise
+    num_classes: int | None
+    shape: tuple[int, ...]      # the Output's shape without the batch
+
+
+@dataclass
+class Prepared:
+    dataset: str
+    train: Split
+    val: Split | None
+    inputs: list[InputSpec]
+    targets: list[TargetSpec]
+    classes: list[str] | None = None
+    augment: Augment | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def fmt(shape: tuple[int, ...] | None) -> str:
+    return "(N, " + ", ".join(map(str, shape)) + ")" if shape else "(N,)"
+
+
+def graph_specs(graph: Graph, analysis: Analysis) -> tuple[list[InputSpec], list[OutputSpec]]:
+    """The graph's Input and Output nodes in file order, as the data side sees them."""
+    inputs, outputs = [], []
+    for node in graph.nodes:
+        info = analysis.nodes.get(node.id)
+        if node.type == "Input":
+            values = node.values()
+            inputs.append(InputSpec(node.id, tuple(values["shape"]), values["dtype"]))
+        elif node.type == "Output":
+            edge = next(iter(graph.edges_into(node.id)), None)
+            source = graph.node(edge.src) if edge else None
+            shape = info.inputs[0] if info is not None and info.inputs else None
+            outputs.append(OutputSpec(node.id, tuple(shape) if shape is not None else None,
+                                      node.values()["loss"], source.id if source else None,
+                                      source.type if source else None))
+    return inputs, outputs
+
+
+def _embedding_limits(graph: Graph, input_id: str) -> list[tuple[str, int]]:
+    limits = []
+    for edge in graph.edges_from(input_id):
+        node = graph.node(edge.dst)
+        if node is not None and node.type == "Embedding":
+            limits.append((node.id, node.values()["num_embeddings"]))
+    return limits
+
+
+def parse_section(section: Any) -> tuple[Any, dict[str, Any]]:
+    if not isinstance(section, dict) or not section.get("dataset"):
+        names = ", ".join(d.name for d in all_datasets())
+        raise DataError(f"data.dataset: the project names no data set; set data.dataset to one of {names}")
+    name = section["dataset"]
+    dataset = get(name) if isinstance(name, str) else None
+    if dataset is None:
+        names = [d.name for d in all_datasets()]
+        close = difflib.get_close_matches(str(name), names, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "one of " + ", ".join(names)
+        raise DataError(f"data.dataset: unknown data set {name!r} ({hint})")
+    options = check_options(section, COMMON_KEYS + dataset.options, "data", skip=FREE_FORM)
+    for p in dataset.options:
+        if p.name == "path" and not isinstance(options["path"], str):
+            raise DataError(f"data.path: the {dataset.name} data set needs a path (relative to the .loom file)")
+    augment = options["augment"]
+    if augment is not None:
+        options["augment"] = check_options(augment, AUGMENT_KEYS, "data.augment")
+    return dataset, options
+
+
+def prepare_data(section: Any, graph: Graph, analysis: Analysis, base_dir: str | Path = ".") -> Prepared:
+    dataset, options = parse_section(section)
+    inputs, outputs = graph_specs(graph, analysis)
+    ctx = Context(Path(base_dir), inputs, outputs, options["seed"])
+    raw = dataset.load(options, ctx)
+    trained = ctx.trained_outputs
+    if options["reconstruct"]:
+        raw = Raw(raw.inputs, [raw.inputs[0]] * len(trained), None,
+                  ([raw.val[0], [raw.val[0][0]] * len(trained)] if raw.val else None), raw.info)
+    _check_counts(dataset.name, raw, inputs, trained)
+    notes: list[str] = []
+    gen = np.random.default_rng(options["seed"])
+    raw_inputs, raw_targets = _limit(raw.inputs, raw.targets, options["max_samples"], gen)
+    if raw.val is not None:
+        val_inputs, val_targets = _limit(list(raw.val[0]), list(raw.val[1]), options["max_samples"], gen)
+        train_inputs, train_targets = raw_inputs, raw_targets
+    else:
+        train_inputs, train_targets, val_inputs, val_targets = _split(raw_inputs, raw_targets,
+                                                                      options["validation_split"], gen)
+    info: dict[str, Any] = {"dataset": dataset.name, **raw.info}
+    if options.get("standardize"):
+        stats = _standardize(train_inputs, val_inputs)
+        if stats:
+            info["standardize"] = stats
+    train_x = [_fit_input(a, spec, dataset.name, graph, notes) for a, spec in zip(train_inputs, inputs)]
+    val_x = [_fit_input(a, spec, dataset.name, graph, []) for a, spec in zip(val_inputs, inputs)] if val_inputs else []
+    specs, train_y, val_y = [], [], []
+    for k, out in enumerate(trained):
+        spec, y = _fit_target(train_targets[k], out, dataset.name, raw.classes, notes)
+        specs.append(spec)
+        train_y.append(y)
+        if val_inputs:
+            val_y.append(_fit_target(val_targets[k], out, dataset.name, raw.classes, [])[1])
+    train = Split(tuple(train_x), tuple(train_y))
+    val = Split(tuple(val_x), tuple(val_y)) if val_inputs and len(val_inputs[0]) else None
+    if len(train) < 1:
+        raise DataError("data.validation_split: no training samples are left; lower it or add samples")
+    augment = build_augment(options["augment"], [i.shape for i in inputs], [i.dtype for i in inputs],
+                            [s.shape for s in specs], [i.node for i in inputs])
+    info.update({
+        "train_samples": len(train), "val_samples": len(val) if val else 0,
+        "inputs": {spec.node: list(t.shape[1:]) for spec, t in zip(inputs, train.inputs)},
+        "targets": {s.node: list(t.shape[1:]) for s, t in zip(specs, train.targets)},
+    })
+    if raw.classes is not None and any(s.task == "classification" for s in specs):
+        info["classes"] = raw.classes
+    return Prepared(dataset.name, train, val, inputs, specs, raw.classes, augment, info, notes, options)
+
+
+def _check_counts(name: str, raw: Raw, inputs: list[InputSpec], trained: list[OutputSpec]) -> None:
+    if len(raw.inputs) != len(inputs):
+        nodes = ", ".join(i.node for i in inputs)
+        raise DataError(f"the data set '{name}' gives {len(raw.inputs)} input(s), but the graph has "
+                        f"{len(inputs)} Input node(s) ({nodes})")
+    if not trained:
+        raise DataError("no Output node has a loss (every loss is 'none'); set an Output's loss to train it")
+    if len(raw.targets) != len(trained):
+        nodes = ", ".join(o.node for o in trained)
+        raise DataError(f"the data set '{name}' gives {len(raw.targets)} target(s), but the graph has "
+                        f"{len(trained)} Output node(s) with a loss ({nodes}); set the loss of the extra "
+                        "Outputs to 'none'")
+
+
+def _limit(xs: list[np.ndarray], ys: list[np.ndarray], limit: int | None,
+           gen: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    n = len(xs[0])
+    if limit is None or n <= limit:
+        return list(xs), list(ys)
+    keep = np.sort(gen.choice(n, limit, replace=False))
+    return [a[keep] for a in xs], [a[keep] for a in ys]
+
+
+def _split(xs, ys, fraction: float, gen: np.random.Generator):
+    n = len(xs[0])
+    n_val = round(n * fraction)
+    if fraction > 0 and n_val == 0 and n > 1:
+        n_val = 1
+    order = gen.permutation(n)
+    train, val = order[:n - n_val], order[n - n_val:]
+    return ([a[train] for a in xs], [a[train] for a in ys],
+            [a[val] for a in xs] if n_val else [], [a[val] for a in ys] if n_val else [])
+
+
+def _standardize(train: list[np.ndarray], val: list[np.ndarray]) -> dict[str, Any]:
+    stats = {}
+    for i, a in enumerate(train):
+        if a.dtype.kind != "f":
+            continue
+        mean = a.mean(axis=0)
+        std = a.std(axis=0)
+        std = np.where(std > 1e-12, std, 1.0)
+        train[i] = ((a - mean) / std).astype(np.float32)
+        if val:
+            val[i] = ((val[i] - mean) / std).astype(np.float32)
+        if mean.size <= 4096:
+            stats[f"input{i}"] = {"mean": mean.ravel().tolist(), "std": std.ravel().tolist()}
+    return stats
+
+
+def _fit_input(array: np.ndarray, spec: InputSpec, name: str, graph: Graph, notes: list[str]) -> torch.Tensor:
+    sample = tuple(array.shape[1:])
+    if spec.dtype == "int64":
+        if array.dtype.kind == "f" and (not np.all(np.isfinite(array)) or not np.all(array == np.round(array))):
+            raise DataError(f"Input '{spec.node}' takes int64 token ids, but the data set '{name}' gives "
+                            "fractional values; set its dtype to float32")
+        if len(array) and array.min() < 0:
+            raise DataError(f"Input '{spec.node}' takes token ids from 0, but the data set '{name}' has "
+                            f"{int(array.min())}")
+        for node_id, limit in _embedding_limits(graph, spec.node):
+            top = int(array.max()) if len(array) else 0
+            if top >= limit:
+                raise DataError(f"the data set '{name}' has token ids up to {top}, but Embedding '{node_id}' "
+                                f"has num_embeddings {limit}; set it to at least {top + 1}")
+        tensor = torch.from_numpy(np.ascontiguousarray(array).astype(np.int64))
+    else:
+        if array.dtype.kind not in "biuf":
+            raise DataError(f"the data set '{name}' gives {array.dtype} values for Input '{spec.node}'")
+        tensor = torch.from_numpy(np.ascontiguousarray(array).astype(np.float32))
+    if sample != spec.shape:
+        if math.prod(sample) != math.prod(spec.shape):
+            raise DataError(
+                f"Input '{spec.node}' takes {fmt(spec.shape)}, but the data set '{name}' gives inputs of shape "
+                f"{fmt(sample)}; set {spec.node}'s shape to {list(sample)} or choose another data set")
+        notes.append(f"inputs {fmt(sample)} reshaped to {fmt(spec.shape)} for Input '{spec.node}'")
+        tensor = tensor.reshape(len(tensor), *spec.shape)
+    return tensor
+
+
+def _size_hint(out: OutputSpec, wanted: int, what: str) -> str:
+    param = {"Linear": "out_features", "Bilinear": "out_features", "Embedding": "embedding_dim"}.get(
+        out.source_type or "", "out_channels" if out.source_type and "Conv" in out.source_type else None)
+    if param and out.source:
+        return f"set {out.source}.{param} to {wanted}"
+    return f"make the layer before '{out.node}' give {wanted} {what}"
+
+
+def _fit_target(array: np.ndarray, out: OutputSpec, name: str, classes: list[str] | None,
+                notes: list[str]) -> tuple[TargetSpec, torch.Tensor]:
+    shape = out.shape
+    if shape is None:
+        raise DataError(f"Output '{out.node}' has no known shape; run `check` to see the graph's problems")
+    sample = tuple(array.shape[1:])
+    integral = array.dtype.kind in "biu" or (array.dtype.kind == "f" and len(array) > 0
+                                             and bool(np.all(array == np.round(array))))
+    src = f" from '{out.source}'" if out.source else ""
+    if out.loss in CLASS_LOSSES:
+        if not integral:
+            raise DataError(f"Output '{out.node}' uses the {out.loss} loss, which needs class labels, but the "
+                            f"data set '{name}' gives real-valued targets {fmt(sample)}; use mse, l1 or huber")
+        if len(shape) >= 1 and sample == shape[1:]:
+            class_dim, count = "first", shape[0]
+        elif len(shape) >= 2 and sample == shape[:-1]:
+            class_dim, count = "last", shape[-1]
+        else:
+            want = fmt(shape[1:]) if len(shape) >= 1 else "(N,)"
+            raise DataError(
+                f"Output '{out.node}' gets {fmt(shape)}{src} with the {out.loss} loss, which needs labels of "
+                f"shape {want} (or {fmt(shape[:-1])} with the classes last), but the data set '{name}' gives "
+                f"labels of shape {fmt(sample)}")
+        labels = array.astype(np.int64)
+        top = int(labels.max()) if len(labels) else 0
+        low = int(labels.min()) if len(labels) else 0
+        known = max(top + 1, len(classes) if classes else 0)
+        if low < 0:
+            raise DataError(f"the data set '{name}' has a negative class label ({low}) for Output '{out.node}'")
+        if known > count:
+            raise DataError(
+                f"the data set '{name}' has {known} classes (labels 0..{known - 1}), but Output '{out.node}' "
+                f"gets {count} class scores per sample{src} {fmt(shape)}; {_size_hint(out, known, 'scores')}")
+        return (TargetSpec(out.node, out.loss, "classification", class_dim, count, shape),
+                torch.from_numpy(np.ascontiguousarray(labels)))
+    values = array.astype(np.float32)
+    if out.loss == "bce_with_logits":
+        if len(values) and (values.min() < 0 or values.max() > 1):
+            raise DataError(f"Output '{out.node}' uses bce_with_logits, which needs targets from 0 to 1, but the "
+                            f"data set '{name}' has values from {values.min():g} to {values.max():g}; "
+                            "use cross_entropy for more than two classes")
+        task = "classification"
+    else:
+        if integral and classes and shape and shape[-1] == len(classes) > 1 and sample == shape[:-1]:
+            raise DataError(f"Output '{out.node}' uses the {out.loss} loss, but the data set '{name}' gives class "
+                            f"labels; set its loss to cross_entropy")
+        task = "regression"
+    if sample != shape:
+        if math.prod(sample) != math.prod(shape):
+            raise DataError(f"Output '{out.node}' gets {fmt(shape)}{src}, but the data set '{name}' gives targets of "
+                            f"shape {fmt(sample)} for its {out.loss} loss; "
+                            f"{_size_hint(out, math.prod(sample), 'values') if len(shape) == 1 else 'make them match'}")
+        notes.append(f"targets {fmt(sample)} reshaped to {fmt(shape)} for Output '{out.node}'")
+        values = values.reshape(len(values), *shape)
+    return (TargetSpec(out.node, out.loss, task, None, None, shape),
+            torch.from_numpy(np.ascontiguousarray(values)))

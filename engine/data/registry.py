@@ -1,0 +1,175 @@
+"""Data set types, declared once as data (like the layer registry): name, what it gives,
+its options (graph.params.Param, so the GUI can build a form from them and the docs list
+them), and a `load(options, context) -> Raw` function.
+
+A loader returns NumPy arrays with the samples first; `engine.data.prepare` splits them,
+fits them to the graph's Input and Output nodes and turns them into tensors.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from graph.params import Param
+
+
+class DataError(ValueError):
+    """The data set cannot be read or does not fit the graph; the message names what and how to fix it."""
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    node: str
+    shape: tuple[int, ...]
+    dtype: str  # "float32" or "int64"
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    node: str
+    shape: tuple[int, ...] | None  # what the Output node receives, without the batch
+    loss: str
+    source: str | None             # the node that feeds it
+    source_type: str | None = None
+
+
+@dataclass
+class Context:
+    """What a loader may know about the graph it feeds, and where relative paths start."""
+
+    base_dir: Path
+    inputs: list[InputSpec]
+    outputs: list[OutputSpec]
+    seed: int = 0
+
+    def path(self, text: str, key: str = "data.path") -> Path:
+        path = Path(text).expanduser()
+        if not path.is_absolute():
+            path = self.base_dir / path
+        if not path.exists():
+            raise DataError(f"{key}: {path} does not exist")
+        return path
+
+    @property
+    def trained_outputs(self) -> list[OutputSpec]:
+        return [o for o in self.outputs if o.loss != "none"]
+
+    def wants_classes(self) -> bool:
+        outs = self.trained_outputs
+        return bool(outs) and outs[0].loss in ("cross_entropy", "nll", "bce_with_logits")
+
+
+@dataclass
+class Raw:
+    """Arrays as a loader gives them: one per model input and one per target, samples first.
+
+    `val` is a ready validation set (e.g. MNIST's test files); otherwise one is split off.
+    `classes` names the class labels 0..K-1 when the targets are classes.
+    """
+
+    inputs: list[np.ndarray]
+    targets: list[np.ndarray]
+    classes: list[str] | None = None
+    val: tuple[list[np.ndarray], list[np.ndarray]] | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+Loader = Callable[[dict[str, Any], Context], Raw]
+
+
+@dataclass(frozen=True)
+class DatasetType:
+    name: str
+    group: str          # "generated" or "file"
+    doc: str
+    gives: str          # shapes and targets, for the docs and the GUI
+    load: Loader
+    options: tuple[Param, ...] = ()
+
+
+_DATASETS: dict[str, DatasetType] = {}
+
+
+def register(dataset: DatasetType) -> DatasetType:
+    if dataset.name in _DATASETS:
+        raise ValueError(f"data set {dataset.name!r} is declared twice")
+    _DATASETS[dataset.name] = dataset
+    return dataset
+
+
+def _load_catalogue() -> None:
+    import engine.data.files
+    import engine.data.synthetic  # noqa: F401
+
+
+def get(name: str) -> DatasetType | None:
+    _load_catalogue()
+    return _DATASETS.get(name)
+
+
+def all_datasets() -> list[DatasetType]:
+    _load_catalogue()
+    return list(_DATASETS.values())
+
+
+FLIPS = ("none", "horizontal", "vertical", "both")
+
+COMMON_KEYS: tuple[Param, ...] = (
+    Param("dataset", "str", None, "which data set: see docs/data.md"),
+    Param("validation_split", "float", 0.2, "fraction of the samples held out for validation", minimum=0.0,
+          maximum=0.9),
+    Param("seed", "int", 0, "seed for generating, sub-sampling and splitting the data"),
+    Param("max_samples", "int", None, "use at most this many samples (each set, for data with its own "
+          "test set)", minimum=2, optional=True),
+    Param("reconstruct", "bool", False, "the targets are the inputs themselves (autoencoders)"),
+    Param("augment", "str", None, "image augmentation while training: an object of augment keys",
+          optional=True),
+)
+
+AUGMENT_KEYS: tuple[Param, ...] = (
+    Param("flip", "choice", "none", "random flips of image inputs: none, horizontal, vertical, both",
+          choices=FLIPS),
+    Param("crop_padding", "int", 0, "pad images by this many pixels and crop back at a random offset",
+          minimum=0),
+    Param("noise", "float", 0.0, "standard deviation of Gaussian noise added to float inputs", minimum=0.0),
+)
+
+
+def rng(options: dict[str, Any]) -> np.random.Generator:
+    return np.random.default_rng(options.get("seed", 0))
+
+
+def check_options(section: Any, params: tuple[Param, ...], where: str, skip: tuple[str, ...] = (),
+                  error: type[Exception] = DataError) -> dict[str, Any]:
+    """Check an object against declared params: known keys only, each value valid; defaults filled.
+
+    Keys in `skip` are copied unchecked (values that are objects or lists the caller checks).
+    Messages name the key: `data.noise is -1; expected a number >= 0`.
+    """
+    import difflib
+    import json
+
+    from graph.params import ParamError
+
+    if not isinstance(section, dict):
+        raise error(f"{where}: must be an object, got {json.dumps(section)}")
+    declared = {p.name: p for p in params}
+    for key in section:
+        if key not in declared:
+            close = difflib.get_close_matches(key, list(declared), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "known keys: " + ", ".join(declared)
+            raise error(f"{where}.{key}: unknown key ({hint})")
+    values: dict[str, Any] = {}
+    for p in params:
+        if p.name not in section or p.name in skip:
+            values[p.name] = section.get(p.name, p.default)
+            continue
+        try:
+            values[p.name] = p.check(section[p.name])
+        except ParamError:
+            raise error(f"{where}.{p.name} is {json.dumps(section[p.name])}; expected {p.expected()}") from None
+    return values

@@ -1,0 +1,126 @@
+"""The loss of each Output node (its `loss` parameter) and the metrics that go with it.
+
+Several trained Outputs are summed, each times its `training.loss_weights` entry (default 1).
+Classification outputs report `accuracy`; regression outputs report `mae` (mean absolute
+error) and `r2`. With several Outputs, metric names are prefixed by the Output id
+(`y.accuracy`). Metrics are accumulated on the device and read once per epoch.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from engine.data.prepare import TargetSpec
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def _scores_first(out: torch.Tensor, spec: TargetSpec) -> torch.Tensor:
+    """Class scores moved to dim 1, where torch's classification losses look for them."""
+    return out.movedim(-1, 1) if spec.class_dim == "last" else out
+
+
+def loss_function(spec: TargetSpec, label_smoothing: float = 0.0, huber_delta: float = 1.0) -> LossFn:
+    last = spec.class_dim == "last"
+    if spec.loss == "cross_entropy":
+        if last:
+            return lambda out, y: F.cross_entropy(out.movedim(-1, 1), y, label_smoothing=label_smoothing)
+        if label_smoothing:
+            return lambda out, y: F.cross_entropy(out, y, label_smoothing=label_smoothing)
+        return F.cross_entropy
+    if spec.loss == "nll":
+        return (lambda out, y: F.nll_loss(out.movedim(-1, 1), y)) if last else F.nll_loss
+    if spec.loss == "mse":
+        return F.mse_loss
+    if spec.loss == "l1":
+        return F.l1_loss
+    if spec.loss == "huber":
+        return lambda out, y: F.huber_loss(out, y, delta=huber_delta)
+    if spec.loss == "bce_with_logits":
+        return F.binary_cross_entropy_with_logits
+    raise ValueError(f"unknown loss {spec.loss!r}")
+
+
+class Objective:
+    """The total loss over all trained Outputs, and the metrics of each."""
+
+    def __init__(self, specs: Sequence[TargetSpec], weights: dict[str, float], label_smoothing: float = 0.0,
+                 huber_delta: float = 1.0):
+        self.specs = list(specs)
+        self.fns = [loss_function(s, label_smoothing, huber_delta) for s in self.specs]
+        self.weights = [float(weights.get(s.node, 1.0)) for s in self.specs]
+        self.single = len(self.specs) == 1 and self.weights[0] == 1.0
+
+    def __call__(self, outputs: Sequence[torch.Tensor], targets: Sequence[torch.Tensor]) -> torch.Tensor:
+        if self.single:
+            return self.fns[0](outputs[0], targets[0])
+        total = None
+        for fn, w, out, y in zip(self.fns, self.weights, outputs, targets):
+            term = fn(out, y) * w
+            total = term if total is None else total + term
+        return total
+
+    def metric_names(self) -> list[str]:
+        names = []
+        for spec in self.specs:
+            prefix = f"{spec.node}." if len(self.specs) > 1 else ""
+            kinds = ["accuracy"] if spec.task == "classification" else ["mae", "r2"]
+            names.extend(prefix + k for k in kinds)
+        return names
+
+
+class MetricTotals:
+    """Running sums for one pass over the data, kept on the device: each batch appends a few
+    0-d tensors (no sync, no read-modify-write), summed once when the figures are read."""
+
+    def __init__(self, objective: Objective, device: torch.device):
+        self.objective = objective
+        self.device = device
+        self.parts: list[list[torch.Tensor]] = [[] for _ in objective.specs]
+        self.counts = [0] * len(objective.specs)
+        self.losses: list[torch.Tensor] = []
+        self.samples = 0
+
+    @torch.no_grad()
+    def add(self, outputs: Sequence[torch.Tensor], targets: Sequence[torch.Tensor], loss: torch.Tensor | None,
+            batch: int) -> None:
+        self.samples += batch
+        if loss is not None:
+            self.losses.append(loss.detach() * batch)
+        for k, (spec, out, y) in enumerate(zip(self.objective.specs, outputs, targets)):
+            out = out.detach()
+            if spec.task == "classification":
+                if spec.loss == "bce_with_logits":
+                    hits = (out > 0) == (y > 0.5)
+                else:
+                    hits = _scores_first(out, spec).argmax(1) == y
+                self.parts[k].append(hits.sum())
+                self.counts[k] += hits.numel()
+            else:
+                err = out.float() - y
+                self.parts[k].append(torch.stack([err.abs().sum(), (err * err).sum(), y.sum(), (y * y).sum()]))
+                self.counts[k] += err.numel()
+
+    def loss(self) -> float:
+        if not self.losses:
+            return float("nan")
+        return float(torch.stack(self.losses).double().sum().item()) / max(self.samples, 1)
+
+    def metrics(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        many = len(self.objective.specs) > 1
+        for spec, parts, count in zip(self.objective.specs, self.parts, self.counts):
+            prefix = f"{spec.node}." if many else ""
+            if count == 0:
+                continue
+            total = torch.stack(parts).double().sum(0).cpu().tolist()
+            if spec.task == "classification":
+                out[prefix + "accuracy"] = total / count
+            else:
+                abs_sum, sse, sy, syy = total
+                out[prefix + "mae"] = abs_sum / count
+                variance = syy - sy * sy / count
+                out[prefix + "r2"] = 1.0 - sse / variance if variance > 1e-12 else 0.0
+        return out

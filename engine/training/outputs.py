@@ -1,0 +1,186 @@
+"""What a finished run leaves in its folder, written as the events arrive.
+
+    metrics.csv          one row per epoch: losses, metrics, learning rate, time
+    steps.csv            the step log: one row per Step event (at most `telemetry.step_hz` a second;
+                         `loss` is the mean over the `steps` it covers)
+    weights.safetensors  the trained weights, keyed like the exported model's state_dict
+    model.py             the exported code (engine.codegen.generate_code), the program that was trained
+    run.json             settings, device, versions, data, final figures, how the run ended
+    checkpoint.pt        for --resume (written by the trainer)
+
+`RunWriter(out_dir, trainer)` subscribes itself; the CLI and the GUI's runs folder use it alike.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import json
+import math
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.training.checkpoint import save_weights
+from engine.training.events import EpochEnded, Event, Failed, Finished, RunStarted, Step
+from graph.project import write_atomic
+
+WEIGHTS_NAME = "weights.safetensors"
+METRICS_NAME = "metrics.csv"
+STEPS_NAME = "steps.csv"
+MODEL_NAME = "model.py"
+RUN_NAME = "run.json"
+STEP_COLUMNS = ("epoch", "step", "batch", "steps", "loss", "lr", "samples_per_s", "elapsed_s")
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return repr(float(value)) if math.isfinite(value) else str(value)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+class RunWriter:
+    def __init__(self, out_dir: str | Path, trainer, source_file: str | None = None):
+        self.out_dir = Path(out_dir)
+        self.trainer = trainer
+        self.source_file = source_file
+        self.metric_columns: list[str] = []
+        self.started_at = _dt.datetime.now().astimezone()
+        self.run_started: RunStarted | None = None
+        self._metrics = None
+        self._steps = None
+        trainer.subscribe(self)
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, RunStarted):
+            self._open(event)
+        elif isinstance(event, Step):
+            self._step(event)
+        elif isinstance(event, EpochEnded):
+            self._epoch(event)
+        elif isinstance(event, (Finished, Failed)):
+            self._finish(event)
+
+    # -- streams ---------------------------------------------------------------------------
+    def _open(self, event: RunStarted) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.run_started = event
+        names = list(event.metrics)
+        self.metric_columns = (["epoch", "train_loss", "val_loss"] + [f"train_{m}" for m in names]
+                               + [f"val_{m}" for m in names] + ["lr", "seconds", "samples_per_s"])
+        resumed = event.start_epoch > 0
+        self._metrics = self._csv(self.out_dir / METRICS_NAME, self.metric_columns, resumed, event.start_epoch)
+        self._steps = self._csv(self.out_dir / STEPS_NAME, list(STEP_COLUMNS), resumed, event.start_epoch)
+
+    def _csv(self, path: Path, columns: list[str], resumed: bool, keep_epochs: int):
+        rows: list[list[str]] = []
+        if resumed and path.exists():  # keep the rows of the epochs the checkpoint covers
+            with path.open(newline="") as handle:
+                reader = csv.reader(handle)
+                header = next(reader, None)
+                if header == columns:
+                    rows = [r for r in reader if r and r[0].isdigit() and int(r[0]) <= keep_epochs]
+        handle = path.open("w", newline="", encoding="utf-8")
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        handle.flush()
+        return handle, writer
+
+    def _step(self, e: Step) -> None:
+        if self._steps is None:
+            return
+        writer = self._steps[1]
+        writer.writerow([e.epoch, e.step, e.batch, e.steps, _number(e.loss), _number(e.lr),
+                         f"{e.samples_per_s:.1f}", f"{e.elapsed_s:.3f}"])
+
+    def _epoch(self, e: EpochEnded) -> None:
+        if self._metrics is None:
+            return
+        handle, writer = self._metrics
+        names = list(self.run_started.metrics)
+        row = [e.epoch, _number(e.train_loss), _number(e.val_loss)]
+        row += [_number(e.train_metrics.get(m)) for m in names] + [_number(e.val_metrics.get(m)) for m in names]
+        row += [_number(e.lr), f"{e.seconds:.3f}", f"{e.samples_per_s:.1f}"]
+        writer.writerow(row)
+        handle.flush()
+        self._steps[0].flush()
+
+    # -- the end -----------------------------------------------------------------------------
+    def _close(self) -> None:
+        for stream in (self._metrics, self._steps):
+            if stream is not None:
+                stream[0].close()
+        self._metrics = self._steps = None
+
+    def _finish(self, event: Finished | Failed) -> None:
+        self._close()
+        trainer = self.trainer
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        files: dict[str, str] = {}
+        if isinstance(event, Finished) and trainer.model is not None:
+            save_weights(self.out_dir / WEIGHTS_NAME, trainer.model.state_dict(),
+                         metadata={"format": "layerloom-weights", "project": trainer.project.name})
+            files["weights"] = WEIGHTS_NAME
+        if trainer.source:
+            write_atomic(self.out_dir / MODEL_NAME, trainer.source)
+            files["model"] = MODEL_NAME
+        for name, key in ((METRICS_NAME, "metrics"), (STEPS_NAME, "steps")):
+            if (self.out_dir / name).exists():
+                files[key] = name
+        if trainer.checkpoint_path is not None and trainer.checkpoint_path.exists():
+            files["checkpoint"] = trainer.checkpoint_path.name
+        write_atomic(self.out_dir / RUN_NAME, json.dumps(_json_safe(self.summary(event, files)), indent=2) + "\n")
+
+    def summary(self, event: Finished | Failed, files: dict[str, str]) -> dict[str, Any]:
+        trainer, started = self.trainer, self.run_started
+        ended = _dt.datetime.now().astimezone()
+        out: dict[str, Any] = {
+            "format": "layerloom-run", "version": 1,
+            "project": trainer.project.name,
+            "project_file": self.source_file,
+            "status": "finished" if isinstance(event, Finished) else "failed",
+            "reason": event.reason,
+            "started": self.started_at.isoformat(timespec="seconds"),
+            "ended": ended.isoformat(timespec="seconds"),
+            "device": started.device if started else None,
+            "device_name": started.device_name if started else None,
+            "mixed_precision": started.mixed_precision if started else None,
+            "versions": {"torch": torch.__version__, "python": platform.python_version(),
+                         "numpy": _version("numpy"), "layerloom": _version("layerloom")},
+            "settings": started.settings if started else (trainer.settings.as_dict() if trainer.settings else None),
+            "data": {"section": trainer.project.data, **(started.data_info if started else {})},
+            "model": {"total_params": started.total_params, "trainable_params": started.trainable_params}
+            if started else None,
+            "platform": {"system": platform.system(), "machine": platform.machine(), "executable": sys.executable},
+            "files": files,
+        }
+        if isinstance(event, Finished):
+            out.update({"epochs_done": event.epochs_done, "steps": event.steps, "seconds": round(event.seconds, 3),
+                        "best_epoch": event.best_epoch, "final": event.final})
+        else:
+            out.update({"error": event.message, "epoch": event.epoch, "step": event.step})
+            if event.details:
+                out["traceback"] = event.details
+        return out
+
+
+def _version(name: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
