@@ -17,6 +17,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", required=True, metavar="OUT", help="the file to write")
     export.add_argument("--format", choices=("py", "onnx", "pt"), help="the format (default: from OUT's suffix)")
     export.add_argument("--weights", metavar="W", help="trained weights: a state_dict as .safetensors or .pt")
+    train = sub.add_parser("train", help="train without a window; writes metrics, weights and model.py")
+    train.add_argument("file", help="a .loom project (its data and training sections)")
+    train.add_argument("--epochs", type=int, metavar="N", help="epochs to train (default: the file's)")
+    train.add_argument("--device", metavar="DEVICE", help="auto, cpu, cuda, cuda:K or mps (default: the file's)")
+    train.add_argument("--out", metavar="DIR", help="folder for the results (default: runs/NAME-TIME)")
+    train.add_argument("--resume", action="store_true", help="go on from DIR's checkpoint")
+    train.add_argument("--overwrite", action="store_true", help="replace a run already in DIR")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -32,6 +40,10 @@ def run_command(args: argparse.Namespace) -> int:
             from engine.cli import export
 
             return export.run(args.file, args.output, args.format, args.weights)
+        if args.command == "train":
+            from engine.cli import train
+
+            return train.run(args.file, args.epochs, args.device, args.out, args.resume, args.overwrite, args.quiet)
         raise CommandError(f"unknown command {args.command!r}")
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
