@@ -500,11 +500,16 @@ class _Generator:
         fields.update({f"x{i}": _Raw(expr) for i, expr in enumerate(inputs)})
         if inputs:
             fields["x"] = _Raw(inputs[0])
+        used_ports = [i for i in range(len(ports)) if self.uses.get((node_id, i))]
+        call = code.call
+        for port, lean in code.unused:
+            if port not in used_ports:
+                call = lean
+                break
         fmt = _Formatter(node_id)
-        call = fmt.format(code.call, **fields)
+        call = fmt.format(call, **fields)
 
         # Which of the unpacked names the used ports need; the rest become `_`.
-        used_ports = [i for i in range(len(ports)) if self.uses.get((node_id, i))]
         needed = {name for i in used_ports for name in _names_in(templates[i])}
         names: dict[str, _Raw] = {}
         for name in _names_in(code.unpack):

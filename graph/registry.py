@@ -83,6 +83,8 @@ class Code:
     outputs:  one expression per output port over the unpacked names, or a single template
               using {i} for every port; default "{y}".
     variants: (bool parameter, Code used instead when that parameter is true).
+    unused:   (output port, call used instead when nothing reads that port), e.g. attention
+              without its weights: "{m}({xs}, need_weights=False)".
     module:   a class defined in the generated file (types without a torch_class);
     helper:   that class's source, written once into the file.
     """
@@ -92,6 +94,7 @@ class Code:
     unpack: str = "{y}"
     outputs: tuple[str, ...] = ("{y}",)
     variants: tuple[tuple[str, Code], ...] = ()
+    unused: tuple[tuple[int, str], ...] = ()
     module: str | None = None
     helper: str = ""
 

@@ -47,7 +47,8 @@ register(LayerType(
     ),
     inputs=("query", "key", "value"), outputs=("output", "weights"),
     fixed_ctor=(("batch_first", True),), infer=_mha,
-    code=Code(unpack="{y}, {weights}", outputs=("{y}", "{weights}")),
+    code=Code(unpack="{y}, {weights}", outputs=("{y}", "{weights}"),
+              unused=((1, "{m}({xs}, need_weights=False)"),)),
 ))
 
 

@@ -192,6 +192,18 @@ def test_multihead_attention_ports_query_key_value():
     assert out.shape == (2, 3, 8) and w.shape == (2, 3, 5)
 
 
+def test_attention_whose_weights_nobody_reads_skips_computing_them():
+    b = Builder("Self attention")
+    x = b.add("Input", "x", shape=[5, 8])
+    attn = b.add("MultiheadAttention", "attn", x, x, x, num_heads=2)
+    b.add("Output", "y", (attn, 0))
+    source = generate_code(b.project)
+    assert "attn, _ = self.attn(x, x, x, need_weights=False)  # output (N, 5, 8), weights (N, 5, 5)" in source
+    model, (x,), y = run(b.project)
+    with torch.no_grad():
+        close(y, model.attn(x, x, x)[0])
+
+
 def test_chunk_ports_and_skip_connections():
     b = Builder("Gated")
     x = b.add("Input", "x", shape=[8])

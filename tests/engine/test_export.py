@@ -52,6 +52,8 @@ def multi_port_project():
                 bidirectional=True)
     b.add("Output", "last", (rnn, 1))
     b.add("Output", "weights", (attn, 1), loss="none")
+    lean = b.add("MultiheadAttention", "lean", x, (attn, 0), (attn, 0), num_heads=4)  # weights unread
+    b.add("Output", "mixed", (lean, 0), loss="none")
     return b.project
 
 
