@@ -1,7 +1,6 @@
 """Graph order: one topological walk shared by inference, validation and codegen."""
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 from typing import Protocol
 
@@ -12,7 +11,12 @@ class _EdgeLike(Protocol):
 
 
 def topological_order(ids: Iterable[str], edges: Iterable[_EdgeLike]) -> tuple[list[str], list[str]]:
-    """Kahn's algorithm, stable in the given node order.
+    """Kahn's algorithm, depth-first and stable in the given node order.
+
+    A node that just became ready is taken next (a stack, not a queue), so a chain is
+    followed to its end before a side branch starts: in a residual block the main path's
+    lines come together, then the skip path's, then the Add. Among nodes ready at the same
+    moment, the one earlier in the file goes first.
 
     Returns (order, leftover): `leftover` are the nodes on or behind a cycle.
     """
@@ -24,15 +28,17 @@ def topological_order(ids: Iterable[str], edges: Iterable[_EdgeLike]) -> tuple[l
         if e.src in indegree and e.dst in indegree:
             indegree[e.dst] += 1
             successors[e.src].append(e.dst)
-    ready = deque(n for n in ids if indegree[n] == 0)
+    stack = [n for n in reversed(ids) if indegree[n] == 0]
     order: list[str] = []
-    while ready:
-        current = ready.popleft()
+    while stack:
+        current = stack.pop()
         order.append(current)
-        for nxt in sorted(successors[current], key=position.__getitem__):
+        became_ready = []
+        for nxt in successors[current]:
             indegree[nxt] -= 1
             if indegree[nxt] == 0:
-                ready.append(nxt)
+                became_ready.append(nxt)
+        stack.extend(sorted(became_ready, key=position.__getitem__, reverse=True))
     done = set(order)
     return order, [n for n in ids if n not in done]
 
