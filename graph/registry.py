@@ -204,9 +204,18 @@ def register(layer: LayerType) -> LayerType:
     return layer
 
 
+_loaded = False
+
+
 def _load_catalogue() -> None:
-    # Importing the package runs every declaration module once.
-    import graph.layers  # noqa: F401
+    # Importing the package runs every declaration module once. The flag skips the import
+    # statement afterwards: with PySide6 loaded, every `import` goes through shiboken's import
+    # hook, which made this the biggest cost of `analyse` in the designer.
+    global _loaded
+    if not _loaded:
+        import graph.layers  # noqa: F401
+
+        _loaded = True
 
 
 def get(name: str) -> LayerType | None:
