@@ -30,6 +30,8 @@ from graph.model import Edge, Graph, GraphEvent
 from graph.registry import LayerType, all_types
 
 LAYER_MIME = "application/x-layerloom-layer"
+SYNC_LIMIT = 250  # designs up to this many nodes are built in one go
+CHUNK = 25        # bigger ones: this many nodes per event-loop turn, nearest to the view first
 FLAGGED_WIRE_COLOR = (*theme.ERROR_COLOR, 255)
 WIRE_COLOR = (175, 95, 30, 255)  # NodeGraphQt's PipeEnum.COLOR
 
@@ -147,6 +149,7 @@ class Canvas(QtCore.QObject):
     move_requested = QtCore.Signal(dict)              # id -> ((old x, y), (new x, y))
     rename_requested = QtCore.Signal(str, str)        # old id, new id
     selection_changed = QtCore.Signal()
+    loading_progress = QtCore.Signal(int, int)        # nodes built, nodes in the design
 
     def __init__(self, parent: QtCore.QObject | None = None):
         super().__init__(parent)
@@ -167,34 +170,86 @@ class Canvas(QtCore.QObject):
         self._flagged: set[Edge] = set()
         self._selection: tuple[str, ...] = ()
         self._quiet_selection = False
+        self._pending: dict[int, object] = {}  # id(Node) -> Node not built yet (big designs)
+        self._analysis: Analysis | None = None
+        self._annotation_keys: dict[str, tuple] = {}
+        self._chunk_timer = QtCore.QTimer(self)
+        self._chunk_timer.setSingleShot(True)
+        self._chunk_timer.setInterval(0)
+        self._chunk_timer.timeout.connect(lambda: self._build_chunk(CHUNK))
 
     # -- the graph --------------------------------------------------------------------
-    def set_graph(self, graph: Graph) -> None:
-        """Show `graph`, replacing whatever was shown; follows its events from now on."""
+    def set_graph(self, graph: Graph, focus: tuple[float, float] | None = None) -> None:
+        """Show `graph`, replacing whatever was shown; follows its events from now on.
+
+        A big design is built a chunk at a time between event-loop turns, nearest to `focus`
+        (the scene point the view will show) first, so that the window answers while the
+        rest streams in; `finish_loading()` builds the rest at once."""
         if self.graph is not None:
             self.graph.unsubscribe(self._on_graph_event)
         self.graph = graph
         graph.subscribe(self._on_graph_event)
-        self._rebuild()
+        self._rebuild(focus)
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, focus: tuple[float, float] | None = None) -> None:
         self._quiet_selection = True
         try:
             for node in list(self._nodes.values()):
                 self._remove_item(node)
-            self._nodes.clear()
-            self._ids.clear()
-            self._flagged.clear()
-            for node in self.graph.nodes:
-                self._add_item(node.id)
-            taken: set[tuple[str, int]] = set()
-            for edge in self.graph.edges:
-                if (edge.dst, edge.dst_port) not in taken:
-                    taken.add((edge.dst, edge.dst_port))
-                    self._link(edge)
         finally:
             self._quiet_selection = False
+        self._nodes.clear()
+        self._ids.clear()
+        self._flagged.clear()
+        self._annotation_keys.clear()
+        pending = list(self.graph.nodes)
+        if len(pending) > SYNC_LIMIT:
+            if focus is None:
+                placed = [n.pos for n in pending if n.pos is not None] or [(0.0, 0.0)]
+                ys = [p[1] for p in placed]
+                focus = (min(p[0] for p in placed), (min(ys) + max(ys)) / 2)
+            fx, fy = focus
+            pending.sort(key=lambda n: (n.pos[0] - fx) ** 2 + (n.pos[1] - fy) ** 2 if n.pos else float("inf"))
+        self._pending = {id(n): n for n in pending}
+        self._build_chunk(CHUNK if len(pending) > SYNC_LIMIT else len(pending))
         self._on_selection_changed()
+
+    @property
+    def loading(self) -> bool:
+        """True while a big design is still being built in the background."""
+        return bool(self._pending)
+
+    def finish_loading(self) -> None:
+        self._build_chunk(len(self._pending))
+
+    def _build_chunk(self, count: int) -> None:
+        """Create items for up to `count` pending nodes, wire them to what is built, annotate them."""
+        alive = {id(n) for n in self.graph.nodes}
+        chunk = []
+        for key in list(self._pending)[:count]:
+            node = self._pending.pop(key)
+            if key in alive and node.id not in self._nodes:
+                chunk.append(node)
+        self._quiet_selection = True
+        try:
+            for node in chunk:
+                self._add_item(node)
+            built = {n.id for n in chunk}
+            taken: set[tuple[str, int]] = set()
+            for edge in self.graph.edges:
+                if (edge.src in built or edge.dst in built) and (edge.dst, edge.dst_port) not in taken:
+                    taken.add((edge.dst, edge.dst_port))
+                    if edge.dst in built:
+                        self._link(edge)
+                    else:  # the input may already show another wire: go by the Graph
+                        self.sync_input(edge.dst, edge.dst_port)
+        finally:
+            self._quiet_selection = False
+        if self._analysis is not None and chunk:
+            self.apply_analysis(self._analysis, [n.id for n in chunk])
+        self.loading_progress.emit(len(self._nodes), len(self._nodes) + len(self._pending))
+        if self._pending:
+            self._chunk_timer.start()
 
     def _link(self, edge: Edge) -> None:
         src, dst = self._nodes.get(edge.src), self._nodes.get(edge.dst)
@@ -207,43 +262,50 @@ class Canvas(QtCore.QObject):
     def _on_graph_event(self, event: GraphEvent) -> None:
         kind = event.kind
         if kind == "node_added":
-            self._add_item(event.node)
+            node = self.graph.node(event.node)
+            self._pending.pop(id(node), None)
+            self._add_item(node)
         elif kind == "node_removed":
-            node = self._nodes.pop(event.node, None)
-            if node is not None:
-                self._ids.pop(node.id, None)
-                self._remove_item(node)
+            item = self._nodes.pop(event.node, None)
+            self._annotation_keys.pop(event.node, None)
+            if item is not None:
+                self._ids.pop(item.id, None)
+                self._remove_item(item)
         elif kind == "node_renamed":
-            node = self._nodes.pop(event.old)
-            self._nodes[event.node] = node
-            self._ids[node.id] = event.node
-            node.model.name = node.NODE_NAME = event.node
-            node.view.name = event.node
-            node.view.draw_node()
+            self._annotation_keys.pop(event.old, None)
+            item = self._nodes.pop(event.old, None)
+            if item is None:
+                return
+            self._nodes[event.node] = item
+            self._ids[item.id] = event.node
+            item.model.name = item.NODE_NAME = event.node
+            item.view.name = event.node
+            item.view.draw_node()
         elif kind == "params_changed":
             self._sync_ports(event.node)
         elif kind == "node_moved":
-            node = self._nodes.get(event.node)
-            pos = self.graph[event.node].pos
-            if node is not None and pos is not None and tuple(node.view.xy_pos) != pos:
-                node.view.xy_pos = list(pos)
-                node.model.pos = list(pos)
+            item = self._nodes.get(event.node)
+            pos = self.graph[event.node].pos if item is not None else None
+            if pos is not None and tuple(item.view.xy_pos) != pos:
+                item.view.xy_pos = list(pos)
+                item.model.pos = list(pos)
         elif kind in ("edge_added", "edge_removed"):
             self.sync_input(event.edge.dst, event.edge.dst_port)
         elif kind == "graph_reset":
             self._rebuild()
 
     # -- items ------------------------------------------------------------------------
-    def _add_item(self, node_id: str) -> None:
-        node = self.graph[node_id]
+    def _add_item(self, node) -> None:
         type_id = self._types.get(node.type)
         if type_id is None:  # unknown type: shown as nothing; the problems panel lists it
             return
         pos = node.pos or (0.0, 0.0)
-        item = self.ngraph.create_node(type_id, name=node_id, selected=False, pos=pos, push_undo=False)
-        self._nodes[node_id] = item
-        self._ids[item.id] = node_id
-        self._sync_ports(node_id)
+        item = self.ngraph.create_node(type_id, name=node.id, selected=False, pos=pos, push_undo=False)
+        self._nodes[node.id] = item
+        self._ids[item.id] = node.id
+        layer = node.layer
+        if callable(layer.inputs) or callable(layer.outputs):
+            self._sync_ports(node.id)
 
     def _remove_item(self, node: BaseNode) -> None:
         self.ngraph.remove_node(node, push_undo=False)
@@ -369,19 +431,29 @@ class Canvas(QtCore.QObject):
         self.viewer.tab_search_set_nodes(self.ngraph.node_factory.names)
 
     # -- analysis -> paint ------------------------------------------------------------
-    def apply_analysis(self, analysis: Analysis) -> None:
+    def apply_analysis(self, analysis: Analysis, only: list[str] | None = None) -> None:
+        """Paint each node's shape, parameter count and problems; flag wires that do not fit.
+        A node whose facts did not change since the last paint is skipped."""
+        self._analysis = analysis
         by_node: dict[str, list[Diagnostic]] = {}
         for d in analysis.diagnostics:
             if d.node is not None:
                 by_node.setdefault(d.node, []).append(d)
-        flagged: set[Edge] = set()
-        for node in self.graph.nodes:
-            item = self._nodes.get(node.id)
+        nodes = self.graph.nodes if only is None else [self.graph.node(i) for i in only]
+        flagged: set[Edge] = set(self._flagged) if only is not None else set()
+        for node in nodes:
+            item = self._nodes.get(node.id) if node is not None else None
             if item is None:
                 continue
             problems = by_node.get(node.id, ())
-            item.view.set_annotation(self._annotation(node, analysis, problems))
-            flagged.update(self._flagged_wires(node.id, problems))
+            info = analysis.nodes.get(node.id)
+            key = (node.type, node.trainable, info.outputs if info else None, info.inputs if info else None,
+                   info.params if info else None, tuple((d.severity, d.field, d.message, d.hint) for d in problems))
+            if self._annotation_keys.get(node.id) != key:
+                self._annotation_keys[node.id] = key
+                item.view.set_annotation(self._annotation(node, analysis, problems))
+            if problems:
+                flagged.update(self._flagged_wires(node.id, problems))
         for edge in self._flagged ^ flagged:
             self._style_wire(edge, edge in flagged)
         self._flagged = flagged
@@ -483,6 +555,7 @@ class Canvas(QtCore.QObject):
         self._on_selection_changed()
 
     def select_all(self) -> None:
+        self.finish_loading()
         self.select(self._nodes)
 
     def center_on(self, node_id: str) -> None:
@@ -497,9 +570,13 @@ class Canvas(QtCore.QObject):
         return (float(item.view.width), float(item.view.height))
 
     def items_rect(self) -> QtCore.QRectF:
+        """The scene rectangle of the whole design, nodes not built yet included."""
         rect = QtCore.QRectF()
         for item in self._nodes.values():
             rect = rect.united(item.view.sceneBoundingRect())
+        for node in self._pending.values():
+            if node.pos is not None:
+                rect = rect.united(QtCore.QRectF(node.pos[0], node.pos[1], 180.0, 90.0))
         return rect
 
     def fit_view(self, margin: float = 60.0, min_scale: float = 0.0) -> None:

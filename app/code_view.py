@@ -1,12 +1,15 @@
 """The code panel: the generated PyTorch code of the design, read-only, highlighted, kept current.
 
-Generation runs a moment after the last edit (so typing a number does not regenerate per key)
-and only while the panel is visible; a hidden panel catches up when it is shown.
+Generation runs a moment after the last edit (so typing a number does not regenerate per key),
+at least three times as long as the last generation took (so that a big design never spends
+more than a quarter of the time regenerating), and only while the panel is visible; a hidden
+panel catches up when it is shown.
 """
 from __future__ import annotations
 
 import keyword
 import re
+import time
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -105,6 +108,7 @@ class CodePanel(QtWidgets.QPlainTextEdit):
         self.highlighter = PythonHighlighter(self.document())
         self._source: tuple[Project, int] | None = None
         self._stale = False
+        self._last_cost = 0.0  # seconds the last generation took
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DELAY_MS)
@@ -114,7 +118,7 @@ class CodePanel(QtWidgets.QPlainTextEdit):
         self._source = (project, problems)
         self._stale = True
         if self.isVisible():
-            self._timer.start()
+            self._timer.start(max(DELAY_MS, int(3000 * self._last_cost)))
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
@@ -126,7 +130,9 @@ class CodePanel(QtWidgets.QPlainTextEdit):
         if self._source is None:
             return
         self._stale = False
+        start = time.perf_counter()
         text = generated_code(*self._source)
+        self._last_cost = time.perf_counter() - start
         if text != self.toPlainText():
             bar = self.verticalScrollBar()
             position = bar.value()

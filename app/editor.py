@@ -208,6 +208,7 @@ class Editor(QtCore.QObject):
     def auto_layout(self) -> None:
         if not self.graph.nodes:
             return
+        self.canvas.finish_loading()
         sizes = {n.id: self.canvas.node_size(n.id) for n in self.graph.nodes}
         origin = min(((n.pos or (0.0, 0.0)) for n in self.graph.nodes), key=lambda p: (p[0], p[1]))
         positions = layered_positions(self.graph, sizes, origin=(origin[0], origin[1]))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.canvas import Canvas
+from app.canvas import SYNC_LIMIT, Canvas
 from app.code_view import CodePanel
 from app.document import Document
 from app.editor import Editor, standard_key
@@ -81,6 +81,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.problems.node_activated.connect(self.show_node)
         self.summary.node_activated.connect(self.show_node)
         self.canvas.create_requested.connect(lambda *_: self.canvas.viewer.setFocus())
+        self.canvas.loading_progress.connect(self._on_loading)
 
         self.autosaver = Autosaver(self.doc, recovery_dir or default_directory(), autosave_ms, self)
         self.resize(1500, 900)
@@ -254,7 +255,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status_totals.setText(f"{analysis.total_params:,} parameters · {state}")
 
     def _on_replaced(self) -> None:
-        self.canvas.set_graph(self.doc.graph)
+        state = self.doc.project.ui.get(UI_KEY)
+        rect = state.get("scene_rect") if isinstance(state, dict) else None
+        focus = None
+        if isinstance(rect, list) and len(rect) == 4 and all(isinstance(v, (int, float)) for v in rect):
+            focus = (rect[0] + rect[2] / 2, rect[1] + rect[3] / 2)
+        self.canvas.set_graph(self.doc.graph, focus)
         self._update_title()
         if self._shown:
             self._restore_view()
@@ -272,6 +278,12 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self._shown:
             self._shown = True
             QtCore.QTimer.singleShot(0, self._restore_view)
+
+    def _on_loading(self, built: int, total: int) -> None:
+        if built < total:
+            self.show_message(f"Opening {self.doc.display_name}: {built:,} of {total:,} nodes shown…", 0)
+        elif total > SYNC_LIMIT:
+            self.show_message(f"Opened {self.doc.display_name}: {total:,} nodes")
 
     def show_message(self, text: str, timeout_ms: int = 10_000) -> None:
         self.statusBar().showMessage(text, timeout_ms)

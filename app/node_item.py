@@ -30,6 +30,20 @@ class Annotation:
     tooltip: str = ""
 
 
+_ADVANCES: dict[tuple[int, str], float] = {}
+
+
+def _advance(metrics: QtGui.QFontMetricsF, text: str, font: int) -> float:
+    """Text width, remembered: the same shapes and counts recur all over a design."""
+    key = (font, text)
+    width = _ADVANCES.get(key)
+    if width is None:
+        if len(_ADVANCES) > 20_000:
+            _ADVANCES.clear()
+        width = _ADVANCES[key] = metrics.horizontalAdvance(text)
+    return width
+
+
 def _fonts() -> tuple[QtGui.QFont, QtGui.QFont]:
     shape = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont)
     shape.setPointSizeF(8.5)
@@ -63,22 +77,25 @@ class LoomNodeItem(NodeItem):
     def set_annotation(self, annotation: Annotation) -> None:
         if annotation == self._annotation:
             return
-        old_width = self._band_width(self._annotation)
+        if annotation.tooltip != self._annotation.tooltip:
+            self.setToolTip(annotation.tooltip)
         self._annotation = annotation
-        self.setToolTip(annotation.tooltip)
-        if not self._frozen and self._band_width(annotation) != old_width:
-            self.draw_node()  # the band needs another width: re-layout ports too
+        if not self._frozen and self._band_width(annotation) > self._width:
+            self.draw_node()  # the band needs more room: re-layout (nodes grow, never shrink, on edits)
         else:
             self.update()
 
     def _band_width(self, annotation: Annotation) -> float:
-        return max(self._shape_metrics.horizontalAdvance(annotation.shape),
-                   self._info_metrics.horizontalAdvance(annotation.info)) + 2 * _PAD
+        return max(_advance(self._shape_metrics, annotation.shape, 0),
+                   _advance(self._info_metrics, annotation.info, 1)) + 2 * _PAD
 
     def _band_height(self) -> float:
         return self._shape_metrics.height() + self._info_metrics.height() + _LINE_GAP + 2 * _PAD
 
     # -- NodeGraphQt hooks ------------------------------------------------------------
+    # NodeGraphQt reloads its icon file on every node it makes; LayerLoom nodes show none.
+    icon = property(NodeItem.icon.fget, lambda self, path=None: None)
+
     def draw_node(self):
         if self._frozen:
             return
@@ -87,6 +104,10 @@ class LoomNodeItem(NodeItem):
     def post_init(self, viewer=None, pos=None):
         self._frozen = False
         super().post_init(viewer, pos)
+
+    def set_proxy_mode(self, mode):
+        super().set_proxy_mode(mode)
+        self._icon_item.setVisible(False)
 
     def _calc_size_horizontal(self):
         width, height = super()._calc_size_horizontal()
@@ -105,6 +126,10 @@ class LoomNodeItem(NodeItem):
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
         painter.setBrush(QtGui.QColor(0, 0, 0, 90))
         painter.drawRoundedRect(band, 3.0, 3.0)
+        if self._proxy_mode:  # too small on screen to read: NodeGraphQt hides its texts too
+            self._paint_problem(painter, rect)
+            painter.restore()
+            return
 
         text_rect = band.adjusted(_PAD - 2.0, _PAD / 2, -_PAD + 2.0, 0.0)
         painter.setFont(self._shape_font)
@@ -117,6 +142,10 @@ class LoomNodeItem(NodeItem):
         painter.drawText(text_rect, QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop,
                          self._annotation.info)
 
+        self._paint_problem(painter, rect)
+        painter.restore()
+
+    def _paint_problem(self, painter, rect: QtCore.QRectF) -> None:
         severity = self._annotation.severity
         if severity:
             color = QtGui.QColor(*(theme.ERROR_COLOR if severity == "error" else theme.WARNING_COLOR))
@@ -133,7 +162,6 @@ class LoomNodeItem(NodeItem):
             painter.setFont(font)
             painter.setPen(QtGui.QColor(20, 20, 20))
             painter.drawText(badge, QtCore.Qt.AlignmentFlag.AlignCenter, "!")
-        painter.restore()
 
 
 def tooltip_html(node_id: str, type_name: str, doc: str, messages: list[tuple[str, str]]) -> str:

@@ -85,8 +85,8 @@ class SummaryPanel(QtWidgets.QWidget):
         layout.addWidget(self.table)
 
     def show_analysis(self, graph: Graph, analysis: Analysis) -> None:
-        frozen = sum(info.params for node_id, info in analysis.nodes.items()
-                     if (n := graph.node(node_id)) is not None and not n.trainable)
+        frozen = sum(analysis.nodes[n.id].params for n in graph.nodes
+                     if not n.trainable and isinstance(n.id, str) and n.id in analysis.nodes)
         errors, warnings = len(analysis.errors), len(analysis.diagnostics) - len(analysis.errors)
         state = ("<span style='color:#6fcf7f'>valid</span>" if analysis.valid
                  else f"<span style='color:#ff6b6b'>{errors} problem(s)</span>")
