@@ -264,9 +264,7 @@ class Trainer:
         rng = ckpt.get("rng", {})
         if "torch" in rng:
             torch.set_rng_state(rng["torch"])
-        if self.skip_batches and "epoch_generator" in rng:
-            self.generator.set_state(rng["epoch_generator"])
-        elif "generator" in rng:
+        if "generator" in rng:  # the state the next epoch to run starts from
             self.generator.set_state(rng["generator"])
         if "cuda" in rng and self.device.type == "cuda":
             with contextlib.suppress(Exception):
@@ -391,8 +389,7 @@ class Trainer:
         for epoch in range(self.start_epoch + 1, s.epochs + 1):
             self.epoch = epoch
             model.train()
-            if self.skip_batches == 0 or self.epoch_generator_state is None:
-                self.epoch_generator_state = self.generator.get_state()
+            self.epoch_generator_state = self.generator.get_state()
             skip, self.skip_batches = self.skip_batches, 0
             totals = MetricTotals(objective, self.device.device)
             loss_sum, loss_count = 0.0, 0               # sample-weighted, this epoch
@@ -401,7 +398,7 @@ class Trainer:
             event_sum, event_steps, event_samples = 0.0, 0, 0
             epoch_start = time.perf_counter()
             last_event = epoch_start
-            self.batch = 0
+            self.batch = skip
             for batch_index, (xs, ys) in enumerate(self.train_loader, 1):
                 if batch_index <= skip:
                     continue
@@ -535,8 +532,10 @@ class Trainer:
                 break
         if stopped:
             reason = self._stop_reason or "stopped"
-            done = self.epoch - 1 if self.batch < self.steps_per_epoch else self.epoch
-            self._checkpoint(done, self.batch if self.batch < self.steps_per_epoch else 0)
+            if self.batch < self.steps_per_epoch:  # mid-epoch: a resume replays this epoch's order, skipping
+                self._checkpoint(self.epoch - 1, self.batch, self.epoch_generator_state)
+            else:
+                self._checkpoint(self.epoch, 0)
         restored = False
         if (reason == "early_stopping" and s.early_stopping and s.early_stopping.restore_best
                 and self.best_state is not None and self.best_epoch != self.epoch):
@@ -611,13 +610,13 @@ class Trainer:
     def checkpoint_path(self) -> Path | None:
         return self.out_dir / CHECKPOINT_NAME if self.out_dir is not None else None
 
-    def _checkpoint(self, epoch: int, batch: int) -> None:
+    def _checkpoint(self, epoch: int, batch: int, generator_state: torch.Tensor | None = None) -> None:
+        """Save the run; `epoch` epochs are complete and `batch` batches of the next one are done."""
         path = self.checkpoint_path
         if path is None:
             return
-        rng = {"torch": torch.get_rng_state(), "generator": self.generator.get_state()}
-        if self.epoch_generator_state is not None:
-            rng["epoch_generator"] = self.epoch_generator_state
+        rng = {"torch": torch.get_rng_state(),
+               "generator": generator_state if generator_state is not None else self.generator.get_state()}
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device.device)
         payload = {
