@@ -76,6 +76,11 @@ class _LoomViewer(NodeViewer):
     """NodeGraphQt's viewer with Tab for search and LayerLoom's palette drops accepted."""
 
     tab_pressed = QtCore.Signal()
+    context_menu_requested = QtCore.Signal(QtCore.QPoint, QtCore.QPointF)  # global, scene position
+
+    def contextMenuEvent(self, event):  # LayerLoom's own menu, with its own actions
+        self.RMB_state = False
+        self.context_menu_requested.emit(event.globalPos(), self.mapToScene(event.pos()))
 
     def focusNextPrevChild(self, next_):
         return False
@@ -427,8 +432,18 @@ class Canvas(QtCore.QObject):
             self.rename_requested.emit(node_id, new_name)
 
     def show_tab_search(self) -> None:
-        """The canvas's Tab search: type a layer name, Enter adds it under the cursor."""
+        """The canvas's Tab search: type a layer name, Enter adds it under the cursor (or in the
+        middle of the view when the search was opened from a menu or the toolbar)."""
+        if not self.viewer.underMouse():
+            self.viewer._previous_pos = self.viewer.viewport().rect().center()
         self.viewer.tab_search_set_nodes(self.ngraph.node_factory.names)
+
+    def node_at(self, scene_pos: QtCore.QPointF) -> str | None:
+        for item in self.viewer.scene().items(scene_pos):
+            node_id = self._ids.get(getattr(item, "id", None))
+            if node_id is not None:
+                return node_id
+        return None
 
     # -- analysis -> paint ------------------------------------------------------------
     def apply_analysis(self, analysis: Analysis, only: list[str] | None = None) -> None:

@@ -82,6 +82,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.summary.node_activated.connect(self.show_node)
         self.canvas.create_requested.connect(lambda *_: self.canvas.viewer.setFocus())
         self.canvas.loading_progress.connect(self._on_loading)
+        self.canvas.viewer.context_menu_requested.connect(self._context_menu)
 
         self.autosaver = Autosaver(self.doc, recovery_dir or default_directory(), autosave_ms, self)
         self.resize(1500, 900)
@@ -121,8 +122,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.docks["problemsPanel"].raise_()
         self.resizeDocks([self.docks["layerPalette"]], [190], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["propertiesPanel"]], [360], QtCore.Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["problemsPanel"]], [170], QtCore.Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["propertiesPanel"], code], [380, 420], QtCore.Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["problemsPanel"]], [140], QtCore.Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["propertiesPanel"], code], [460, 340], QtCore.Qt.Orientation.Vertical)
 
     def _action(self, name: str, text: str, slot, shortcut=None, tip: str = "",
                 canvas_only: bool = False) -> QtGui.QAction:
@@ -298,6 +299,24 @@ class MainWindow(QtWidgets.QMainWindow):
     def _add_from_palette(self, type_name: str) -> None:
         self.editor.add_node(type_name)
         self.canvas.viewer.setFocus()
+
+    def _context_menu(self, global_pos: QtCore.QPoint, scene_pos: QtCore.QPointF) -> None:
+        menu = self.context_menu_for(scene_pos)
+        menu.exec(global_pos)
+
+    def context_menu_for(self, scene_pos: QtCore.QPointF) -> QtWidgets.QMenu:
+        """Right-click on a node: what to do with the selection; on empty canvas: what to add."""
+        menu = QtWidgets.QMenu(self)
+        node_id = self.canvas.node_at(scene_pos)
+        if node_id is not None:
+            if node_id not in self.canvas.selected_ids():
+                self.canvas.select([node_id])
+            menu.addActions([self.action_copy, self.action_cut, self.action_duplicate, self.action_delete])
+        else:
+            menu.addActions([self.action_add, self.action_paste, self.action_select_all])
+            menu.addSeparator()
+            menu.addActions([self.action_auto_layout, self.action_fit_view])
+        return menu
 
     def cut(self) -> None:
         if self.editor.copy():

@@ -87,7 +87,7 @@ class LoomNodeItem(NodeItem):
 
     def _band_width(self, annotation: Annotation) -> float:
         return max(_advance(self._shape_metrics, annotation.shape, 0),
-                   _advance(self._info_metrics, annotation.info, 1)) + 2 * _PAD
+                   _advance(self._info_metrics, annotation.info, 1)) + 2 * _PAD + 12.0  # band inset
 
     def _band_height(self) -> float:
         return self._shape_metrics.height() + self._info_metrics.height() + _LINE_GAP + 2 * _PAD

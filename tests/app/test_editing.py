@@ -209,3 +209,13 @@ def test_nodegraphqt_keeps_no_undo_history_of_its_own(window):
     window.editor.delete_selection()
     assert window.canvas.ngraph.undo_stack().count() <= 1
     assert window.canvas.ngraph.undo_stack() is not window.doc.undo_stack
+
+
+def test_right_click_offers_node_actions_on_a_node_and_canvas_actions_elsewhere(window):
+    ids = mlp(window)
+    item_rect = window.canvas.item(ids[1]).view.sceneBoundingRect()
+    menu = window.context_menu_for(item_rect.center())
+    assert window.action_delete in menu.actions() and window.action_duplicate in menu.actions()
+    assert window.canvas.selected_ids() == [ids[1]]
+    menu = window.context_menu_for(item_rect.bottomRight() + item_rect.bottomRight())
+    assert window.action_paste in menu.actions() and window.action_auto_layout in menu.actions()
