@@ -105,7 +105,7 @@ def main() -> int:
         viewer.viewport().repaint()
 
     # -- open -------------------------------------------------------------------------
-    headless_open, first_paint, complete, close = [], [], [], []
+    headless_open, first_paint, complete, close, pauses = [], [], [], [], []
     for _ in range(args.opens):
         headless_open.append(timed(lambda: analyse(load(path).graph)))
         start = time.perf_counter()
@@ -113,7 +113,7 @@ def main() -> int:
         repaint()
         first_paint.append(time.perf_counter() - start)
         while window.canvas.loading:  # the rest streams in between event-loop turns
-            app.processEvents()
+            pauses.append(timed(app.processEvents))
         repaint()
         complete.append(time.perf_counter() - start)
         if len(close) < args.opens - 1:
@@ -200,6 +200,8 @@ def main() -> int:
     print(f"{'open in the designer: every node built and painted':58} {co[0]:10.1f} {co[1]:9.1f} {len(complete):4}")
     print(f"{'  ratio first paint / headless':58} {fp[0] / ho[0]:10.1f}x")
     print(f"{'  ratio complete / headless':58} {co[0] / ho[0]:10.1f}x")
+    ps = stats(pauses)
+    print(f"{'  while it streams in: one event-loop turn (a chunk)':58} {ps[0]:10.1f} {ps[1]:9.1f} {len(pauses):4}")
     cl = stats(close)
     print(f"{'close it (replace by an empty design)':58} {cl[0]:10.1f} {cl[1]:9.1f} {len(close):4}")
     fv = stats(full_view)
