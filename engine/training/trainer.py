@@ -239,6 +239,7 @@ class Trainer:
         self.start_epoch, self.global_step, self.skip_batches = 0, 0, 0
         self.best_val, self.best_epoch, self.bad_epochs, self.best_state = math.inf, None, 0, None
         self.epoch_generator_state = None
+        self.pending: dict[str, Any] | None = None   # an epoch trained but not yet validated
         if self.resume_from is not None:
             self._restore(load_checkpoint(self.resume_from))
         self._prepared = True
@@ -274,6 +275,7 @@ class Trainer:
         self.best_epoch = best.get("epoch")
         self.bad_epochs = int(best.get("bad_epochs", 0))
         self.best_state = ckpt.get("best_state")
+        self.pending = ckpt.get("pending")
         self.history = [EpochEnded(**row) for row in ckpt.get("history", [])]
         self._notes.append(f"resumed from {self.resume_from} after epoch {self.start_epoch}"
                            + (f", batch {self.skip_batches}" if self.skip_batches else ""))
@@ -494,11 +496,16 @@ class Trainer:
             if stopped:
                 break
             train_loss = loss_sum / max(loss_count, 1)
+            train_metrics = totals.metrics()
+            if self.pending is not None and skip >= self.steps_per_epoch:  # resumed between training and validation
+                train_loss, train_metrics = self.pending["train_loss"], dict(self.pending["train_metrics"])
+                loss_count = self.pending["samples"]
+            self.pending = None
             val_loss, val_metrics = self._validate(autocast)
             if self._stop_event.is_set() and val_loss is None and self.val_split is not None:
+                self.pending = {"train_loss": train_loss, "train_metrics": train_metrics, "samples": loss_count}
                 stopped = True
                 break
-            train_metrics = totals.metrics()
             schedule.step_epoch(val_loss if val_loss is not None else train_loss)
             watched = val_loss if val_loss is not None else train_loss
             es = s.early_stopping
@@ -532,7 +539,8 @@ class Trainer:
                 break
         if stopped:
             reason = self._stop_reason or "stopped"
-            if self.batch < self.steps_per_epoch:  # mid-epoch: a resume replays this epoch's order, skipping
+            if self.batch < self.steps_per_epoch or self.pending is not None:
+                # mid-epoch: a resume replays this epoch's order, skipping the batches done
                 self._checkpoint(self.epoch - 1, self.batch, self.epoch_generator_state)
             else:
                 self._checkpoint(self.epoch, 0)
@@ -628,6 +636,7 @@ class Trainer:
             "epoch": epoch, "step": self.global_step, "batch": batch, "rng": rng,
             "best": {"val_loss": self.best_val, "epoch": self.best_epoch, "bad_epochs": self.bad_epochs},
             "best_state": self.best_state,
+            "pending": self.pending,
             "history": [_epoch_row(h) for h in self.history],
         }
         save_checkpoint(path, payload)
