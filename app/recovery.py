@@ -54,6 +54,11 @@ def orphans(directory: Path) -> list[Recovery]:
     found = []
     if not directory.is_dir():
         return found
+    for lock_path in directory.glob("*.lock"):  # left by a killed window that had nothing unsaved
+        if not lock_path.with_suffix(".loom").exists():
+            lock = _lock(lock_path)
+            if lock.tryLock(0):
+                lock.unlock()
     for design in directory.glob("*.loom"):
         lock = _lock(design.with_suffix(".lock"))
         if not lock.tryLock(0):

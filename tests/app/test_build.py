@@ -84,6 +84,20 @@ def test_tab_search_adds_a_node_where_the_cursor_is(window):
     assert [p.name for p in outs] == ["sequence", "last_hidden"]
 
 
+def test_tab_on_the_canvas_opens_the_search_and_enter_adds_the_layer(window, qtbot):
+    viewer = window.canvas.viewer
+    menu = viewer._search_widget
+
+    def type_name():
+        menu.line_edit.setText("gru")
+        QtCore.QTimer.singleShot(20, menu.line_edit.returnPressed.emit)
+
+    QtCore.QTimer.singleShot(100, type_name)
+    QtCore.QTimer.singleShot(3000, menu.close)  # never hang the suite if the menu misbehaves
+    qtbot.keyClick(viewer, QtCore.Qt.Key.Key_Tab)  # blocks in the search menu until Enter
+    assert [n.type for n in window.doc.graph.nodes] == ["GRU"]
+
+
 def test_palette_search_filters_and_enter_adds_the_match(window):
     palette = window.palette
     palette.search.setText("conv")
@@ -112,3 +126,32 @@ def test_the_window_has_the_contract_object_names(window):
     assert window.action_save.shortcut().toString() == "Ctrl+S"
     assert window.action_fit_view.shortcut().toString() == "F"
     assert window.action_duplicate.shortcut().toString() == "Ctrl+D"
+
+
+def test_the_new_user_story(window, tmp_path, dialogs):
+    """Issue 6, done when: drag and wire a CNN, see shapes, a wrong wire flagged, undo it,
+    save, reopen, export the code."""
+    ids = build_cnn(window)
+    window.editor.set_param(ids[0], "shape", [1, 28, 28])
+    assert window.doc.analysis.valid
+    messages = []
+    window.editor.message.connect(messages.append)
+    # a wrong wire: the flattened vector into a second pooling layer
+    pool = drop_layer(window, "MaxPool2d", (1200.0, 300.0))
+    wire(window, ids[4], pool)
+    assert "does not fit" in messages[-1]
+    assert window.canvas.annotation(pool).severity == "error"
+    assert window.canvas.flagged_wires()
+    window.action_undo.trigger()  # the wire goes
+    window.action_undo.trigger()  # and the extra node
+    assert window.doc.analysis.valid and not window.canvas.flagged_wires()
+    dialogs.save_paths = [str(tmp_path / "cnn")]
+    window.action_save.trigger()
+    assert (tmp_path / "cnn.loom").exists() and not window.doc.dirty
+    assert window.new_project()
+    assert window.open_path(tmp_path / "cnn.loom")
+    assert [n.type for n in window.doc.graph.nodes] == CHAIN
+    assert window.canvas.annotation(ids[4]).shape == "(N, 2704)"
+    dialogs.save_paths = [str(tmp_path / "cnn.py")]
+    window.action_export.trigger()
+    assert "def forward" in (tmp_path / "cnn.py").read_text()

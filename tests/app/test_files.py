@@ -77,6 +77,8 @@ def test_closing_with_unsaved_changes_asks_first(make_window, dialogs, tmp_path)
     dialogs.save_paths = [str(tmp_path / "kept.loom")]
     assert window.close()
     assert [n.type for n in load(tmp_path / "kept.loom").graph.nodes][-1] == "ReLU"
+    assert window.settings.value("window/geometry") is not None  # remembered for the next start
+    assert window.settings.value("window/state") is not None
 
 
 def test_new_and_open_ask_about_unsaved_changes(window, dialogs, examples):
