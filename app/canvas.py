@@ -233,13 +233,13 @@ class Canvas(QtCore.QObject):
         chunk = []
         for key in list(self._pending)[:count]:
             node = self._pending.pop(key)
-            if key in alive and node.id not in self._nodes:
+            if key in alive:
                 chunk.append(node)
         self._quiet_selection = True
         try:
             for node in chunk:
                 self._add_item(node)
-            built = {n.id for n in chunk}
+            built = {n.id for n in chunk if isinstance(n.id, str) and n.id in self._nodes}
             taken: set[tuple[str, int]] = set()
             for edge in self.graph.edges:
                 if (edge.src in built or edge.dst in built) and (edge.dst, edge.dst_port) not in taken:
@@ -250,8 +250,8 @@ class Canvas(QtCore.QObject):
                         self.sync_input(edge.dst, edge.dst_port)
         finally:
             self._quiet_selection = False
-        if self._analysis is not None and chunk:
-            self.apply_analysis(self._analysis, [n.id for n in chunk])
+        if self._analysis is not None and built:
+            self.apply_analysis(self._analysis, list(built))
         self.loading_progress.emit(len(self._nodes), len(self._nodes) + len(self._pending))
         if self._pending:
             self._chunk_timer.start()
@@ -286,6 +286,10 @@ class Canvas(QtCore.QObject):
             item.model.name = item.NODE_NAME = event.node
             item.view.name = event.node
             item.view.draw_node()
+            twin = self.graph.node(event.old)  # a duplicate id (broken file) that can now be shown
+            if twin is not None:
+                self._add_item(twin)
+                self.sync_nodes([event.old])
         elif kind == "params_changed":
             self._sync_ports(event.node)
         elif kind == "node_moved":
@@ -302,7 +306,9 @@ class Canvas(QtCore.QObject):
     # -- items ------------------------------------------------------------------------
     def _add_item(self, node) -> None:
         type_id = self._types.get(node.type)
-        if type_id is None:  # unknown type: shown as nothing; the problems panel lists it
+        if type_id is None or not isinstance(node.id, str) or not node.id or node.id in self._nodes:
+            # an unknown type, a bad or duplicate id (a broken file): not drawn; the problems
+            # panel lists it, and the Graph keeps it as it was
             return
         pos = node.pos or (0.0, 0.0)
         item = self.ngraph.create_node(type_id, name=node.id, selected=False, pos=pos, push_undo=False)
@@ -457,7 +463,7 @@ class Canvas(QtCore.QObject):
         nodes = self.graph.nodes if only is None else [self.graph.node(i) for i in only]
         flagged: set[Edge] = set(self._flagged) if only is not None else set()
         for node in nodes:
-            item = self._nodes.get(node.id) if node is not None else None
+            item = self._nodes.get(node.id) if node is not None and isinstance(node.id, str) else None
             if item is None:
                 continue
             problems = by_node.get(node.id, ())

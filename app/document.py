@@ -60,6 +60,14 @@ class Document(QtCore.QObject):
     def push(self, command: QtGui.QUndoCommand) -> None:
         self.undo_stack.push(command)
 
+    def repaired(self) -> None:
+        """A change that cannot be undone was made (a repair of a broken file): the history
+        before it no longer applies, and the design has unsaved changes."""
+        self.undo_stack.clear()
+        self._unsaved = True
+        self.refresh()
+        self.dirty_changed.emit(self.dirty)
+
     def mark_saved(self, path: Path) -> None:
         self.path = Path(path)
         self._unsaved = False

@@ -64,6 +64,10 @@ class Editor(QtCore.QObject):
 
     def delete_selection(self) -> None:
         ids, edges = self.canvas.selected_ids(), self.canvas.selected_edges()
+        shared = [i for i in ids if sum(1 for n in self.graph.nodes if n.id == i) > 1]
+        if shared:  # a broken file: the Graph cannot tell such nodes apart, nor put one back
+            self._say(f"{', '.join(shared)}: another node has the same id; rename this one first")
+            ids = [i for i in ids if i not in shared]
         if ids or edges:
             self.doc.push(commands.RemoveItems(self.doc, ids, edges))
 
@@ -77,6 +81,13 @@ class Editor(QtCore.QObject):
         if problem:
             self._say(f"Cannot rename {old_id}: {problem}")
             return False
+        if sum(1 for n in self.graph.nodes if n.id == old_id) > 1:
+            # twins from a broken file: the Graph cannot put a shared id back, so this repair
+            # is not undoable; the history before it is dropped rather than left wrong
+            self.graph.rename_node(old_id, new_id)
+            self.doc.repaired()
+            self._say(f"Renamed one of the nodes called {old_id} to {new_id} (a repair: it cannot be undone)")
+            return True
         self.doc.push(commands.Rename(self.doc, old_id, new_id))
         return True
 

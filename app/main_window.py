@@ -10,6 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.canvas import SYNC_LIMIT, Canvas
 from app.code_view import CodePanel
+from app.commands import RemoveItems
 from app.document import Document
 from app.editor import Editor, standard_key
 from app.layout import layered_positions
@@ -80,6 +81,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.palette.add_requested.connect(self._add_from_palette)
         self.problems.node_activated.connect(self.show_node)
         self.summary.node_activated.connect(self.show_node)
+        self.problems.remove_wire_requested.connect(lambda edge: self.editor.rewire([edge], []))
+        self.problems.delete_node_requested.connect(
+            lambda node_id: self.doc.push(RemoveItems(self.doc, [node_id])))
         self.canvas.create_requested.connect(lambda *_: self.canvas.viewer.setFocus())
         self.canvas.loading_progress.connect(self._on_loading)
         self.canvas.viewer.context_menu_requested.connect(self._context_menu)
@@ -247,7 +251,11 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- views follow the document ----------------------------------------------------
     def _on_analysed(self, analysis: Analysis) -> None:
         self.canvas.apply_analysis(analysis)
-        self.problems.show_analysis(analysis)
+        counts: dict = {}
+        for node in self.doc.graph.nodes:
+            if isinstance(node.id, str):
+                counts[node.id] = counts.get(node.id, 0) + 1
+        self.problems.show_analysis(analysis, {i for i, c in counts.items() if c == 1})
         self.summary.show_analysis(self.doc.graph, analysis)
         self.code.schedule(self.doc.project, len(analysis.errors))
         errors = len(analysis.errors)

@@ -7,6 +7,7 @@ from app import theme
 from graph.analysis import Analysis, Diagnostic
 
 NODE_ROLE = QtCore.Qt.ItemDataRole.UserRole
+EDGE_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
 
 
 def _dot(rgb: tuple[int, int, int]) -> QtGui.QIcon:
@@ -25,6 +26,8 @@ class ProblemsPanel(QtWidgets.QTreeWidget):
     """Columns: node, problem (with the hint). Errors first, then warnings."""
 
     node_activated = QtCore.Signal(str)
+    remove_wire_requested = QtCore.Signal(object)   # Edge
+    delete_node_requested = QtCore.Signal(str)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -39,8 +42,13 @@ class ProblemsPanel(QtWidgets.QTreeWidget):
         self._shown: list[tuple] = []
         self.itemClicked.connect(self._on_clicked)
         self.itemActivated.connect(self._on_clicked)
+        self.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
+        self._deletable: set[str] = set()
 
-    def show_analysis(self, analysis: Analysis) -> None:
+    def show_analysis(self, analysis: Analysis, deletable: set[str] = frozenset()) -> None:
+        """`deletable`: ids that a row may offer to delete (ids the Graph can address alone)."""
+        self._deletable = set(deletable)
         diagnostics = sorted(analysis.diagnostics, key=lambda d: d.severity != "error")
         key = [(d.severity, d.node, d.field, d.text()) for d in diagnostics]
         if key == self._shown:
@@ -57,8 +65,33 @@ class ProblemsPanel(QtWidgets.QTreeWidget):
         item = QtWidgets.QTreeWidgetItem([where, d.text()])
         item.setIcon(0, self._icons.get(d.severity, self._icons["error"]))
         item.setData(0, NODE_ROLE, d.node)
+        item.setData(0, EDGE_ROLE, d.edge)
         item.setToolTip(1, f"{d.severity}: {d.text()}")
         return item
+
+    def actions_for(self, item: QtWidgets.QTreeWidgetItem) -> list[QtGui.QAction]:
+        """What a right-click on a problem offers: mending what the canvas cannot show (a wire to
+        a missing node or port, a node of an unknown type)."""
+        actions = []
+        edge = item.data(0, EDGE_ROLE)
+        if edge is not None:
+            action = QtGui.QAction(f"Remove the wire {edge.src} → {edge.dst}", self)
+            action.triggered.connect(lambda: self.remove_wire_requested.emit(edge))
+            actions.append(action)
+        node = item.data(0, NODE_ROLE)
+        if isinstance(node, str) and node in self._deletable:
+            action = QtGui.QAction(f"Delete the node {node}", self)
+            action.triggered.connect(lambda: self.delete_node_requested.emit(node))
+            actions.append(action)
+        return actions
+
+    def _context_menu(self, pos: QtCore.QPoint) -> None:
+        item = self.itemAt(pos)
+        actions = self.actions_for(item) if item is not None else []
+        if actions:
+            menu = QtWidgets.QMenu(self)
+            menu.addActions(actions)
+            menu.exec(self.viewport().mapToGlobal(pos))
 
     def rows(self) -> list[tuple[str, str]]:
         return [(self.topLevelItem(i).text(0), self.topLevelItem(i).text(1)) for i in range(self.topLevelItemCount())]

@@ -132,3 +132,46 @@ def test_summary_and_code_follow_the_design(window, examples):
     window.editor.set_param(node.id, next(p.name for p in node.layer.params if p.kind == "int"), 0)
     window.code.regenerate()
     assert window.code.toPlainText().startswith("# The design has 1 problem")
+
+
+ODD = {
+    "format": "layerloom", "version": 1, "name": "Odd",
+    "graph": {
+        "nodes": [
+            {"id": "x", "type": "Input", "params": {"shape": [4]}, "pos": [0, 0]},
+            {"id": 5, "type": "Linear", "pos": [200, 0]},
+            {"id": "a", "type": "Linear", "pos": [200, 200]},
+            {"id": "a", "type": "ReLU", "pos": [400, 200]},
+            {"id": "b", "type": "Bogus", "pos": [600, 200]},
+            {"id": "y", "type": "Output", "pos": [600, 0]},
+        ],
+        "edges": [{"from": "x", "to": "a"}, {"from": "a", "to": "ghost"}, {"from": "a", "to": "y"}],
+    },
+}
+
+
+def test_a_broken_file_opens_and_the_problems_panel_mends_what_the_canvas_cannot_show(make_window, tmp_path):
+    path = tmp_path / "odd.loom"
+    path.write_text(json.dumps(ODD))
+    window = make_window(path)
+    assert window.startup_error is None
+    assert sorted(window.canvas._nodes) == ["a", "x", "y"]  # bad id, twin id, unknown type: not drawn
+    panel = window.problems
+
+    def row(text):
+        return next(panel.topLevelItem(i) for i in range(panel.topLevelItemCount())
+                    if text in panel.topLevelItem(i).text(1))
+
+    (remove,) = panel.actions_for(row("ghost"))
+    remove.trigger()
+    assert not any(e.dst == "ghost" for e in window.doc.graph.edges)
+    (delete,) = panel.actions_for(row("Bogus"))
+    delete.trigger()
+    assert window.doc.graph.node("b") is None
+    assert panel.actions_for(row("used by 2 nodes")) == []  # twins cannot be told apart: rename first
+    window.doc.undo_stack.undo()
+    window.doc.undo_stack.undo()
+    assert any(e.dst == "ghost" for e in window.doc.graph.edges) and window.doc.graph.node("b") is not None
+    window.editor.rename("a", "a1")  # a repair: not undoable, and the design is unsaved
+    assert sorted(window.canvas._nodes) == ["a", "a1", "x", "y"]  # the twin shows now
+    assert window.doc.undo_stack.count() == 0 and window.doc.dirty
