@@ -36,11 +36,6 @@ FLAGGED_WIRE_COLOR = (*theme.ERROR_COLOR, 255)
 WIRE_COLOR = (175, 95, 30, 255)  # NodeGraphQt's PipeEnum.COLOR
 
 
-def node_type_id(layer: LayerType) -> str:
-    """NodeGraphQt's type for a layer type: `category.Name` (Tab search groups by category)."""
-    return f"{layer.category}.{layer.name}"
-
-
 def count_text(n: int) -> str:
     """Parameter counts as people read them: 850, 6,106, 61.7k, 2.36M."""
     if n < 10_000:
@@ -66,6 +61,8 @@ def _make_node_class(layer: LayerType) -> type[BaseNode]:
         for name in layer.output_ports(values):
             self.add_output(name, multi_output=True)
 
+    # NodeGraphQt's type is `__identifier__.ClassName`, here `Category.Name`: the Tab search
+    # groups its menu by the part before the dot.
     return type(layer.name, (BaseNode,), {
         "__identifier__": layer.category, "NODE_NAME": layer.name, "LAYER": layer, "__init__": __init__,
         "__module__": __name__,
@@ -637,10 +634,4 @@ class Canvas(QtCore.QObject):
     def scene_pos_at_view_center(self) -> tuple[float, float]:
         center = self.viewer.mapToScene(self.viewer.viewport().rect().center())
         return (center.x(), center.y())
-
-
-def port_views(canvas: Canvas, node_id: str) -> tuple[list, list]:
-    """(input port items, output port items) of a node: what a wire gesture works on."""
-    view = canvas.item(node_id).view
-    return view.inputs, view.outputs
 
