@@ -55,8 +55,12 @@ class Editor(QtCore.QObject):
         if registry.get(type_name) is None:
             self._say(f"Unknown layer type {type_name!r}")
             return None
-        if pos is None:
-            pos = self.canvas.scene_pos_at_view_center()
+        if pos is None:  # from the palette by double-click: the middle of the view, not on top of another
+            x, y = self.canvas.scene_pos_at_view_center()
+            taken = {n.pos for n in self.graph.nodes}
+            while (x, y) in taken:
+                x, y = x + 30.0, y + 30.0
+            pos = (x, y)
         node_id = self.graph.fresh_id(type_name)
         self.doc.push(commands.AddNodes(self.doc, [Node(node_id, type_name, {}, (float(pos[0]), float(pos[1])))]))
         self.canvas.select([node_id])

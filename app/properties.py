@@ -218,12 +218,17 @@ class _ParamRow:
             if value is None:
                 return
         try:
-            if isinstance(e, QtWidgets.QSpinBox):
-                if isinstance(value, int) and not isinstance(value, bool):
+            # a box that already shows the value is left alone: rewriting it would move the
+            # cursor and reformat what the user is typing ("2e-3" -> "0.002")
+            # a bad value from a file (0 where >= 1 is needed) is shown as it is, not clamped:
+            # the box widens its range for it, and the problem is shown under it
+            if isinstance(e, (QtWidgets.QSpinBox, QtWidgets.QDoubleSpinBox)):
+                number = isinstance(value, (int, float)) and not isinstance(value, bool)
+                if isinstance(e, QtWidgets.QSpinBox):
+                    number = number and isinstance(value, int) and abs(value) <= INT_LIMIT
+                if number and e.value() != value:
+                    e.setRange(min(e.minimum(), value), max(e.maximum(), value))
                     e.setValue(value)
-            elif isinstance(e, QtWidgets.QDoubleSpinBox):
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    e.setValue(float(value))
             elif isinstance(e, QtWidgets.QCheckBox):
                 e.setChecked(bool(value))
             elif isinstance(e, QtWidgets.QComboBox):

@@ -57,6 +57,7 @@ def test_problems_panel_lists_a_broken_design_and_shows_the_node(make_window, tm
     row = window.properties.rows["out_channels"]
     assert row.problem.isVisible() and "expected a whole number >= 1" in row.problem.text()
     assert row.editor.property("invalid") is True
+    assert row.editor.value() == 0  # shown as it is in the file, not clamped to look valid
 
 
 def test_properties_panel_builds_the_right_editor_per_kind(window):
@@ -175,3 +176,16 @@ def test_a_broken_file_opens_and_the_problems_panel_mends_what_the_canvas_cannot
     window.editor.rename("a", "a1")  # a repair: not undoable, and the design is unsaved
     assert sorted(window.canvas._nodes) == ["a", "a1", "x", "y"]  # the twin shows now
     assert window.doc.undo_stack.count() == 0 and window.doc.dirty
+
+
+def test_typing_a_float_in_scientific_notation(window, qtbot):
+    node = drop_layer(window, "LeakyReLU", (0.0, 0.0))
+    box = window.properties.rows["negative_slope"].editor
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClicks(box, "2e-3")
+    assert window.doc.graph[node].params["negative_slope"] == 0.002
+    assert box.text() == "2e-3"
+    box.clearFocus()
+    box.interpretText()
+    assert window.doc.undo_stack.count() <= 3  # the keystrokes merged into one step (plus the drop)
