@@ -16,7 +16,8 @@ from pathlib import Path
 from PySide6 import QtCore
 
 from app.document import Document
-from graph.project import Project, dumps, load, write_atomic
+from graph.files import write_atomic
+from graph.project import Project, dumps, load
 
 INTERVAL_MS = 60_000
 

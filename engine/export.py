@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
-import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +27,8 @@ from torch import nn
 
 from engine.codegen import CodegenError, generate_code, graph_inputs, graph_outputs, load_generated
 from graph.analysis import analyse
-from graph.project import Project, write_atomic
+from graph.files import write_atomic, write_atomic_with
+from graph.project import Project
 
 FORMATS = ("py", "onnx", "pt")
 SUFFIXES = {".py": "py", ".onnx": "onnx", ".pt": "pt"}
@@ -183,20 +183,11 @@ def _compare(names: list[str], got: tuple, want: tuple, what: str) -> float:
 
 
 def _write_binary(out: Path, write: Callable[[str], None]) -> None:
-    """Write through a temporary file in the same folder, then rename over `out`."""
+    """Write atomically (graph.files), turning OS errors into an ExportError naming the file."""
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-        os.close(fd)
+        write_atomic_with(out, write)
     except OSError as exc:
         raise ExportError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from None
-    try:
-        write(tmp)
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise ExportError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def _first_line(exc: BaseException) -> str:

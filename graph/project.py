@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from graph import registry
+from graph.files import write_atomic
 from graph.model import Edge, Graph, Node
 
 FORMAT = "layerloom"
@@ -232,17 +232,3 @@ def dumps(project: Project) -> str:
 def save(project: Project, path: str | os.PathLike) -> None:
     """Write atomically: a temporary file in the same folder, flushed, then renamed over."""
     write_atomic(Path(path), dumps(project))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -7,31 +7,16 @@ where it stopped. Weights alone go to `.safetensors`.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from engine.training.events import TrainingError
+from graph.files import write_atomic_with
 
 CHECKPOINT_FORMAT = "layerloom-checkpoint"
 CHECKPOINT_VERSION = 1
-
-
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def cpu_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -40,7 +25,7 @@ def cpu_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     payload = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, **payload}
-    _atomic(Path(path), lambda tmp: torch.save(payload, tmp))
+    write_atomic_with(Path(path), lambda tmp: torch.save(payload, tmp))
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -65,7 +50,7 @@ def save_weights(path: Path, state: dict[str, torch.Tensor], metadata: dict[str,
     from safetensors.torch import save_file
 
     tensors = cpu_state(state)
-    _atomic(Path(path), lambda tmp: save_file(tensors, tmp, metadata=metadata))
+    write_atomic_with(Path(path), lambda tmp: save_file(tensors, tmp, metadata=metadata))
 
 
 def read_weights(path: Path, key: str = "training.initial_weights") -> dict[str, torch.Tensor]:

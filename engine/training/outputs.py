@@ -25,7 +25,7 @@ import torch
 
 from engine.training.checkpoint import save_weights
 from engine.training.events import EpochEnded, Event, Failed, Finished, RunStarted, Step
-from graph.project import write_atomic
+from graph.files import write_atomic
 
 WEIGHTS_NAME = "weights.safetensors"
 METRICS_NAME = "metrics.csv"

@@ -250,3 +250,13 @@ def test_any_project_round_trips(project):
     again = loads(text)
     assert to_dict(again) == to_dict(project)
     assert dumps(again) == text
+
+
+def test_saved_files_get_ordinary_permissions_not_private_temp_ones(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        path = tmp_path / "design.loom"
+        loom.save(loom.Project(name="perm"), path)
+        assert path.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(mask)
