@@ -23,7 +23,7 @@ from NodeGraphQt.widgets.viewer import NodeViewer
 from PySide6 import QtCore, QtGui
 
 from app import theme
-from app.node_item import Annotation, LoomNodeItem, tooltip_html
+from app.node_item import Annotation, LiveBadge, LoomNodeItem, tooltip_html
 from engine.cli.check import shape_text
 from graph.analysis import Analysis, Diagnostic
 from graph.model import Edge, Graph, GraphEvent
@@ -522,6 +522,21 @@ class Canvas(QtCore.QObject):
             pipe.reset()
             pipe.setToolTip("this wire brings a shape or type that does not fit; see the node's message"
                             if flagged else "")
+
+    # -- live badges (training) -------------------------------------------------------
+    def set_live_badges(self, badges: dict[str, LiveBadge]) -> None:
+        """Show each node's live badge; nodes not in `badges` show none. Only changed badges repaint."""
+        for node_id, item in self._nodes.items():
+            view = item.view
+            if isinstance(view, LoomNodeItem):
+                view.set_live_badge(badges.get(node_id))
+
+    def clear_live_badges(self) -> None:
+        self.set_live_badges({})
+
+    def live_badge(self, node_id: str) -> LiveBadge | None:
+        item = self._nodes.get(node_id)
+        return item.view.live_badge if item is not None else None
 
     def flagged_wires(self) -> set[Edge]:
         return set(self._flagged)

@@ -12,11 +12,19 @@ from graph.project import Project
 
 class Document(QtCore.QObject):
     """One design in the window. `refresh()` re-runs the analysis after every command and tells
-    the views (`analysed`); `replaced` says that a different project is now open."""
+    the views (`analysed`); `replaced` says that a different project is now open.
+
+    While a training run goes on the design is *locked* (`lock(reason)`): commands that would
+    change the model (every command whose `changes_model` is not False) are refused, and so is
+    undoing or redoing one; moves and the data/training sections stay editable. `refused`
+    carries the reason to the status bar."""
 
     analysed = QtCore.Signal(object)   # Analysis
     replaced = QtCore.Signal()
     dirty_changed = QtCore.Signal(bool)
+    settings_changed = QtCore.Signal(str)  # "data" or "training": that section of the project changed
+    lock_changed = QtCore.Signal(object)   # the lock reason, or None when unlocked
+    refused = QtCore.Signal(str)           # an edit refused while locked, and why
 
     def __init__(self, parent: QtCore.QObject | None = None):
         super().__init__(parent)
@@ -25,6 +33,7 @@ class Document(QtCore.QObject):
         self.undo_stack = QtGui.QUndoStack(self)
         self.analysis: Analysis = analyse(self.project.graph)
         self._unsaved = False  # changes that are not on the undo stack (a recovered autosave)
+        self.lock_reason: str | None = None
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
 
     def _on_clean_changed(self, _clean: bool) -> None:
@@ -57,8 +66,47 @@ class Document(QtCore.QObject):
         self.analysis = analyse(self.graph)
         self.analysed.emit(self.analysis)
 
-    def push(self, command: QtGui.QUndoCommand) -> None:
+    def push(self, command: QtGui.QUndoCommand) -> bool:
+        """Do `command` and put it on the undo stack; False when the lock refuses it."""
+        if self.lock_reason is not None and changes_model(command):
+            self.refused.emit(f"{command.text()}: {self.lock_reason}")
+            return False
         self.undo_stack.push(command)
+        return True
+
+    # -- the lock during a training run -------------------------------------------------
+    @property
+    def locked(self) -> bool:
+        return self.lock_reason is not None
+
+    def lock(self, reason: str) -> None:
+        self.lock_reason = reason
+        self.lock_changed.emit(reason)
+
+    def unlock(self) -> None:
+        if self.lock_reason is not None:
+            self.lock_reason = None
+            self.lock_changed.emit(None)
+
+    def can_undo(self) -> bool:
+        stack = self.undo_stack
+        return stack.canUndo() and (self.lock_reason is None or not changes_model(stack.command(stack.index() - 1)))
+
+    def can_redo(self) -> bool:
+        stack = self.undo_stack
+        return stack.canRedo() and (self.lock_reason is None or not changes_model(stack.command(stack.index())))
+
+    def undo(self) -> None:
+        if self.can_undo():
+            self.undo_stack.undo()
+        elif self.undo_stack.canUndo():
+            self.refused.emit(f"Undo {self.undo_stack.undoText()}: {self.lock_reason}")
+
+    def redo(self) -> None:
+        if self.can_redo():
+            self.undo_stack.redo()
+        elif self.undo_stack.canRedo():
+            self.refused.emit(f"Redo {self.undo_stack.redoText()}: {self.lock_reason}")
 
     def repaired(self) -> None:
         """A change that cannot be undone was made (a repair of a broken file): the history
@@ -73,3 +121,8 @@ class Document(QtCore.QObject):
         self._unsaved = False
         self.undo_stack.setClean()
         self.dirty_changed.emit(self.dirty)
+
+
+def changes_model(command: QtGui.QUndoCommand | None) -> bool:
+    """Whether a command changes the design's model (moves and settings do not)."""
+    return command is not None and getattr(command, "changes_model", True) is not False

@@ -49,11 +49,23 @@ class Editor(QtCore.QObject):
     def _say(self, text: str) -> None:
         self.message.emit(text)
 
+    def refuse_if_locked(self, what: str, sync: set[str] = frozenset()) -> bool:
+        """While a training run locks the design: say so, put the canvas back, return True."""
+        reason = self.doc.lock_reason
+        if reason is None:
+            return False
+        self._say(f"{what}: {reason}")
+        if sync:
+            self.canvas.sync_nodes(sync)
+        return True
+
     # -- nodes ------------------------------------------------------------------------
     def add_node(self, type_name: str, pos: tuple[float, float] | None = None) -> str | None:
         """A palette drop or a Tab search: one new node with a fresh id, selected."""
         if registry.get(type_name) is None:
             self._say(f"Unknown layer type {type_name!r}")
+            return None
+        if self.refuse_if_locked(f"Add {type_name}"):
             return None
         if pos is None:  # from the palette by double-click: the middle of the view, not on top of another
             x, y = self.canvas.scene_pos_at_view_center()
@@ -68,6 +80,8 @@ class Editor(QtCore.QObject):
 
     def delete_selection(self) -> None:
         ids, edges = self.canvas.selected_ids(), self.canvas.selected_edges()
+        if (ids or edges) and self.refuse_if_locked("Delete"):
+            return
         shared = [i for i in ids if sum(1 for n in self.graph.nodes if n.id == i) > 1]
         if shared:  # a broken file: the Graph cannot tell such nodes apart, nor put one back
             self._say(f"{', '.join(shared)}: another node has the same id; rename this one first")
@@ -79,6 +93,8 @@ class Editor(QtCore.QObject):
         new_id = new_id.strip()
         if new_id == old_id:
             return True
+        if self.refuse_if_locked(f"Rename {old_id}"):
+            return False
         problem = id_problem(new_id)
         if problem is None and self.graph.node(new_id) is not None:
             problem = f"id {new_id!r} is already used by another node"
@@ -102,11 +118,15 @@ class Editor(QtCore.QObject):
         spec = node.layer.param(name) if node.layer else None
         if spec is not None and name not in node.params and value == spec.default:
             return
+        if self.refuse_if_locked(f"Set {node_id}.{name}"):
+            return
         self.doc.push(commands.SetParam(self.doc, node_id, name, value))
 
     def set_trainable(self, node_id: str, trainable: bool) -> None:
         node = self.graph.node(node_id)
         if node is not None and node.trainable != bool(trainable):
+            if self.refuse_if_locked(f"{'Unfreeze' if trainable else 'Freeze'} {node_id}"):
+                return
             self.doc.push(commands.SetTrainable(self.doc, node_id, trainable))
 
     def move_nodes(self, moves: dict) -> None:
@@ -120,6 +140,9 @@ class Editor(QtCore.QObject):
 
     def rewire(self, removed: list[Edge], added: list[Edge]) -> bool:
         """Remove and add wires as one undo step, or refuse the whole gesture with a message."""
+        if (removed or added) and self.refuse_if_locked(
+                "Rewire", {e.src for e in [*removed, *added]} | {e.dst for e in [*removed, *added]}):
+            return False
         trial = Graph()
         trial.nodes = self.graph.nodes
         trial.edges = list(self.graph.edges)
@@ -212,7 +235,7 @@ class Editor(QtCore.QObject):
                               copy.deepcopy(node.extra)))
         edges = [Edge(renamed[e.src], renamed[e.dst], e.src_port, e.dst_port)
                  for e in source.edges if e.src in renamed and e.dst in renamed]
-        if not nodes:
+        if not nodes or self.refuse_if_locked(verb):
             return []
         self.doc.push(commands.AddNodes(self.doc, nodes, edges, text=f"{verb} {len(nodes)} node(s)"))
         ids = [n.id for n in nodes]

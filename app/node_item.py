@@ -10,8 +10,9 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from NodeGraphQt.constants import Z_VAL_NODE_WIDGET
 from NodeGraphQt.qgraphics.node_base import NodeItem
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from app import theme
 
@@ -53,8 +54,74 @@ def _fonts() -> tuple[QtGui.QFont, QtGui.QFont]:
     return shape, info
 
 
+@dataclass(frozen=True)
+class LiveBadge:
+    """What a node shows during a training run: a short text and a state that picks its colour
+    (theme.LIVE_COLORS: ok, vanishing, exploding, dead, info)."""
+
+    text: str
+    state: str = "ok"
+    tooltip: str = ""
+
+
+class LiveBadgeItem(QtWidgets.QGraphicsItem):
+    """A small pill above the node's top-right corner (a child item, like NodeGraphQt's own
+    overlays): repainting it never re-lays out the node."""
+
+    _font: QtGui.QFont | None = None
+
+    def __init__(self, parent: NodeItem):
+        super().__init__(parent)
+        self.setZValue(Z_VAL_NODE_WIDGET + 3)
+        if LiveBadgeItem._font is None:
+            font = QtGui.QFont()
+            font.setPointSizeF(7.5)
+            font.setBold(True)
+            LiveBadgeItem._font = font
+        self._metrics = QtGui.QFontMetricsF(LiveBadgeItem._font)
+        self.badge: LiveBadge | None = None
+        self._rect = QtCore.QRectF()
+        self._parent_rect = QtCore.QRectF()
+        self.setVisible(False)
+
+    def set_badge(self, badge: LiveBadge | None) -> None:
+        parent = self.parentItem().boundingRect()
+        if badge == self.badge and (badge is None or self._parent_rect == parent):
+            return
+        self.prepareGeometryChange()
+        self.badge = badge
+        if badge is None:
+            self.setVisible(False)
+            return
+        self._parent_rect = parent
+        width = self._metrics.horizontalAdvance(badge.text) + 12.0
+        height = self._metrics.height() + 4.0
+        self._rect = QtCore.QRectF(parent.right() - width - 4.0, parent.top() - height - 3.0, width, height)
+        self.setToolTip(badge.tooltip)
+        self.setVisible(True)
+        self.update()
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return self._rect.adjusted(-1.0, -1.0, 1.0, 1.0)
+
+    def paint(self, painter, option, widget=None):
+        if self.badge is None:
+            return
+        painter.save()
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        color = QtGui.QColor(*theme.LIVE_COLORS.get(self.badge.state, theme.LIVE_COLORS["info"]))
+        painter.setPen(QtGui.QPen(color.lighter(135), 1.0))
+        painter.setBrush(color)
+        painter.drawRoundedRect(self._rect, self._rect.height() / 2, self._rect.height() / 2)
+        painter.setFont(LiveBadgeItem._font)
+        painter.setPen(QtGui.QColor(250, 250, 250))
+        painter.drawText(self._rect, QtCore.Qt.AlignmentFlag.AlignCenter, self.badge.text)
+        painter.restore()
+
+
 class LoomNodeItem(NodeItem):
-    """A NodeGraphQt node item with LayerLoom's annotation band."""
+    """A NodeGraphQt node item with LayerLoom's annotation band (and, during a training run,
+    a live badge)."""
 
     _shared_fonts: tuple[QtGui.QFont, QtGui.QFont] | None = None
 
@@ -68,6 +135,19 @@ class LoomNodeItem(NodeItem):
         self._shape_metrics = QtGui.QFontMetricsF(self._shape_font)
         self._info_metrics = QtGui.QFontMetricsF(self._info_font)
         self._icon_item.setVisible(False)
+        self._live: LiveBadgeItem | None = None
+
+    # -- live badge (training) --------------------------------------------------------
+    @property
+    def live_badge(self) -> LiveBadge | None:
+        return self._live.badge if self._live is not None else None
+
+    def set_live_badge(self, badge: LiveBadge | None) -> None:
+        if self._live is None:
+            if badge is None:
+                return
+            self._live = LiveBadgeItem(self)
+        self._live.set_badge(badge)
 
     # -- annotation -------------------------------------------------------------------
     @property

@@ -8,6 +8,7 @@ from graph.analysis import Analysis, Diagnostic
 
 NODE_ROLE = QtCore.Qt.ItemDataRole.UserRole
 EDGE_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
+RUN_ROLE = QtCore.Qt.ItemDataRole.UserRole + 2   # a training run's failure, not the design's
 
 
 def _dot(rgb: tuple[int, int, int]) -> QtGui.QIcon:
@@ -23,7 +24,8 @@ def _dot(rgb: tuple[int, int, int]) -> QtGui.QIcon:
 
 
 class ProblemsPanel(QtWidgets.QTreeWidget):
-    """Columns: node, problem (with the hint). Errors first, then warnings."""
+    """Columns: node, problem (with the hint). Errors first, then warnings; a training run's
+    failure (`show_run_problem`) comes first of all and stays until the next run starts."""
 
     node_activated = QtCore.Signal(str)
     remove_wire_requested = QtCore.Signal(object)   # Edge
@@ -45,17 +47,45 @@ class ProblemsPanel(QtWidgets.QTreeWidget):
         self.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._context_menu)
         self._deletable: set[str] = set()
+        self._analysis: Analysis | None = None
+        self._run_problems: list[tuple[str, str, str | None]] = []  # (where, message, node)
+
+    def show_run_problem(self, where: str, message: str, node: str | None = None) -> None:
+        """A training run failed: list why (it is not part of the design's analysis)."""
+        self._run_problems = [(where, message, node)]
+        self._redraw()
+
+    def clear_run_problems(self) -> None:
+        if self._run_problems:
+            self._run_problems = []
+            self._redraw()
+
+    def run_problems(self) -> list[tuple[str, str, str | None]]:
+        return list(self._run_problems)
+
+    def _redraw(self) -> None:
+        self._shown = None
+        if self._analysis is not None:
+            self.show_analysis(self._analysis, self._deletable)
 
     def show_analysis(self, analysis: Analysis, deletable: set[str] = frozenset()) -> None:
         """`deletable`: ids that a row may offer to delete (ids the Graph can address alone)."""
         self._deletable = set(deletable)
+        self._analysis = analysis
         diagnostics = sorted(analysis.diagnostics, key=lambda d: d.severity != "error")
-        key = [(d.severity, d.node, d.field, d.text()) for d in diagnostics]
+        key = [(d.severity, d.node, d.field, d.text()) for d in diagnostics] + list(self._run_problems)
         if key == self._shown:
             return
         self._shown = key
         self.clear()
         items = []
+        for where, message, node in self._run_problems:
+            item = QtWidgets.QTreeWidgetItem([where, message])
+            item.setIcon(0, self._icons["error"])
+            item.setData(0, NODE_ROLE, node)
+            item.setData(0, RUN_ROLE, True)
+            item.setToolTip(1, f"training run: {message}")
+            items.append(item)
         for d in diagnostics:
             items.append(self._item(d))
         self.addTopLevelItems(items)
@@ -73,6 +103,8 @@ class ProblemsPanel(QtWidgets.QTreeWidget):
         """What a right-click on a problem offers: mending what the canvas cannot show (a wire to
         a missing node or port, a node of an unknown type)."""
         actions = []
+        if item.data(0, RUN_ROLE):
+            return actions
         edge = item.data(0, EDGE_ROLE)
         if edge is not None:
             action = QtGui.QAction(f"Remove the wire {edge.src} → {edge.dst}", self)

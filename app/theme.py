@@ -20,6 +20,14 @@ FALLBACK_COLOR = (90, 90, 90)
 ERROR_COLOR = (235, 64, 64)
 WARNING_COLOR = (232, 170, 40)
 SHAPE_TEXT_COLOR = (236, 240, 244)
+# live badges on nodes during a training run (app.node_item.LiveBadge.state)
+LIVE_COLORS: dict[str, tuple[int, int, int]] = {
+    "ok": (46, 125, 80),
+    "vanishing": (52, 100, 200),
+    "exploding": (205, 50, 50),
+    "dead": (215, 110, 30),
+    "info": (75, 80, 92),
+}
 DIM_TEXT_COLOR = (178, 186, 196)
 
 # Matches NodeGraphQt's ViewerEnum.BACKGROUND_COLOR (35, 35, 35) so docks and canvas meet cleanly.
