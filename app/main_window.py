@@ -19,6 +19,7 @@ from app.problems import ProblemsPanel
 from app.properties import PropertiesPanel
 from app.recovery import INTERVAL_MS, Autosaver, default_directory, orphans
 from app.summary import SummaryPanel
+from app.training.controller import BANNER, TrainingController
 from graph.analysis import Analysis
 from graph.project import LoomFileError, Project, load, save
 
@@ -52,14 +53,14 @@ def place_unplaced(project: Project) -> None:
 
 class MainWindow(QtWidgets.QMainWindow):
     def __init__(self, path: str | None = None, *, settings: QtCore.QSettings | None = None,
-                 recovery_dir: Path | None = None, autosave_ms: int = INTERVAL_MS):
+                 recovery_dir: Path | None = None, autosave_ms: int = INTERVAL_MS, runs_dir: Path | None = None):
         super().__init__()
         self.setObjectName("mainWindow")
         self.settings = settings if settings is not None else QtCore.QSettings("LayerLoom", "LayerLoom")
         self.doc = Document(self)
         self.canvas = Canvas(self)
         self.editor = Editor(self.doc, self.canvas, self)
-        self.setCentralWidget(self.canvas.widget)
+        self.setCentralWidget(self._make_center())
         self._shown = False
         self.startup_error: str | None = None
 
@@ -68,6 +69,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.problems = ProblemsPanel()
         self.summary = SummaryPanel()
         self.code = CodePanel()
+        self.training = TrainingController(self, runs_dir)  # runs_dir: untitled designs' runs (tests)
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         self._make_docks()
         self._make_actions()
@@ -77,6 +79,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.doc.analysed.connect(self._on_analysed)
         self.doc.replaced.connect(self._on_replaced)
         self.doc.dirty_changed.connect(self._update_title)
+        self.doc.lock_changed.connect(self._on_lock_changed)
+        self.doc.refused.connect(self.show_message)
         self.editor.message.connect(self.show_message)
         self.palette.add_requested.connect(self._add_from_palette)
         self.problems.node_activated.connect(self.show_node)
@@ -99,6 +103,22 @@ class MainWindow(QtWidgets.QMainWindow):
         self._load_initial(path)
 
     # -- construction -----------------------------------------------------------------
+    def _make_center(self) -> QtWidgets.QWidget:
+        """The canvas, with a banner above it that says when a training run locks the design."""
+        center = QtWidgets.QWidget()
+        center.setObjectName("centerWidget")
+        layout = QtWidgets.QVBoxLayout(center)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.lock_banner = QtWidgets.QLabel(BANNER)
+        self.lock_banner.setObjectName("lockBanner")
+        self.lock_banner.setWordWrap(True)
+        self.lock_banner.setStyleSheet("QLabel#lockBanner { background: #5a4512; color: #ffe6a8; padding: 4px 8px; }")
+        self.lock_banner.hide()
+        layout.addWidget(self.lock_banner)
+        layout.addWidget(self.canvas.widget, 1)
+        return center
+
     def _dock(self, name: str, title: str, widget: QtWidgets.QWidget,
               area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
         dock = QtWidgets.QDockWidget(title, self)
@@ -119,10 +139,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self._dock("layerPalette", "Layers", self.palette, left)
         self._dock("propertiesPanel", "Properties", self.properties, right)
         code = self._dock("codeDock", "Code", self.code, right)
+        training = self._dock("trainingPanel", "Training", self.training.panel, right)
         self._dock("problemsPanel", "Problems", self.problems, bottom)
         summary = self._dock("summaryPanel", "Summary", self.summary, bottom)
+        plots = self._dock("plotsPanel", "Plots", self.training.plots_host, bottom)
         self.splitDockWidget(self.docks["propertiesPanel"], code, QtCore.Qt.Orientation.Vertical)
+        self.tabifyDockWidget(self.docks["propertiesPanel"], training)
         self.tabifyDockWidget(self.docks["problemsPanel"], summary)
+        self.tabifyDockWidget(self.docks["problemsPanel"], plots)
+        self.docks["propertiesPanel"].raise_()
         self.docks["problemsPanel"].raise_()
         self.resizeDocks([self.docks["layerPalette"]], [190], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["propertiesPanel"]], [360], QtCore.Qt.Orientation.Horizontal)
@@ -163,14 +188,22 @@ class MainWindow(QtWidgets.QMainWindow):
                                "Write the model as PyTorch code (.py), ONNX (.onnx) or TorchScript (.pt)")
         self.action_quit = a("actionQuit", "&Quit", self.close, key.Quit)
 
-        self.action_undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
+        # not QUndoStack.createUndoAction: during a training run only moves may be undone (Document.can_undo)
+        self.action_undo = QtGui.QAction("&Undo", self)
         self.action_undo.setObjectName("actionUndo")
         self.action_undo.setShortcuts(QtGui.QKeySequence.keyBindings(key.Undo))
-        self.action_redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
+        self.action_undo.triggered.connect(self.doc.undo)
+        self.action_redo = QtGui.QAction("&Redo", self)
         self.action_redo.setObjectName("actionRedo")
         self.action_redo.setShortcuts([QtGui.QKeySequence("Ctrl+Y"), QtGui.QKeySequence("Ctrl+Shift+Z")])
+        self.action_redo.triggered.connect(self.doc.redo)
         for action in (self.action_undo, self.action_redo):
             self.addAction(action)
+        stack = self.doc.undo_stack
+        for signal in (stack.indexChanged, stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged,
+                       stack.redoTextChanged, stack.cleanChanged, self.doc.lock_changed):
+            signal.connect(self._update_undo_actions)
+        self._update_undo_actions()
 
         self.action_cut = a("actionCut", "Cu&t", self.cut, key.Cut, canvas_only=True)
         self.action_copy = a("actionCopy", "&Copy", self.editor.copy, key.Copy, canvas_only=True)
@@ -214,6 +247,12 @@ class MainWindow(QtWidgets.QMainWindow):
         edit.addSeparator()
         edit.addActions([self.action_select_all, self.action_add])
 
+        train = bar.addMenu("&Train")
+        train.setObjectName("menuTrain")
+        train.addActions([self.training.action_train, self.training.action_pause, self.training.action_stop])
+        train.addSeparator()
+        train.addAction(self.training.action_export_trained)
+
         view = bar.addMenu("&View")
         view.addActions([self.action_auto_layout, self.action_fit_view])
         view.addSeparator()
@@ -234,11 +273,33 @@ class MainWindow(QtWidgets.QMainWindow):
         tools.addActions([self.action_add, self.action_auto_layout, self.action_fit_view])
         tools.addSeparator()
         tools.addAction(self.action_export)
+        tools.addSeparator()
+        tools.addActions([self.training.action_train, self.training.action_pause, self.training.action_stop])
 
     def _make_status(self) -> None:
+        self.status_lock = QtWidgets.QLabel("training · design locked")
+        self.status_lock.setObjectName("statusLock")
+        self.status_lock.setStyleSheet("color: #f0c060;")
+        self.status_lock.hide()
+        self.statusBar().addPermanentWidget(self.status_lock)
         self.status_totals = QtWidgets.QLabel()
         self.status_totals.setObjectName("statusTotals")
         self.statusBar().addPermanentWidget(self.status_totals)
+
+    def _update_undo_actions(self, *_args) -> None:
+        stack = self.doc.undo_stack
+        self.action_undo.setEnabled(self.doc.can_undo())
+        self.action_redo.setEnabled(self.doc.can_redo())
+        self.action_undo.setText(f"&Undo {stack.undoText()}".rstrip())
+        self.action_redo.setText(f"&Redo {stack.redoText()}".rstrip())
+
+    def _on_lock_changed(self, reason) -> None:
+        locked = reason is not None
+        self.lock_banner.setVisible(locked)
+        self.status_lock.setVisible(locked)
+        self.properties.setEnabled(not locked)
+        if locked:
+            self.show_message(f"Training: {reason}")
 
     @staticmethod
     def _example_title(path: Path) -> str:
@@ -359,6 +420,8 @@ class MainWindow(QtWidgets.QMainWindow):
         reported and the open design stays as it was."""
         if ask and not self.maybe_save():
             return False
+        if not self.training.confirm_stop():
+            return False
         try:
             self._open(Path(path), as_copy=False)
         except LoomFileError as exc:
@@ -369,7 +432,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def open_example(self, path: str | Path) -> bool:
         """Examples open as untitled copies, so that Save never writes over them."""
-        if not self.maybe_save():
+        if not self.maybe_save() or not self.training.confirm_stop():
             return False
         try:
             self._open(Path(path), as_copy=True)
@@ -385,7 +448,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.open_path(path)
 
     def new_project(self) -> bool:
-        if not self.maybe_save():
+        if not self.maybe_save() or not self.training.confirm_stop():
             return False
         self.doc.replace(Project(), None)
         return True
@@ -524,6 +587,11 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- closing ----------------------------------------------------------------------
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         if not self.maybe_save():
+            event.ignore()
+            return
+        if not self.training.shutdown():  # a step that takes long: close when the run has stopped
+            self.training.close_when_stopped = True
+            self.show_message("Stopping the training run; the window closes when it has stopped", 0)
             event.ignore()
             return
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -1,0 +1,13 @@
+"""Live training in the designer (docs/live-training.md).
+
+    loader.py      imports PyTorch and the trainer off the GUI thread; lists the devices
+    session.py     the QThread adapter: runs engine.training.Trainer, relays its events as queued,
+                   coalesced Qt signals; evaluates the decision boundary at epoch ends
+    boundary.py    the decision-boundary grid (torch, Qt-free; runs on the training thread)
+    store.py       RunData: a run's series as the plots read them (Qt-free)
+    runs.py        the runs folder: where runs are kept, listing them, reading their curves (Qt-free)
+    commands.py    the undo command for the project's `data` and `training` sections
+    panel.py       the `trainingPanel` dock: settings, Train/Pause/Stop, progress, the runs list
+    plots.py       lossPlot, metricPlot, weightsPlot, gradientsPlot, activationsPlot, boundaryPlot
+    controller.py  the glue: actions, the design lock, the redraw timer, canvas badges, failures
+"""

@@ -1,0 +1,496 @@
+"""Training in the window: the Train / Pause / Stop actions, the design lock, the redraw timer,
+the canvas's live badges, failures, and the runs kept beside the design.
+
+    actionTrain ─► snapshot of the project ─► TrainingSession (QThread) ─► events (queued, coalesced)
+                                                                             │
+    QTimer (REDRAW_MS) ◄── RunData (revisions) ◄────────────────────────────┘
+        └─► plots.refresh() (only changed, visible plots) · canvas badges · progress bar
+
+A run trains a copy of the design, so nothing the user does meanwhile can reach the training
+thread; still, edits that would change the model are refused while it runs (the Document
+lock), so that the design on screen is the one being trained. Moves are allowed.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from app.node_item import LiveBadge
+from app.training.loader import engine_loader
+from app.training.panel import TrainingPanel, duration_text
+from app.training.runs import DESIGN_NAME, RunInfo, list_runs, new_run_dir, read_overlay, run_stem, runs_root
+from app.training.store import RELU_LIKE, RunData
+from graph.project import LoomFileError, from_dict, load, save, to_dict
+
+REDRAW_MS = 100            # plots, badges and progress redraw at most 10 times a second
+CLOSE_WAIT_MS = 10_000     # closing the window waits this long for the run to stop
+LOCK_REASON = "the design is locked while it trains (moving nodes is allowed); stop the run to edit it"
+BANNER = ("Training — the design is locked: changes to the model wait until the run ends "
+          "(nodes can still be moved). Stop the run to edit.")
+VANISHING = 1e-6           # gradient norms below this (or 1e-4 of the largest layer's) are vanishing
+RELATIVE_VANISHING = 1e-4
+EXPLODING = 1e3            # and above this exploding
+DEAD = 0.5                 # a ReLU-like layer with this fraction of units never active is marked dead
+
+
+def default_runs_dir() -> Path:
+    base = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.AppLocalDataLocation)
+    return Path(base or Path.home() / ".layerloom") / "runs"
+
+
+def failure_place(failed: Any, node_ids: set[str]) -> tuple[str, str | None]:
+    """Where a failed run's message points: a settings key, the data, the design; and a node
+    named in it, if any (a click in the problems panel then shows that node)."""
+    message = failed.message
+    node = next((m for m in re.findall(r"'([A-Za-z_][A-Za-z0-9_]*)'", message) if m in node_ids), None)
+    head = message.split(":", 1)[0].split(" is ", 1)[0].strip()
+    if re.fullmatch(r"(training|data)(\.[A-Za-z_]+)+", head):
+        return head, node
+    where = {"nan": "training.learning_rate", "out_of_memory": "training.batch_size", "device": "training.device",
+             "data": "data", "graph": "design", "weights": "training.initial_weights",
+             "settings": "training"}.get(failed.reason, "training")
+    return where, node
+
+
+def badges(store: RunData, node_ids: list[str]) -> dict[str, LiveBadge]:
+    """Each node's live badge: its gradient norm (layers with weights), its dead fraction
+    (ReLU-like layers), or its activations' spread (other layers)."""
+    out: dict[str, LiveBadge] = {}
+    norms = {n: s.array[-1, 2] for n, s in store.gradients.items() if len(s)}
+    finite = [v for v in norms.values() if math.isfinite(v)]
+    largest = max(finite) if finite else 0.0
+    for node in node_ids:
+        kind = store.node_types.get(node)
+        if kind in (None, "Input", "Output"):
+            continue
+        if node in norms:
+            norm = norms[node]
+            if not math.isfinite(norm) or norm > EXPLODING:
+                state, why = "exploding", "exploding"
+            elif norm < VANISHING or (largest > 0 and norm < largest * RELATIVE_VANISHING):
+                state, why = "vanishing", "vanishing"
+            else:
+                state, why = "ok", "healthy"
+            out[node] = LiveBadge(f"∇ {norm:.1e}", state, f"gradient norm {norm:.3g} ({why})")
+            continue
+        stats = store.activation_stats.get(node)
+        if stats is None or not len(stats):
+            continue
+        row = stats.array[-1]
+        if kind in RELU_LIKE:
+            dead = row[4]
+            out[node] = LiveBadge(f"dead {dead * 100:.0f}%", "dead" if dead >= DEAD else "ok",
+                                  f"{dead * 100:.1f}% of the units never fire on the probe batch")
+        else:
+            out[node] = LiveBadge(f"σ {row[3]:.2g}", "info", f"activations: mean {row[2]:.3g}, std {row[3]:.3g}")
+    return out
+
+
+class TrainingController(QtCore.QObject):
+    """Owns the training panel, the plots dock's contents and the run in progress."""
+
+    run_started = QtCore.Signal()
+    run_ended = QtCore.Signal(object)   # Finished | Failed
+
+    def __init__(self, window: QtWidgets.QMainWindow, runs_dir: Path | None = None):
+        super().__init__(window)
+        self.window = window
+        self.doc = window.doc
+        self.user_runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+        self.session = None
+        self.store = RunData()
+        self.plots = None
+        self.close_when_stopped = False
+        self._overlays: dict[Path, Any] = {}
+        self._overlaid: set[Path] = set()
+        self._badge_key: tuple | None = None
+        self.runs_root: Path | None = None
+        self.last_run: Path | None = None
+
+        self.action_train = self._action("actionTrain", "&Train", self.train, "F5",
+                                         "Train the design on its data set, with live plots")
+        self.action_pause = self._action("actionPause", "&Pause", self.toggle_pause, "F6",
+                                         "Pause the run between two steps; again to resume")
+        self.action_pause.setCheckable(True)
+        self.action_stop = self._action("actionStop", "&Stop", self.stop, "Shift+F5",
+                                        "Stop the run after the step in flight (it is kept)")
+        self.action_export_trained = self._action(
+            "actionExportTrained", "Export &Trained Model…", self.export_trained, None,
+            "Write the selected (or latest) run's model as PyTorch code plus its trained weights")
+        self.panel = TrainingPanel(self.doc, window.editor, {"train": self.action_train, "pause": self.action_pause,
+                                                             "stop": self.action_stop})
+        self.plots_host = QtWidgets.QStackedWidget()
+        self.plots_host.setObjectName("trainingPlotsHost")
+        waiting = QtWidgets.QLabel("The plots appear here when you press Train.")
+        waiting.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self.plots_host.addWidget(waiting)
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(REDRAW_MS)
+        self.timer.timeout.connect(self.tick)
+
+        self.panel.overlays_changed.connect(self._on_overlays)
+        self.panel.export_run_requested.connect(self.export_run)
+        self.doc.replaced.connect(self._on_replaced)
+        self.doc.dirty_changed.connect(lambda _dirty: self.refresh_runs())
+        window.canvas.selection_changed.connect(self._on_selection)
+        engine_loader().ready.connect(self._on_loader_ready)
+        self._update_actions()
+
+    def _action(self, name: str, text: str, slot, shortcut: str | None, tip: str) -> QtGui.QAction:
+        action = QtGui.QAction(text, self.window)
+        action.setObjectName(name)
+        action.triggered.connect(slot)
+        if shortcut:
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
+        self.window.addAction(action)
+        return action
+
+    # -- the plots -----------------------------------------------------------------------
+    def _on_loader_ready(self) -> None:
+        if engine_loader().is_ready:
+            QtCore.QTimer.singleShot(0, self.ensure_plots)
+
+    def ensure_plots(self):
+        """Build the plots (imports pyqtgraph) the first time they are needed."""
+        if self.plots is None:
+            from app.training.plots import PlotsPanel
+
+            self.plots = PlotsPanel()
+            self.plots_host.addWidget(self.plots)
+            self.plots_host.setCurrentWidget(self.plots)
+            self.plots.set_store(self.store)
+            self.plots.set_overlays(list(self._overlays_for(self._overlaid)))
+        return self.plots
+
+    @property
+    def running(self) -> bool:
+        return self.session is not None
+
+    # -- starting --------------------------------------------------------------------------
+    def train(self) -> bool:
+        """Start a run of the design as it is now; False (with the reason shown) when it cannot."""
+        window, doc = self.window, self.doc
+        if self.session is not None:
+            return False
+        if not doc.analysis.valid:
+            count = len(doc.analysis.errors)
+            self._say(f"Cannot train yet: the design has {count} problem{'s' if count != 1 else ''}; "
+                      "see the Problems panel")
+            window.docks["problemsPanel"].raise_()
+            return False
+        if not self.panel.ensure_built():
+            self._say(f"Training is unavailable: {engine_loader().error}")
+            return False
+        self.ensure_plots()
+        window.problems.clear_run_problems()
+        project = from_dict(copy.deepcopy(to_dict(doc.project)))   # the run trains this copy
+        root = runs_root(doc.path, self.user_runs_dir)
+        try:
+            out_dir = new_run_dir(root, run_stem(doc.path, doc.project.name))
+            save(project, out_dir / DESIGN_NAME)
+        except OSError as exc:
+            self._fail_to_start(f"cannot write the run folder in {root}: {exc.strerror or exc}")
+            return False
+        from app.training.session import TrainingSession
+
+        base_dir = doc.path.resolve().parent if doc.path is not None else Path.cwd()
+        try:
+            session = TrainingSession(project, base_dir=base_dir, out_dir=out_dir,
+                                      source_file=str(doc.path.resolve()) if doc.path is not None else None,
+                                      parent=self)
+        except Exception as exc:  # noqa: BLE001 -- a bug must not take the window down
+            shutil.rmtree(out_dir, ignore_errors=True)
+            self._fail_to_start(f"{type(exc).__name__}: {exc}")
+            return False
+        self.session = session
+        self.last_run = out_dir
+        self.store = RunData()
+        self.plots.set_store(self.store)
+        self._badge_key = None
+        session.events.connect(self._on_events)
+        session.ended.connect(self._on_ended)
+        doc.lock(LOCK_REASON)
+        self.panel.set_running(True)
+        self.panel.show_progress(self.store.progress, "starting")
+        self.panel.status.setText("Starting: preparing the data and building the model…")
+        self._show_plots()
+        self._update_actions()
+        session.start()
+        self.timer.start()
+        self._say("Training started")
+        self.run_started.emit()
+        return True
+
+    def _fail_to_start(self, message: str) -> None:
+        self.window.problems.show_run_problem("training", message)
+        self.window.docks["problemsPanel"].raise_()
+        self._say(f"Cannot train: {message}")
+
+    def _show_plots(self) -> None:
+        window = self.window
+        dock = window.docks.get("plotsPanel")
+        if dock is None:
+            return
+        dock.show()
+        dock.raise_()
+        window.docks["trainingPanel"].raise_()
+        wanted = int(window.height() * 0.42)
+        if dock.height() < wanted * 0.8:
+            window.resizeDocks([dock], [wanted], QtCore.Qt.Orientation.Vertical)
+        side, code = window.docks["trainingPanel"], window.docks.get("codeDock")
+        if code is not None and code.isVisible() and side.height() < 420:  # room for the controls and progress
+            window.resizeDocks([side, code], [int(window.height() * 0.65), int(window.height() * 0.2)],
+                               QtCore.Qt.Orientation.Vertical)
+
+    # -- control ---------------------------------------------------------------------------
+    def stop(self) -> None:
+        if self.session is not None:
+            self.session.stop()
+            self.store.status = "stopping"
+            self.panel.show_progress(self.store.progress, "stopping")
+            self._say("Stopping after the step in flight…")
+            self._update_actions()
+
+    def toggle_pause(self) -> None:
+        if self.session is None:
+            self.action_pause.setChecked(False)
+            return
+        if self.session.paused:
+            self.session.resume()
+            self._say("Resumed")
+        else:
+            self.session.pause()
+            self._say("Pausing after the step in flight")
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        running = self.session is not None
+        paused = running and self.session.paused
+        self.action_train.setEnabled(not running)
+        self.action_stop.setEnabled(running and self.store.status != "stopping")
+        self.action_pause.setEnabled(running and self.store.status != "stopping")
+        with QtCore.QSignalBlocker(self.action_pause):
+            self.action_pause.setChecked(paused)
+        self.action_pause.setText("&Resume" if paused else "&Pause")
+
+    # -- events (GUI thread) -------------------------------------------------------------------
+    def _on_events(self, batch: list) -> None:
+        store = self.store
+        for event in batch:
+            store.add(event)
+            kind = event.kind
+            if kind == "run_started":
+                self.panel.status.setText(
+                    f"Training on {event.device_name}: {event.dataset}, {event.train_samples:,} training / "
+                    f"{event.val_samples:,} validation samples, {event.trainable_params:,} parameters, "
+                    f"batch {event.batch_size}, {event.epochs} epochs")
+            elif kind == "note":
+                self._say(f"Training: {event.message}")
+            elif kind in ("paused", "resumed"):
+                self._update_actions()
+
+    def tick(self) -> None:
+        """The bounded-rate redraw: plots that changed, the canvas badges, the progress bar."""
+        store = self.store
+        if self.plots is not None:
+            self.plots.refresh()
+        if self.session is not None:
+            key = (store.revision["gradients"], store.revision["activations"])
+            if key != self._badge_key:
+                self._badge_key = key
+                self.window.canvas.set_live_badges(badges(store, [n.id for n in self.doc.graph.nodes]))
+            if store.started is not None:
+                self.panel.show_progress(store.progress, store.status)
+
+    def _on_ended(self, result: Any) -> None:
+        session = self.session
+        if session is None:
+            return
+        self.session = None
+        self.timer.stop()
+        self.tick()
+        if self.plots is not None:
+            self.plots.refresh()
+        self.window.canvas.clear_live_badges()
+        self.doc.unlock()
+        self.panel.set_running(False)
+        self._update_actions()
+        if result is not None and result.kind == "failed":
+            self._report_failure(result, session)
+        elif result is not None:
+            self._report_finish(result, session)
+        session.deleteLater()
+        self.refresh_runs()
+        self.run_ended.emit(result)
+        if self.close_when_stopped:
+            QtCore.QTimer.singleShot(0, self.window.close)
+
+    def _report_failure(self, failed: Any, session) -> None:
+        where, node = failure_place(failed, set(self.doc.graph.ids()))
+        self.window.problems.show_run_problem(where, failed.message, node)
+        self.window.docks["problemsPanel"].raise_()
+        self.panel.status.setText(f"Training failed: {failed.message}")
+        self.panel.show_result("failed", self.store.progress.fraction)
+        self._say(f"Training failed: {failed.message}", 30_000)
+        if not session.started_run and session.out_dir is not None:
+            shutil.rmtree(session.out_dir, ignore_errors=True)   # nothing ran: nothing to keep
+
+    def _report_finish(self, finished: Any, session) -> None:
+        reason = {"completed": "finished", "early_stopping": "stopped early", "stopped": "stopped",
+                  "interrupted": "stopped"}.get(finished.reason, finished.reason)
+        figures = []
+        for key in ("val_accuracy", "train_accuracy", "val_mae", "val_loss", "train_loss"):
+            value = finished.final.get(key)
+            if value is not None and math.isfinite(value):
+                figures.append(f"{key.replace('_', ' ')} {value * 100:.1f}%" if key.endswith("accuracy")
+                               else f"{key.replace('_', ' ')} {value:.4g}")
+            if len(figures) == 2:
+                break
+        text = (f"Training {reason} after {finished.epochs_done} epoch{'s' if finished.epochs_done != 1 else ''} "
+                f"({duration_text(finished.seconds)})" + (": " + ", ".join(figures) if figures else ""))
+        self.panel.status.setText(f"{text}. Kept under Runs.")
+        self.panel.show_result(f"{reason} · {finished.epochs_done} epochs · {duration_text(finished.seconds)}",
+                               self.store.progress.fraction if finished.reason != "completed" else 1.0)
+        self._say(f"{text} — kept in {session.out_dir}", 30_000)
+
+    # -- closing and switching designs ------------------------------------------------------
+    def shutdown(self, wait_ms: int = CLOSE_WAIT_MS) -> bool:
+        """Stop the run and wait for its thread; True when nothing runs any more."""
+        session = self.session
+        if session is None:
+            return True
+        session.stop()
+        if not session.wait(wait_ms):
+            return False
+        session._drain()   # the thread has finished: take what it sent after the last wake-up now
+        try:
+            session.ended.disconnect(self._on_ended)
+        except (RuntimeError, TypeError):
+            pass
+        self._on_ended(session.trainer.result)
+        return True
+
+    def confirm_stop(self) -> bool:
+        """Before another design replaces this one: stop the run (asking first)."""
+        if self.session is None:
+            return True
+        buttons = QtWidgets.QMessageBox.StandardButton
+        answer = QtWidgets.QMessageBox.question(self.window, "Training in progress",
+                                                "A training run is in progress. Stop it (it is kept)?",
+                                                buttons.Yes | buttons.Cancel, buttons.Cancel)
+        if answer != buttons.Yes:
+            return False
+        return self.shutdown()
+
+    def _on_replaced(self) -> None:
+        self.window.problems.clear_run_problems()
+        self.store = RunData()
+        self._overlaid = set()
+        if self.plots is not None:
+            self.plots.set_overlays([])
+            self.plots.set_store(self.store)
+        self.refresh_runs()
+        self.panel.show_result("not running", 0.0)
+        self.panel.status.setText("Press Train to train this design on its data set.")
+
+    # -- runs ------------------------------------------------------------------------------
+    def refresh_runs(self) -> list[RunInfo]:
+        root = runs_root(self.doc.path, self.user_runs_dir)
+        self.runs_root = root
+        runs = list_runs(root, self.doc.path, self.doc.project.name)
+        self.panel.show_runs(runs, root, self._overlaid)
+        return runs
+
+    def _overlays_for(self, paths):
+        for path in paths:
+            overlay = self._overlays.get(path)
+            if overlay is None:
+                run = next((r for r in self.panel.runs() if r.path == path), None)
+                if run is None:
+                    continue
+                overlay = self._overlays[path] = read_overlay(run)
+            yield overlay
+
+    def _on_overlays(self, runs: list[RunInfo]) -> None:
+        self._overlaid = {r.path for r in runs}
+        if self.plots is not None:
+            self.plots.set_overlays(list(self._overlays_for([r.path for r in runs])))
+
+    def set_overlaid(self, paths: list[Path]) -> None:
+        for run in self.panel.runs():
+            self.panel.set_overlay(run.path, run.path in set(paths))
+
+    def _on_selection(self) -> None:
+        ids = self.window.canvas.selected_ids()
+        if len(ids) == 1 and self.plots is not None:
+            self.plots.select_node(ids[0])
+
+    # -- export ----------------------------------------------------------------------------
+    def export_trained(self) -> None:
+        run = self.panel.selected_run()
+        if run is None:
+            runs = self.refresh_runs()
+            run = next((r for r in runs if r.weights.exists()), None)
+        if run is None:
+            self._say("No trained run to export yet: press Train first")
+            return
+        self.export_run(run)
+
+    def export_run(self, run: RunInfo | None) -> None:
+        if run is None:
+            return
+        base = (self.doc.path.parent if self.doc.path else run.path) / f"{run_stem(self.doc.path, self.doc.project.name)}"
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Export trained model", f"{base}-trained.py",
+                                                        "PyTorch code + weights (*.py);;TorchScript (*.pt);;"
+                                                        "ONNX (*.onnx)")
+        if path:
+            if not Path(path).suffix:
+                path += ".py"
+            self.export_run_to(run, Path(path))
+
+    def export_run_to(self, run: RunInfo, path: Path) -> bool:
+        """Write the run's model (as it was trained: its design.loom) with its trained weights."""
+        if not run.weights.exists():
+            self._error("Cannot export this run", f"{run.path} has no trained weights (the run "
+                        f"{'failed' if run.status == 'failed' else 'did not finish'})")
+            return False
+        try:
+            project = load(run.design) if run.design.exists() else self.doc.project
+        except LoomFileError as exc:
+            self._error("Cannot export this run", str(exc))
+            return False
+        from engine.export import ExportError, export
+
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+        try:
+            result = export(project, path, weights=run.weights)
+        except ExportError as exc:
+            problem = str(exc)
+        except Exception as exc:  # noqa: BLE001 -- shown, not raised into Qt
+            problem = f"{type(exc).__name__}: {exc}"
+        else:
+            problem = None
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+        if problem is not None:
+            self._error("Export failed", f"{path}: {problem}")
+            return False
+        written = ", ".join(str(p) for p in result.paths)
+        self._say(f"Exported the trained model: {written}" + (f" ({'; '.join(result.notes)})" if result.notes else ""))
+        return True
+
+    # -- messages --------------------------------------------------------------------------
+    def _say(self, text: str, timeout_ms: int = 10_000) -> None:
+        self.window.show_message(text, timeout_ms)
+
+    def _error(self, title: str, text: str) -> None:
+        self._say(text)
+        QtWidgets.QMessageBox.critical(self.window, title, text)

@@ -1,0 +1,101 @@
+"""Loading PyTorch and the trainer without freezing the window.
+
+Importing torch takes a second or two, and the first optimiser pulls in torch._dynamo for a
+few more. The designer itself never needs torch, so it starts without it; `engine_loader()`
+imports the training side on a background thread (once per process) and then lists this
+machine's devices (engine.training.device.available_devices: CPU, each CUDA device by
+name, MPS). `ready` fires on the GUI thread when the training panel can be built;
+`wait()` finishes the job synchronously for code that needs it now (the Train action,
+tests).
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any
+
+from PySide6 import QtCore
+
+
+class EngineLoader(QtCore.QObject):
+    ready = QtCore.Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state = "idle"               # idle, loading, ready, failed
+        self.error: str | None = None
+        self.devices: list[Any] = []      # engine.training.device.DeviceInfo, best first
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._warm: threading.Thread | None = None
+
+    @property
+    def is_ready(self) -> bool:
+        return self.state == "ready"
+
+    def start(self) -> None:
+        """Begin loading in the background (no-op when started already)."""
+        with self._lock:
+            if self.state != "idle":
+                return
+            self.state = "loading"
+            self._thread = threading.Thread(target=self._load, name="layerloom-engine-loader", daemon=True)
+            self._thread.start()
+
+    def wait(self) -> bool:
+        """Finish loading now (on this thread if it never started); True when ready."""
+        with self._lock:
+            idle = self.state == "idle"
+            if idle:
+                self.state = "loading"
+        if idle:
+            self._load()
+        elif self._thread is not None:
+            self._thread.join()
+        return self.is_ready
+
+    def warm_up(self) -> None:
+        """Also import what the first optimiser needs (torch._dynamo), in the background."""
+        if self._warm is None:
+            self._warm = threading.Thread(target=self._warm_up, name="layerloom-warm-up", daemon=True)
+            self._warm.start()
+
+    def _warm_up(self) -> None:
+        self.wait()
+        with contextlib.suppress(Exception):  # only a speed-up
+            import torch._dynamo  # noqa: F401 -- the first torch.optim optimiser imports it
+
+    def _load(self) -> None:
+        try:
+            import engine.data
+            import engine.training  # noqa: F401
+            from engine.training.device import available_devices
+
+            devices = available_devices()
+        except Exception as exc:  # noqa: BLE001 -- shown in the training panel instead of the form
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.state = "failed"
+        else:
+            self.devices = devices
+            self.state = "ready"
+        try:
+            self.ready.emit()
+        except RuntimeError:  # the application is going away
+            pass
+
+    def refresh_devices(self) -> list[Any]:
+        if self.is_ready:
+            from engine.training.device import available_devices
+
+            self.devices = available_devices()
+        return self.devices
+
+
+_LOADER: EngineLoader | None = None
+
+
+def engine_loader() -> EngineLoader:
+    global _LOADER
+    if _LOADER is None:
+        _LOADER = EngineLoader()
+    return _LOADER

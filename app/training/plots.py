@@ -1,0 +1,753 @@
+"""The live plots (pyqtgraph; object names per DESIGN §6).
+
+Each plot is a `PlotFrame`: a title row (title, its own controls, PNG and CSV buttons) over a
+pyqtgraph view. Plots never redraw per event: the controller's timer calls `refresh()` at a
+bounded rate, and a frame redraws only when its part of the RunData changed (its revision) and
+it is visible (a hidden one catches up when shown). Data is replaced with `setData`/`setImage`;
+ranges are never set by the plots, so pyqtgraph's auto-range follows the data until the user
+zooms or pans, and from then on the user's view stays (the "A" button in the corner goes back
+to following). Right-click a plot for Save as PNG / Save data as CSV too.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from app.training.boundary import class_color
+from app.training.store import RunData
+
+BACKGROUND = (30, 30, 32)
+pg.setConfigOptions(background=BACKGROUND, foreground=(200, 204, 210), antialias=True)
+
+TRAIN_COLOR = (96, 165, 250)
+VAL_COLOR = (250, 152, 60)
+OVERLAY_COLORS = ((150, 150, 160), (190, 140, 200), (130, 190, 160), (200, 190, 120))
+WEIGHT_BINS = 64
+
+
+def _pen(color, width: float = 1.5, alpha: int = 255, dash: bool = False):
+    pen = pg.mkPen((*color, alpha), width=width)
+    if dash:
+        pen.setStyle(QtCore.Qt.PenStyle.DashLine)
+    return pen
+
+
+def _finite(x: np.ndarray, y: np.ndarray, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    keep = np.isfinite(x) & np.isfinite(y)
+    if positive:
+        keep &= y > 0
+    return x[keep], y[keep]
+
+
+class PlotFrame(QtWidgets.QFrame):
+    """A titled plot that redraws from a RunData when its group's revision moved."""
+
+    group = "loss"
+    title = ""
+
+    def __init__(self, name: str, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
+        self.store: RunData | None = None
+        self.overlays: list = []
+        self.selected: str | None = None
+        self._drawn: tuple | None = None
+        self.redraws = 0
+        outer = QtWidgets.QVBoxLayout(self)
+        outer.setContentsMargins(2, 2, 2, 2)
+        outer.setSpacing(1)
+        self.header = QtWidgets.QHBoxLayout()
+        self.header.setContentsMargins(4, 0, 2, 0)
+        self.header.setSpacing(4)
+        self.title_label = QtWidgets.QLabel(f"<b>{self.title}</b>")
+        self.title_label.setObjectName(f"{name}Title")
+        self.header.addWidget(self.title_label)
+        self.header.addStretch(1)
+        outer.addLayout(self.header)
+        self.view = self.make_view()
+        self.view.setObjectName(f"{name}View")
+        outer.addWidget(self.view, 1)
+        self._controls()
+        for label, tip, slot in (("PNG", "Save this plot as a PNG image", self.save_png_dialog),
+                                 ("CSV", "Save this plot's data as CSV", self.save_csv_dialog)):
+            button = QtWidgets.QToolButton()
+            button.setText(label)
+            button.setToolTip(tip)
+            button.setAutoRaise(True)
+            button.setObjectName(f"{name}Save{label}")
+            button.clicked.connect(slot)
+            self.header.addWidget(button)
+        for vb in self.view_boxes():
+            menu = vb.menu
+            menu.addSeparator()
+            menu.addAction("Save as PNG…", self.save_png_dialog)
+            menu.addAction("Save data as CSV…", self.save_csv_dialog)
+
+    # -- to override ------------------------------------------------------------------
+    def make_view(self) -> QtWidgets.QWidget:
+        return pg.PlotWidget()
+
+    def view_boxes(self) -> list:
+        return [self.view.getPlotItem().getViewBox()]
+
+    def _controls(self) -> None:
+        pass
+
+    def draw(self, store: RunData) -> None:
+        raise NotImplementedError
+
+    def clear_view(self) -> None:
+        pass
+
+    def csv_table(self) -> tuple[list[str], list[list]]:
+        return [], []
+
+    # -- redrawing ----------------------------------------------------------------------
+    def set_store(self, store: RunData | None) -> None:
+        self.store = store
+        self._drawn = None
+        self.clear_view()
+        self.refresh()
+
+    def set_overlays(self, overlays: list) -> None:
+        self.overlays = list(overlays)
+        self._drawn = None
+        self.refresh()
+
+    def select_node(self, node: str | None) -> None:
+        if node != self.selected:
+            self.selected = node
+            self._drawn = None
+            self.refresh()
+
+    def _key(self) -> tuple:
+        store = self.store
+        return (id(store), store.revision[self.group] if store is not None else -1, self.selected, len(self.overlays))
+
+    def refresh(self, force: bool = False) -> bool:
+        """Redraw if the data changed since the last draw and the plot can be seen; True if drawn."""
+        key = self._key()
+        if key == self._drawn and not force:
+            return False
+        if not force and not self.isVisible():
+            return False
+        self._drawn = key
+        if self.store is not None:
+            self.draw(self.store)
+            self.redraws += 1
+        return True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        QtCore.QTimer.singleShot(0, self.refresh)
+
+    def received_data(self) -> bool:
+        return self.store is not None and self.store.has_data(self.group)
+
+    # -- saving ---------------------------------------------------------------------------
+    def save_png(self, path: str | Path) -> bool:
+        return self.view.grab().save(str(path), "PNG")
+
+    def save_csv(self, path: str | Path) -> bool:
+        header, rows = self.csv_table()
+        try:
+            with Path(path).open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(header)
+                writer.writerows(rows)
+        except OSError:
+            return False
+        return True
+
+    def _ask_path(self, suffix: str, what: str) -> str:
+        name = f"{self.objectName()}.{suffix}"
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Save {self.title} as {what}", name,
+                                                        f"{what} (*.{suffix})")
+        if path and not Path(path).suffix:
+            path += f".{suffix}"
+        return path
+
+    def _report(self, ok: bool, path: str) -> None:
+        window = self.window()
+        if isinstance(window, QtWidgets.QMainWindow):
+            window.statusBar().showMessage(f"Saved {path}" if ok else f"Could not write {path}", 8000)
+
+    def save_png_dialog(self) -> None:
+        path = self._ask_path("png", "PNG image")
+        if path:
+            self._report(self.save_png(path), path)
+
+    def save_csv_dialog(self) -> None:
+        path = self._ask_path("csv", "CSV")
+        if path:
+            self._report(self.save_csv(path), path)
+
+
+def _plot_item(frame: PlotFrame):
+    return frame.view.getPlotItem()
+
+
+def _style(item, bottom: str, left: str) -> None:
+    item.showGrid(x=True, y=True, alpha=0.15)
+    item.setLabel("bottom", bottom)
+    item.setLabel("left", left)
+    item.setDownsampling(auto=True, mode="peak")
+    item.setClipToView(True)
+
+
+class LossPlot(PlotFrame):
+    """Training loss per step (smoothed, with the raw values faint) and validation loss per epoch."""
+
+    group = "loss"
+    title = "Loss"
+
+    def _controls(self) -> None:
+        item = _plot_item(self)
+        _style(item, "epoch", "loss")
+        self.legend = item.addLegend(offset=(-6, 6), labelTextSize="8pt")
+        self.overlay_items: list = []
+        self.raw = item.plot(pen=_pen(TRAIN_COLOR, 1, 70), connect="finite")
+        self.smooth = item.plot(pen=_pen(TRAIN_COLOR, 2), name="train (smoothed)", connect="finite")
+        self.val = item.plot(pen=_pen(VAL_COLOR, 2), symbol="o", symbolSize=5, symbolBrush=VAL_COLOR, symbolPen=None,
+                             name="validation", connect="finite")
+        self.log_box = QtWidgets.QCheckBox("log")
+        self.log_box.setObjectName("lossPlotLog")
+        self.log_box.setToolTip("logarithmic loss axis")
+        self.log_box.toggled.connect(self.set_log)
+        self.header.insertWidget(2, self.log_box)
+
+    def set_log(self, on: bool) -> None:
+        with QtCore.QSignalBlocker(self.log_box):
+            self.log_box.setChecked(on)
+        _plot_item(self).setLogMode(y=on)
+
+    def clear_view(self) -> None:
+        for curve in (self.raw, self.smooth, self.val):
+            curve.setData([], [])
+
+    def draw(self, store: RunData) -> None:
+        steps = store.steps.array
+        positive = self.log_box.isChecked()
+        self.raw.setData(*_finite(steps[:, 0], steps[:, 2], positive))
+        self.smooth.setData(*_finite(steps[:, 0], steps[:, 3], positive))
+        table = store.epoch_table()
+        self.val.setData(*_finite(table["epoch"], table["val_loss"], positive))
+        item = _plot_item(self)
+        for old in self.overlay_items:
+            item.removeItem(old)
+        self.overlay_items = []
+        for i, run in enumerate(self.overlays):
+            color = OVERLAY_COLORS[i % len(OVERLAY_COLORS)]
+            train = item.plot(*_finite(run.steps_x, run.smoothed(), positive), pen=_pen(color, 1.2, 200, dash=True),
+                              name=f"{run.name} train")
+            val = item.plot(*_finite(run.epochs, run.val_loss, positive), pen=_pen(color, 1.2, 200, dash=True),
+                            symbol="t", symbolSize=5, symbolBrush=color, symbolPen=None, name=f"{run.name} val")
+            train.setZValue(-1)
+            val.setZValue(-1)
+            self.overlay_items += [train, val]
+        last = steps[-1, 3] if len(steps) else math.nan
+        text = f"<b>{self.title}</b>"
+        if math.isfinite(last):
+            text += f" &nbsp;<span style='color:#9aa4ae'>train {last:.4g}"
+            if len(table["val_loss"]) and math.isfinite(table["val_loss"][-1]):
+                text += f" · val {table['val_loss'][-1]:.4g}"
+            text += "</span>"
+        self.title_label.setText(text)
+
+    def csv_table(self) -> tuple[list[str], list[list]]:
+        rows: list[list] = []
+        store = self.store
+        if store is not None:
+            for x, step, loss, smooth in store.steps.array:
+                rows.append(["train_loss", f"{x:.6g}", int(step), repr(float(loss))])
+                rows.append(["train_loss_smoothed", f"{x:.6g}", int(step), repr(float(smooth))])
+            for e in store.epochs:
+                if e.val_loss is not None:
+                    rows.append(["val_loss", e.epoch, "", repr(float(e.val_loss))])
+        return ["series", "epoch", "step", "value"], rows
+
+
+class MetricPlot(PlotFrame):
+    """Accuracy (classification) or mean absolute error (regression), training and validation, per epoch."""
+
+    group = "metric"
+    title = "Accuracy"
+
+    def _controls(self) -> None:
+        item = _plot_item(self)
+        _style(item, "epoch", "accuracy (%)")
+        self.legend = item.addLegend(offset=(-6, -6), labelTextSize="8pt")
+        self.overlay_items: list = []
+        self.train = item.plot(pen=_pen(TRAIN_COLOR, 2), symbol="o", symbolSize=4, symbolBrush=TRAIN_COLOR,
+                               symbolPen=None, name="train", connect="finite")
+        self.val = item.plot(pen=_pen(VAL_COLOR, 2), symbol="o", symbolSize=5, symbolBrush=VAL_COLOR, symbolPen=None,
+                             name="validation", connect="finite")
+        self.metric_name: str | None = None
+
+    def clear_view(self) -> None:
+        self.train.setData([], [])
+        self.val.setData([], [])
+
+    def draw(self, store: RunData) -> None:
+        metric = store.main_metric()
+        self.metric_name = metric
+        item = _plot_item(self)
+        percent = bool(metric and metric.endswith("accuracy"))
+        name = "Accuracy" if percent else "Error (mean absolute)" if metric and metric.endswith("mae") else (
+            metric or "Metric")
+        item.setLabel("left", "accuracy (%)" if percent else (metric or "metric"))
+        table = store.epoch_table()
+        scale = 100.0 if percent else 1.0
+        if metric is not None:
+            self.train.setData(*_finite(table["epoch"], table[f"train_{metric}"] * scale))
+            self.val.setData(*_finite(table["epoch"], table[f"val_{metric}"] * scale))
+        for old in self.overlay_items:
+            item.removeItem(old)
+        self.overlay_items = []
+        for i, run in enumerate(self.overlays):
+            color = OVERLAY_COLORS[i % len(OVERLAY_COLORS)]
+            for prefix in ("train", "val"):
+                values = run.metrics.get(f"{prefix}_{metric}") if metric else None
+                if values is None or len(values) != len(run.epochs):
+                    continue
+                curve = item.plot(*_finite(run.epochs, values * scale), pen=_pen(color, 1.2, 200, dash=True),
+                                  name=f"{run.name} {prefix}")
+                curve.setZValue(-1)
+                self.overlay_items.append(curve)
+        text = f"<b>{name}</b>"
+        if metric is not None and len(table["epoch"]):
+            last = table[f"val_{metric}"][-1]
+            if not math.isfinite(last):
+                last = table[f"train_{metric}"][-1]
+            if math.isfinite(last):
+                text += f" &nbsp;<span style='color:#9aa4ae'>{last * scale:.4g}{'%' if percent else ''}</span>"
+        self.title_label.setText(text)
+
+    def csv_table(self) -> tuple[list[str], list[list]]:
+        store = self.store
+        if store is None:
+            return ["epoch"], []
+        names = store.metric_names
+        header = ["epoch"] + [f"train_{m}" for m in names] + [f"val_{m}" for m in names]
+        rows = [[e.epoch] + [e.train_metrics.get(m, "") for m in names] + [e.val_metrics.get(m, "") for m in names]
+                for e in store.epochs]
+        return header, rows
+
+
+class _NodeChooser(QtWidgets.QComboBox):
+    def __init__(self, name: str, tip: str):
+        super().__init__()
+        self.setObjectName(name)
+        self.setToolTip(tip)
+        self.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.setMinimumWidth(90)
+
+    def set_nodes(self, nodes: list[str], current: str | None) -> None:
+        if [self.itemText(i) for i in range(self.count())] != nodes:
+            with QtCore.QSignalBlocker(self):
+                self.clear()
+                self.addItems(nodes)
+        with QtCore.QSignalBlocker(self):
+            self.setCurrentIndex(nodes.index(current) if current in nodes else -1)
+
+
+class WeightsPlot(PlotFrame):
+    """One layer's weight distribution over time: a strip per sample (x: time, y: weight value,
+    brightness: how many weights), and its mean."""
+
+    group = "weights"
+    title = "Weights"
+
+    def _controls(self) -> None:
+        item = _plot_item(self)
+        _style(item, "epoch", "weight value")
+        item.setDownsampling(auto=False)
+        item.setClipToView(False)
+        self.image = pg.ImageItem(axisOrder="col-major")
+        self.image.setColorMap(pg.colormap.get("inferno"))
+        item.addItem(self.image)
+        self.mean = item.plot(pen=_pen((235, 235, 235), 1.2, 200))
+        self.chooser = _NodeChooser("weightsPlotLayer", "the layer whose weights are shown (or click its node)")
+        self.chooser.activated.connect(lambda i: self.select_node(self.chooser.itemText(i)))
+        self.header.insertWidget(2, self.chooser)
+
+    def clear_view(self) -> None:
+        self.image.clear()
+        self.mean.setData([], [])
+
+    def node(self, store: RunData) -> str | None:
+        nodes = store.weight_nodes()
+        if self.selected in nodes:
+            return self.selected
+        return nodes[0] if nodes else None
+
+    def draw(self, store: RunData) -> None:
+        node = self.node(store)
+        self.chooser.set_nodes(store.weight_nodes(), node)
+        history = store.weights.get(node) if node else None
+        if not history:
+            self.clear_view()
+            return
+        image, low, high = strips(history)
+        xs = np.array([h[0] for h in history])
+        x0 = xs[0]
+        width = (xs[-1] - xs[0]) * len(xs) / max(len(xs) - 1, 1) if len(xs) > 1 else 1e-3
+        self.image.setImage(image, autoLevels=False, levels=(0.0, 1.0))
+        self.image.setRect(QtCore.QRectF(float(x0), float(low), float(max(width, 1e-3)), float(max(high - low, 1e-9))))
+        self.mean.setData(xs + width / len(xs) / 2, np.array([h[2].mean for h in history]))
+        last = history[-1][2]
+        self.title_label.setText(f"<b>Weights</b> &nbsp;<span style='color:#9aa4ae'>{node}: mean {last.mean:.3g} · "
+                                 f"std {last.std:.3g} · norm {last.norm:.3g}</span>")
+
+    def csv_table(self) -> tuple[list[str], list[list]]:
+        rows: list[list] = []
+        store = self.store
+        node = self.node(store) if store is not None else None
+        for x, step, hist in (store.weights.get(node, []) if node else []):
+            edges = np.linspace(hist.low, hist.high, len(hist.counts) + 1)
+            for k, count in enumerate(hist.counts):
+                rows.append([node, f"{x:.6g}", step, repr(float(edges[k])), repr(float(edges[k + 1])), int(count)])
+        return ["node", "epoch", "step", "bin_low", "bin_high", "count"], rows
+
+
+def strips(history: list) -> tuple[np.ndarray, float, float]:
+    """Histograms with their own ranges put on one value axis: an image (samples, WEIGHT_BINS).
+    Each histogram's counts are spread over the common bins by overlap (through its cumulative
+    counts), and each column is scaled to its largest bin and square-rooted, so that thin tails show."""
+    hists = [h[2] for h in history]
+    lows = np.array([h.low for h in hists], dtype=np.float64)
+    highs = np.array([h.high for h in hists], dtype=np.float64)
+    ok = np.isfinite(lows) & np.isfinite(highs)
+    low = float(lows[ok].min()) if ok.any() else 0.0
+    high = float(highs[ok].max()) if ok.any() else 1.0
+    if high <= low:
+        high = low + 1e-6
+    edges = np.linspace(low, high, WEIGHT_BINS + 1)
+    image = np.zeros((len(hists), WEIGHT_BINS))
+    for t, hist in enumerate(hists):
+        if not ok[t]:
+            continue
+        counts = np.asarray(hist.counts, dtype=np.float64)
+        own = np.linspace(lows[t], max(highs[t], lows[t] + 1e-12), len(counts) + 1)
+        cumulative = np.concatenate([[0.0], np.cumsum(counts)])
+        image[t] = np.diff(np.interp(edges, own, cumulative))
+    peak = image.max(axis=1, keepdims=True)
+    image = np.sqrt(np.divide(image, peak, out=np.zeros_like(image), where=peak > 0))
+    return image, low, high
+
+
+class GradientsPlot(PlotFrame):
+    """Each layer's gradient norm over time, on a log scale: vanishing and exploding gradients
+    show as curves far below or above the rest."""
+
+    group = "gradients"
+    title = "Gradient norms"
+
+    def _controls(self) -> None:
+        item = _plot_item(self)
+        _style(item, "epoch", "gradient norm")
+        item.setLogMode(y=True)
+        item.getAxis("left").enableAutoSIPrefix(False)
+        self.legend = item.addLegend(offset=(-6, 6), labelTextSize="7pt", colCount=2)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+
+    def clear_view(self) -> None:
+        item = _plot_item(self)
+        for curve in self.curves.values():
+            item.removeItem(curve)
+            self.legend.removeItem(curve)
+        self.curves = {}
+
+    def draw(self, store: RunData) -> None:
+        item = _plot_item(self)
+        nodes = list(store.gradients)
+        for i, node in enumerate(nodes):
+            curve = self.curves.get(node)
+            if curve is None:
+                curve = self.curves[node] = item.plot(name=node, connect="finite")
+            color = pg.intColor(i, hues=max(len(nodes), 6), maxValue=235, sat=170).getRgb()[:3]
+            chosen = node == self.selected
+            curve.setPen(_pen(color, 3.0 if chosen else 1.4, 255 if chosen or self.selected is None else 150))
+            curve.setZValue(2 if chosen else 0)
+            series = store.gradients[node].array
+            curve.setData(*_finite(series[:, 0], series[:, 2], positive=True))
+        total = store.gradient_total.array
+        text = "<b>Gradient norms</b>"
+        if len(total):
+            text += f" &nbsp;<span style='color:#9aa4ae'>total {total[-1, 2]:.3g}</span>"
+        self.title_label.setText(text)
+
+    def csv_table(self) -> tuple[list[str], list[list]]:
+        rows: list[list] = []
+        store = self.store
+        if store is not None:
+            for node, series in store.gradients.items():
+                rows += [[node, f"{x:.6g}", int(step), repr(float(v))] for x, step, v in series.array]
+            rows += [["(total)", f"{x:.6g}", int(step), repr(float(v))] for x, step, v in store.gradient_total.array]
+        return ["node", "epoch", "step", "grad_norm"], rows
+
+
+class ActivationsPlot(PlotFrame):
+    """The selected node's activations on a fixed probe batch, side by side: their distribution
+    now; their mean ± standard deviation over time, with the fraction of dead units (ReLU-like
+    layers, orange, right axis); and for feature maps a grid of one sample's maps."""
+
+    group = "activations"
+    title = "Activations"
+
+    def make_view(self) -> QtWidgets.QWidget:
+        self._layout_key = None
+        view = pg.GraphicsLayoutWidget()
+        view.ci.setContentsMargins(2, 2, 2, 2)
+        view.ci.setSpacing(4)
+        self.dist = pg.PlotItem()
+        self.dist.showGrid(x=True, y=True, alpha=0.15)
+        self.dist.setLabel("bottom", "value now")
+        self.dist.hideAxis("left")
+        self.hist = self.dist.plot(stepMode="center", fillLevel=0, brush=(*TRAIN_COLOR, 110), pen=_pen(TRAIN_COLOR, 1))
+        self.stats = pg.PlotItem()
+        self.stats.showGrid(x=True, y=True, alpha=0.15)
+        self.stats.setLabel("bottom", "epoch")
+        self.stats.setLabel("left", "mean ± std")
+        self.stats.getAxis("left").enableAutoSIPrefix(False)
+        self.mean = self.stats.plot(pen=_pen((240, 240, 240), 1.6))
+        self.band_high = self.stats.plot(pen=_pen(TRAIN_COLOR, 0.8, 150))
+        self.band_low = self.stats.plot(pen=_pen(TRAIN_COLOR, 0.8, 150))
+        self.band = pg.FillBetweenItem(self.band_high, self.band_low, brush=(*TRAIN_COLOR, 50))
+        self.stats.addItem(self.band)
+        # dead fraction on its own right-hand axis (0..100 %), in a view box laid over the stats plot
+        self.dead_box = pg.ViewBox(enableMenu=False)
+        self.dead_box.setMouseEnabled(x=False, y=False)
+        self.dead_box.setXLink(self.stats.getViewBox())
+        self.dead_box.setYRange(0, 100, padding=0.02)
+        self.dead_curve = pg.PlotDataItem(pen=_pen((240, 130, 40), 1.6))
+        self.dead_box.addItem(self.dead_curve)
+        self.stats.getViewBox().sigResized.connect(
+            lambda *_: self.dead_box.setGeometry(self.stats.getViewBox().sceneBoundingRect()))
+        self.maps_box = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=True)
+        self.maps = pg.ImageItem(axisOrder="row-major")
+        self.maps.setColorMap(pg.colormap.get("viridis"))
+        self.maps_box.addItem(self.maps)
+        view.ci.addItem(self.dist, row=0, col=0)
+        view.ci.addItem(self.stats, row=0, col=1)
+        view.scene().addItem(self.dead_box)
+        return view
+
+    def view_boxes(self) -> list:
+        return [self.dist.getViewBox(), self.stats.getViewBox(), self.maps_box]
+
+    def _controls(self) -> None:
+        self.chooser = _NodeChooser("activationsPlotNode", "the node whose activations are shown (or click its node)")
+        self.chooser.activated.connect(lambda i: self.select_node(self.chooser.itemText(i)))
+        self.header.insertWidget(2, self.chooser)
+        self._arrange(False, False)
+
+    def _arrange(self, dead: bool, maps: bool) -> None:
+        key = (dead, maps)
+        if key == self._layout_key:
+            return
+        self._layout_key = key
+        layout = self.view.ci
+        if dead:
+            self.stats.showAxis("right")
+            axis = self.stats.getAxis("right")
+            axis.linkToView(self.dead_box)
+            axis.setLabel("dead %", color="#f08228")
+        else:
+            self.stats.hideAxis("right")
+        self.dead_box.setVisible(dead)
+        if maps and self.maps_box not in layout.items:
+            layout.addItem(self.maps_box, row=0, col=2)
+        elif not maps and self.maps_box in layout.items:
+            layout.removeItem(self.maps_box)
+        self.maps_box.setVisible(maps)
+        layout.layout.setColumnStretchFactor(0, 2)
+        layout.layout.setColumnStretchFactor(1, 3)
+        layout.layout.setColumnStretchFactor(2, 2 if maps else 0)
+        self.dead_box.setGeometry(self.stats.getViewBox().sceneBoundingRect())
+
+    def clear_view(self) -> None:
+        self.hist.setData([0.0, 1.0], [0.0])
+        for curve in (self.mean, self.band_high, self.band_low, self.dead_curve):
+            curve.setData([], [])
+        self.maps.clear()
+
+    def node(self, store: RunData) -> str | None:
+        nodes = store.activation_nodes()
+        if self.selected in nodes:
+            return self.selected
+        hidden = [n for n in nodes if store.is_relu_like(n)]
+        if hidden:
+            return hidden[0]
+        rest = [n for n in nodes if store.node_types.get(n) not in ("Input", "Output")]
+        return (rest or nodes or [None])[0]
+
+    def draw(self, store: RunData) -> None:
+        node = self.node(store)
+        self.chooser.set_nodes(store.activation_nodes(), node)
+        if node is None:
+            self.clear_view()
+            return
+        sample = store.activation_latest[node]
+        series = store.activation_stats[node].array
+        relu = store.is_relu_like(node)
+        maps = sample.sample.ndim >= 2 and sample.sample.size > 0
+        self._arrange(relu, maps)
+        counts = np.asarray(sample.histogram, dtype=np.float64)
+        edges = np.linspace(sample.low, sample.high if sample.high > sample.low else sample.low + 1e-6, len(counts) + 1)
+        self.hist.setData(edges, counts)
+        x, mean, std = series[:, 0], series[:, 2], series[:, 3]
+        self.mean.setData(x, mean)
+        self.band_high.setData(x, mean + std)
+        self.band_low.setData(x, mean - std)
+        if relu:
+            self.dead_curve.setData(x, series[:, 4] * 100.0)
+        if maps:
+            self.maps.setImage(mosaic(sample.sample), autoLevels=False, levels=(0.0, 1.0))
+        kind = store.node_types.get(node, "")
+        text = (f"<b>Activations</b> &nbsp;<span style='color:#9aa4ae'>{node} ({kind}): mean {sample.mean:.3g} · "
+                f"std {sample.std:.3g}")
+        if relu:
+            text += f" · <span style='color:#f08228'>dead {sample.dead_fraction * 100:.0f}%</span>"
+        self.title_label.setText(text + "</span>")
+
+    def csv_table(self) -> tuple[list[str], list[list]]:
+        store = self.store
+        node = self.node(store) if store is not None else None
+        rows: list[list] = []
+        if node is not None:
+            rows = [[node, f"{x:.6g}", int(step), repr(float(m)), repr(float(s)), repr(float(d)), repr(float(z))]
+                    for x, step, m, s, d, z in store.activation_stats[node].array]
+        return ["node", "epoch", "step", "mean", "std", "dead_fraction", "zero_fraction"], rows
+
+
+def mosaic(sample: np.ndarray, pad: int = 1) -> np.ndarray:
+    """Feature maps (C, H, W) side by side in a near-square grid, each scaled to 0..1; a
+    sequence (L, E) as one map."""
+    maps = sample[None] if sample.ndim == 2 else sample
+    maps = maps.reshape(-1, *maps.shape[-2:]).astype(np.float32)
+    count, h, w = maps.shape
+    cols = max(1, math.ceil(math.sqrt(count)))
+    rows = math.ceil(count / cols)
+    out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), np.nan, dtype=np.float32)
+    for k in range(count):
+        m = maps[k]
+        lo, hi = float(np.nanmin(m)), float(np.nanmax(m))
+        scaled = (m - lo) / (hi - lo) if hi > lo else np.zeros_like(m)
+        r, c = divmod(k, cols)
+        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = scaled
+    return np.nan_to_num(out, nan=0.0)
+
+
+class BoundaryPlot(PlotFrame):
+    """The decision boundary of a two-input classifier, redrawn as the epochs end, with a sample
+    of the training points over it."""
+
+    group = "boundary"
+    title = "Decision boundary"
+
+    def _controls(self) -> None:
+        item = _plot_item(self)
+        item.showGrid(x=False, y=False)
+        item.setAspectLocked(True)
+        item.hideButtons()
+        self.image = pg.ImageItem(axisOrder="row-major")
+        item.addItem(self.image)
+        self.scatter: list = []
+        self.message = pg.TextItem("", color=(160, 166, 176), anchor=(0.5, 0.5))
+        item.addItem(self.message)
+        self._points_shown = None
+
+    def clear_view(self) -> None:
+        self.image.clear()
+        item = _plot_item(self)
+        for s in self.scatter:
+            item.removeItem(s)
+        self.scatter = []
+        self._points_shown = None
+        self.message.setText("")
+
+    def draw(self, store: RunData) -> None:
+        item = _plot_item(self)
+        if store.boundary_problem and store.boundary is None:
+            self.message.setText(f"No decision boundary: {store.boundary_problem}")
+            self.message.setPos(0, 0)
+            self.title_label.setText("<b>Decision boundary</b>")
+            return
+        self.message.setText("")
+        points = store.boundary_points
+        if points is not None and self._points_shown is not points:
+            for s in self.scatter:
+                item.removeItem(s)
+            self.scatter = []
+            for k, name in enumerate(points.classes):
+                mine = points.points[points.labels == k]
+                color = class_color(k)
+                scatter = pg.ScatterPlotItem(mine[:, 0], mine[:, 1], size=4.5, pen=pg.mkPen(15, 15, 18, 200, width=0.6),
+                                             brush=pg.mkBrush(*color, 235), name=name)
+                scatter.setZValue(2)
+                item.addItem(scatter)
+                self.scatter.append(scatter)
+            self._points_shown = points
+        frame = store.boundary
+        if frame is not None:
+            x0, x1, y0, y1 = frame.extent
+            self.image.setImage(frame.image, autoLevels=False)
+            self.image.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
+            self.title_label.setText(f"<b>Decision boundary</b> &nbsp;<span style='color:#9aa4ae'>after epoch "
+                                     f"{frame.epoch}</span>")
+
+    def csv_table(self) -> tuple[list[str], list[list]]:
+        store = self.store
+        points = store.boundary_points if store is not None else None
+        if points is None:
+            return ["x", "y", "label"], []
+        return ["x", "y", "label"], [[repr(float(x)), repr(float(y)), points.classes[int(k)]]
+                                     for (x, y), k in zip(points.points, points.labels)]
+
+
+class PlotsPanel(QtWidgets.QWidget):
+    """The plots in a grid: loss, metric, decision boundary on top; weights, gradients,
+    activations below."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("trainingPlotsWidget")
+        self.loss_plot = LossPlot("lossPlot")
+        self.metric_plot = MetricPlot("metricPlot")
+        self.boundary_plot = BoundaryPlot("boundaryPlot")
+        self.weights_plot = WeightsPlot("weightsPlot")
+        self.gradients_plot = GradientsPlot("gradientsPlot")
+        self.activations_plot = ActivationsPlot("activationsPlot")
+        grid = QtWidgets.QGridLayout(self)
+        grid.setContentsMargins(2, 2, 2, 2)
+        grid.setSpacing(3)
+        for i, frame in enumerate(self.frames()):
+            grid.addWidget(frame, i // 3, i % 3)
+        for col in range(3):
+            grid.setColumnStretch(col, 1)
+
+    def frames(self) -> list[PlotFrame]:
+        return [self.loss_plot, self.metric_plot, self.boundary_plot, self.weights_plot, self.gradients_plot,
+                self.activations_plot]
+
+    def set_store(self, store: RunData | None) -> None:
+        for frame in self.frames():
+            frame.set_store(store)
+
+    def set_overlays(self, overlays: list) -> None:
+        self.loss_plot.set_overlays(overlays)
+        self.metric_plot.set_overlays(overlays)
+
+    def select_node(self, node: str | None) -> None:
+        for frame in (self.weights_plot, self.gradients_plot, self.activations_plot):
+            frame.select_node(node)
+
+    def refresh(self, force: bool = False) -> int:
+        return sum(frame.refresh(force) for frame in self.frames())

@@ -1,0 +1,172 @@
+"""The QThread adapter (DESIGN §1, STYLE.md line 9): runs engine.training.Trainer on a worker
+thread and relays its events to the GUI thread as Qt signals.
+
+The trainer calls `_on_event` on the training thread. Events are appended to a queue, and a
+queued signal wakes the GUI thread only when the queue goes from empty to non-empty, so however
+fast events come, at most one wake-up is pending: the GUI thread takes everything waiting in one
+turn (`events`, a list in order) and the event loop is never flooded. The plots do not redraw
+per event either: they redraw on a timer (app.training.controller).
+
+At RunStarted and at each epoch end, still on the training thread and while the model is
+between steps, the adapter evaluates the decision boundary (app.training.boundary) for
+two-input classification data, at most `BOUNDARY_HZ` times a second (faster than the plots
+redraw would never be seen), always after the last epoch.
+
+`stop()`, `pause()` and `resume()` are the trainer's own (safe from any thread). `ended` fires
+on the GUI thread after the thread has finished, with the Finished or Failed event.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from PySide6 import QtCore
+
+from graph.project import Project
+
+BOUNDARY_HZ = 8.0
+
+
+@dataclass(frozen=True)
+class BoundaryUnavailable:
+    """This run has no decision boundary view; `message` says why."""
+
+    kind: ClassVar[str] = "boundary_unavailable"
+    message: str
+
+
+@dataclass(frozen=True)
+class HookFailed:
+    """The adapter's own work on the training thread went wrong (the run goes on)."""
+
+    kind: ClassVar[str] = "note"
+    message: str
+
+
+class _Worker(QtCore.QThread):
+    def __init__(self, trainer, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self.trainer = trainer
+        self.result = None
+
+    def run(self) -> None:
+        try:
+            self.result = self.trainer.run()
+        except BaseException:  # noqa: BLE001 -- Trainer.run reports everything; this is the last guard
+            from engine.training.events import Failed
+
+            self.result = Failed("internal error in the training thread", "error", details=traceback.format_exc())
+
+
+class TrainingSession(QtCore.QObject):
+    """One run of one design. Make it, connect `events` and `ended`, then `start()`."""
+
+    events = QtCore.Signal(list)    # engine events (and boundary frames), in order, on the GUI thread
+    ended = QtCore.Signal(object)   # Finished | Failed, after the thread has stopped
+    _wake = QtCore.Signal()
+
+    def __init__(self, project: Project, *, base_dir: Path, out_dir: Path | None,
+                 source_file: str | None = None, boundary: bool = True, overrides: dict | None = None,
+                 parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        from engine.training import RunWriter, Trainer
+
+        self.out_dir = out_dir
+        self.trainer = Trainer(project, base_dir=base_dir, out_dir=out_dir, overrides=overrides)
+        self.writer = RunWriter(out_dir, self.trainer, source_file=source_file) if out_dir is not None else None
+        self.trainer.subscribe(self._on_event)
+        self._boundary_wanted = boundary
+        self._probe = None
+        self._last_boundary = -1e9
+        self._queue: list[Any] = []
+        self._lock = threading.Lock()
+        self._pending = False
+        self.started_run = False      # a RunStarted was seen (the run got past its checks)
+        self.result = None
+        self.delivered = 0            # events handed to the GUI thread
+        self.wakeups = 0              # GUI-thread turns that took them
+        self._wake.connect(self._drain, QtCore.Qt.ConnectionType.QueuedConnection)
+        self._thread = _Worker(self.trainer, self)
+        self._thread.finished.connect(self._on_thread_finished)
+
+    # -- control (GUI thread) -----------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.trainer.stop()
+
+    def pause(self) -> None:
+        self.trainer.pause()
+
+    def resume(self) -> None:
+        self.trainer.resume()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.isRunning()
+
+    @property
+    def paused(self) -> bool:
+        return self.trainer.paused
+
+    def wait(self, ms: int) -> bool:
+        """Block until the thread has finished, at most `ms` milliseconds; True when it has."""
+        return self._thread.wait(ms)
+
+    # -- the training thread ------------------------------------------------------------
+    def _on_event(self, event: Any) -> None:
+        extra = []
+        kind = event.kind
+        if self._boundary_wanted and kind in ("run_started", "epoch_ended"):
+            extra = self._boundary(event)
+        if kind == "run_started":
+            self.started_run = True
+        with self._lock:
+            self._queue.append(event)
+            self._queue.extend(extra)
+            wake = not self._pending
+            self._pending = True
+        if wake:
+            self._wake.emit()
+
+    def _boundary(self, event: Any) -> list[Any]:
+        try:
+            if event.kind == "run_started":
+                from app.training.boundary import BoundaryProbe, boundary_problem
+
+                problem = boundary_problem(self.trainer)
+                if problem is not None:
+                    self._boundary_wanted = False
+                    return [BoundaryUnavailable(problem)]
+                self._probe = BoundaryProbe(self.trainer)
+                self._last_boundary = time.perf_counter()
+                return [self._probe.points(), self._probe.frame(event.start_epoch)]
+            now = time.perf_counter()
+            last = event.epoch >= event.epochs
+            if self._probe is None or (now - self._last_boundary < 1.0 / BOUNDARY_HZ and not last):
+                return []
+            self._last_boundary = now
+            return [self._probe.frame(event.epoch)]
+        except Exception as exc:  # noqa: BLE001 -- a view must never stop the run
+            self._boundary_wanted = False
+            return [HookFailed(f"the decision boundary view stopped: {type(exc).__name__}: {exc}")]
+
+    # -- the GUI thread -----------------------------------------------------------------
+    def _drain(self) -> None:
+        with self._lock:
+            batch, self._queue = self._queue, []
+            self._pending = False
+        if batch:
+            self.delivered += len(batch)
+            self.wakeups += 1
+            self.events.emit(batch)
+
+    def _on_thread_finished(self) -> None:
+        self._drain()
+        self.result = self._thread.result if self._thread.result is not None else self.trainer.result
+        self.ended.emit(self.result)
