@@ -99,7 +99,8 @@ class Console:
 
             epochs = self.started.epochs if self.started else e.epoch
             self.bar = tqdm(total=e.steps_per_epoch, desc=f"epoch {e.epoch}/{epochs}", unit="step", leave=False,
-                            file=sys.stderr, dynamic_ncols=True, mininterval=0.2, initial=e.batch - e.steps)
+                            file=sys.stderr, dynamic_ncols=True, mininterval=0.2, initial=e.batch - e.steps,
+                            postfix=f"loss {e.loss:.4f}")
         self.bar.set_postfix_str(f"loss {e.loss:.4f}", refresh=False)
         self.bar.update(e.steps)
 
@@ -143,7 +144,7 @@ def run(path: str, epochs: int | None = None, device: str | None = None, out: st
     if resume:
         if not checkpoint.is_file():
             raise CommandError(f"--resume: there is no {CHECKPOINT_NAME} in {out_dir} to go on from")
-    elif (out_dir / RUN_NAME).exists() or checkpoint.exists():
+    elif not overwrite and ((out_dir / RUN_NAME).exists() or checkpoint.exists()):
         raise CommandError(f"{out_dir} already holds a run; pass --resume to go on with it, --overwrite to replace "
                            "it, or choose another --out")
     if overwrite and not resume:

@@ -203,9 +203,10 @@ def test_resume_when_all_epochs_are_done(tmp_path):
 
 
 def test_nan_loss_names_the_step_and_suggests_a_lower_rate():
-    _, result, _ = run(spiral({"optimizer": "sgd", "learning_rate": 1e12, "epochs": 5}))
+    _, result, _ = run(spiral({"optimizer": "sgd", "learning_rate": 1e6, "epochs": 5}, data={"dataset": "sine"},
+                              graph=mlp_doc(inputs=1, classes=1, loss="mse")))
     assert isinstance(result, Failed) and result.reason == "nan"
-    assert "at step" in result.message and "lower training.learning_rate (now 1e+12)" in result.message
+    assert "at step" in result.message and "lower training.learning_rate (now 1e+06)" in result.message
     assert "grad_clip_norm" in result.message
 
 
