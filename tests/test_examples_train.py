@@ -1,0 +1,66 @@
+"""Every trainable example reaches its stated figure (README, "Training") in its stated
+epochs on the CPU, and the weights + model.py it leaves reproduce the validation figures."""
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from engine.training import Finished, RunWriter, Trainer
+from graph.project import load
+from tests.conftest import EXAMPLES, ROOT
+from tests.test_train_cli import evaluate, reload_model
+
+# example: (figure, at least / at most, value) -- keep in step with the README's table
+QUALITY = {
+    "spiral_mlp": ("val_accuracy", ">=", 0.97),
+    "digits_cnn": ("val_accuracy", ">=", 0.95),
+    "lstm_bits": ("val_accuracy", ">=", 0.97),
+    "transformer_tokens": ("val_accuracy", ">=", 0.97),
+    "conv_autoencoder": ("val_loss", "<=", 0.005),
+    "unet_shapes": ("val_accuracy", ">=", 0.96),
+    "sine_regression": ("val_r2", ">=", 0.98),
+}
+
+
+def test_quality_table_covers_the_trainable_examples():
+    trainable = {p.stem for p in EXAMPLES.glob("*.loom") if json.loads(p.read_text()).get("data")}
+    assert trainable == set(QUALITY)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(QUALITY))
+def test_example_trains_to_its_stated_figure(name, tmp_path):
+    path = EXAMPLES / f"{name}.loom"
+    project = load(path)
+    trainer = Trainer(project, base_dir=path.parent, out_dir=tmp_path, overrides={"device": "cpu"})
+    RunWriter(tmp_path, trainer, source_file=str(path))
+    result = trainer.run()
+    assert isinstance(result, Finished), result
+    figure, sense, bound = QUALITY[name]
+    value = result.final[figure]
+    assert value >= bound if sense == ">=" else value <= bound, f"{name}: {figure} {value:.4f}, stated {sense} {bound}"
+    assert result.epochs_done <= project.training["epochs"]
+    reloaded = evaluate(reload_model(tmp_path), path)
+    for key, got in reloaded.items():
+        if key in result.final:
+            assert got == pytest.approx(result.final[key], rel=1e-4, abs=1e-6), key
+
+
+@pytest.mark.slow
+def test_spiral_from_the_command_line_in_under_a_minute(tmp_path):
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, str(ROOT / "main.py"), "train", str(EXAMPLES / "spiral_mlp.loom"),
+                             "--out", str(tmp_path / "run")], check=False, cwd=tmp_path, capture_output=True,
+                            text=True, timeout=600)
+    seconds = time.perf_counter() - start
+    assert result.returncode == 0, result.stderr
+    assert "epoch 40/40" in result.stdout and "step/s" in result.stderr   # summary lines and the progress bar
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["final"]["val_accuracy"] >= 0.95
+    assert seconds < 60, f"took {seconds:.1f}s"
+    with torch.no_grad():
+        again = evaluate(reload_model(tmp_path / "run"), EXAMPLES / "spiral_mlp.loom")
+    assert again["val_accuracy"] == pytest.approx(run["final"]["val_accuracy"], abs=1e-9)
