@@ -60,7 +60,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.doc = Document(self)
         self.canvas = Canvas(self)
         self.editor = Editor(self.doc, self.canvas, self)
-        self.setCentralWidget(self._make_center())
+        self.setCentralWidget(self.canvas.widget)
+        self._make_banner()
         self._shown = False
         self.startup_error: str | None = None
 
@@ -103,21 +104,26 @@ class MainWindow(QtWidgets.QMainWindow):
         self._load_initial(path)
 
     # -- construction -----------------------------------------------------------------
-    def _make_center(self) -> QtWidgets.QWidget:
-        """The canvas, with a banner above it that says when a training run locks the design."""
-        center = QtWidgets.QWidget()
-        center.setObjectName("centerWidget")
-        layout = QtWidgets.QVBoxLayout(center)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        self.lock_banner = QtWidgets.QLabel(BANNER)
+    def _make_banner(self) -> None:
+        """A banner across the top of the canvas while a training run locks the design. It lies
+        over the canvas (a child of the view, not in a layout), so showing it re-lays out nothing."""
+        viewer = self.canvas.viewer
+        self.lock_banner = QtWidgets.QLabel(BANNER, viewer)
         self.lock_banner.setObjectName("lockBanner")
         self.lock_banner.setWordWrap(True)
-        self.lock_banner.setStyleSheet("QLabel#lockBanner { background: #5a4512; color: #ffe6a8; padding: 4px 8px; }")
+        self.lock_banner.setStyleSheet("QLabel#lockBanner { background: rgba(90, 69, 18, 235); color: #ffe6a8; "
+                                       "padding: 4px 8px; }")
         self.lock_banner.hide()
-        layout.addWidget(self.lock_banner)
-        layout.addWidget(self.canvas.widget, 1)
-        return center
+        viewer.installEventFilter(self)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if watched is self.canvas.viewer and event.type() == QtCore.QEvent.Type.Resize:
+            self._place_banner()
+        return super().eventFilter(watched, event)
+
+    def _place_banner(self) -> None:
+        width = self.canvas.viewer.width()
+        self.lock_banner.setGeometry(0, 0, width, self.lock_banner.heightForWidth(width))
 
     def _dock(self, name: str, title: str, widget: QtWidgets.QWidget,
               area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
@@ -295,6 +301,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_lock_changed(self, reason) -> None:
         locked = reason is not None
+        if locked:
+            self._place_banner()
+            self.lock_banner.raise_()
         self.lock_banner.setVisible(locked)
         self.status_lock.setVisible(locked)
         self.properties.setEnabled(not locked)

@@ -13,7 +13,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-GRID = 128          # cells per side
+GRID = 128          # cells per side of the image shown
+EVAL_GRID = 64      # points per side the model is evaluated on (its scores are interpolated up to GRID)
 MAX_POINTS = 900    # training points drawn over the boundary
 MARGIN = 0.08       # of the data's range, on every side
 BACKGROUND = (30, 30, 32)
@@ -78,8 +79,8 @@ class BoundaryProbe:
         span = torch.clamp(high - low, min=1e-6)
         low, high = low - span * MARGIN, high + span * MARGIN
         self.extent = (float(low[0]), float(high[0]), float(low[1]), float(high[1]))
-        xs = torch.linspace(self.extent[0], self.extent[1], GRID)
-        ys = torch.linspace(self.extent[2], self.extent[3], GRID)
+        xs = torch.linspace(self.extent[0], self.extent[1], EVAL_GRID)
+        ys = torch.linspace(self.extent[2], self.extent[3], EVAL_GRID)
         gy, gx = torch.meshgrid(ys, xs, indexing="ij")
         self.grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], 1).to(trainer.device.device)
         target = trainer.data.targets[0]
@@ -123,8 +124,10 @@ class BoundaryProbe:
                     probs = torch.stack([1.0 - p, p], 1)
                 else:
                     probs = torch.softmax(out, 1)
-                conf, cls = probs.max(1)
-                conf, cls = conf.cpu(), cls.cpu()
+                probs = probs.cpu().T.reshape(1, -1, EVAL_GRID, EVAL_GRID)
+                probs = torch.nn.functional.interpolate(probs, size=(GRID, GRID), mode="bilinear",
+                                                        align_corners=True)[0]
+                conf, cls = probs.reshape(probs.shape[0], -1).max(0)
         finally:
             model.train(was_training)
         sure = ((conf - self._chance) / (1.0 - self._chance)).clamp(0.0, 1.0)

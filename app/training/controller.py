@@ -16,6 +16,7 @@ import copy
 import math
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,8 @@ from app.training.runs import DESIGN_NAME, RunInfo, list_runs, new_run_dir, read
 from app.training.store import RELU_LIKE, RunData
 from graph.project import LoomFileError, from_dict, load, save, to_dict
 
-REDRAW_MS = 100            # plots, badges and progress redraw at most 10 times a second
+REDRAW_MS = 100            # the redraw timer: 10 ticks a second; each plot redraws at most at its own rate
+STATUS_S = 0.5             # canvas badges and the progress bar: at most twice a second
 CLOSE_WAIT_MS = 10_000     # closing the window waits this long for the run to stop
 LOCK_REASON = "the design is locked while it trains (moving nodes is allowed); stop the run to edit it"
 BANNER = ("Training — the design is locked: changes to the model wait until the run ends "
@@ -110,6 +112,7 @@ class TrainingController(QtCore.QObject):
         self._overlays: dict[Path, Any] = {}
         self._overlaid: set[Path] = set()
         self._badge_key: tuple | None = None
+        self._status_at = -1e9
         self.runs_root: Path | None = None
         self.last_run: Path | None = None
 
@@ -174,6 +177,11 @@ class TrainingController(QtCore.QObject):
     def running(self) -> bool:
         return self.session is not None
 
+    @property
+    def settled(self) -> bool:
+        """No run, and the plots show everything the last one sent."""
+        return self.session is None and not self.timer.isActive()
+
     # -- starting --------------------------------------------------------------------------
     def train(self) -> bool:
         """Start a run of the design as it is now; False (with the reason shown) when it cannot."""
@@ -205,7 +213,7 @@ class TrainingController(QtCore.QObject):
         try:
             session = TrainingSession(project, base_dir=base_dir, out_dir=out_dir,
                                       source_file=str(doc.path.resolve()) if doc.path is not None else None,
-                                      parent=self)
+                                      lazy=True, parent=self)
         except Exception as exc:  # noqa: BLE001 -- a bug must not take the window down
             shutil.rmtree(out_dir, ignore_errors=True)
             self._fail_to_start(f"{type(exc).__name__}: {exc}")
@@ -288,6 +296,7 @@ class TrainingController(QtCore.QObject):
             store.add(event)
             kind = event.kind
             if kind == "run_started":
+                self.panel.show_progress(store.progress, store.status)
                 self.panel.status.setText(
                     f"Training on {event.device_name}: {event.dataset}, {event.train_samples:,} training / "
                     f"{event.val_samples:,} validation samples, {event.trainable_params:,} parameters, "
@@ -298,11 +307,19 @@ class TrainingController(QtCore.QObject):
                 self._update_actions()
 
     def tick(self) -> None:
-        """The bounded-rate redraw: plots that changed, the canvas badges, the progress bar."""
+        """The bounded-rate redraw: plots that changed, the canvas badges, the progress bar.
+        After a run it goes on until every plot shows the end (a few plots per tick)."""
         store = self.store
+        if self.session is None:
+            if self.plots is None or not self.plots.flush():
+                self.timer.stop()
+            return
+        self.session.drain()   # steps and telemetry arrive with the ticks (session is lazy)
         if self.plots is not None:
             self.plots.refresh()
-        if self.session is not None:
+        now = time.monotonic()
+        if self.session is not None and now - self._status_at >= STATUS_S:
+            self._status_at = now
             key = (store.revision["gradients"], store.revision["activations"])
             if key != self._badge_key:
                 self._badge_key = key
@@ -315,10 +332,8 @@ class TrainingController(QtCore.QObject):
         if session is None:
             return
         self.session = None
-        self.timer.stop()
-        self.tick()
-        if self.plots is not None:
-            self.plots.refresh()
+        if not self.timer.isActive():
+            self.timer.start()   # the last ticks draw what the run ended with
         self.window.canvas.clear_live_badges()
         self.doc.unlock()
         self.panel.set_running(False)
@@ -370,7 +385,7 @@ class TrainingController(QtCore.QObject):
         session.stop()
         if not session.wait(wait_ms):
             return False
-        session._drain()   # the thread has finished: take what it sent after the last wake-up now
+        session.drain()   # the thread has finished: take what it sent after the last wake-up now
         try:
             session.ended.disconnect(self._on_ended)
         except (RuntimeError, TypeError):

@@ -717,8 +717,9 @@ class TrainingPanel(QtWidgets.QWidget):
         self.tabs.setTabToolTip(0, "the settings of the run in progress (read-only until it ends)" if running else "")
 
     def show_progress(self, p, status: str) -> None:
-        if status == "starting":
-            self.progress.setRange(0, 0)
+        if status == "starting":  # not Qt's busy indicator: it animates (repaints) without end
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(0)
             self.progress.setFormat("starting…")
             return
         self.progress.setRange(0, 1000)

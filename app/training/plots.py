@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +23,15 @@ from app.training.boundary import class_color
 from app.training.store import RunData
 
 BACKGROUND = (30, 30, 32)
-pg.setConfigOptions(background=BACKGROUND, foreground=(200, 204, 210), antialias=True)
+pg.setConfigOptions(background=BACKGROUND, foreground=(200, 204, 210), antialias=False)
 
 TRAIN_COLOR = (96, 165, 250)
 VAL_COLOR = (250, 152, 60)
 OVERLAY_COLORS = ((150, 150, 160), (190, 140, 200), (130, 190, 160), (200, 190, 120))
 WEIGHT_BINS = 64
+MIN_GAP = 0.1     # no plot redraws more than 10 times a second
+MAX_GAP = 1.0     # nor less than once a second while its data changes
+MAX_PER_TICK = 2  # plots redrawn in one timer tick (the most overdue first): bounds the event loop's latency
 
 
 def _pen(color, width: float = 1.5, alpha: int = 255, dash: bool = False):
@@ -44,11 +48,78 @@ def _finite(x: np.ndarray, y: np.ndarray, positive: bool = False) -> tuple[np.nd
     return x[keep], y[keep]
 
 
+def nice_range(lo: float, hi: float, current: tuple[float, float], log: bool = False,
+               pad: float = 0.06) -> tuple[float, float] | None:
+    """A range for data from lo to hi, or None to keep `current`: kept while the data stays
+    inside and fills at least 40 % of it; otherwise rounded out to a step of the data's size
+    (whole decades on a log axis, where `current` is in log10 units as pyqtgraph keeps it)."""
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        return None
+    c0, c1 = current
+    if log:
+        if lo <= 0 or hi <= 0:
+            return None
+        lo, hi = math.log10(lo), math.log10(hi)
+        if c0 <= lo and hi <= c1 and (c1 - c0) <= (hi - lo) + 2.0:
+            return None
+        a = math.floor(lo)
+        return (float(a), float(max(math.ceil(hi), a + 1)))
+    span = hi - lo
+    if span <= 0:
+        span = abs(hi) * 0.2 or 1.0
+    if c0 <= lo and hi <= c1 and (hi - lo) >= 0.4 * (c1 - c0):
+        return None
+    step = 10 ** math.floor(math.log10(span))
+    if span / step < 2.5:
+        step /= 5
+    elif span / step < 5:
+        step /= 2
+    a = math.floor((lo - pad * span) / step) * step
+    b = math.ceil((hi + pad * span) / step) * step
+    return (a, b) if b > a else (a, a + step)
+
+
+def _bounds(*arrays: np.ndarray) -> tuple[float | None, float | None]:
+    values = [a[np.isfinite(a)] for a in arrays if a is not None and len(a)]
+    values = [v for v in values if len(v)]
+    if not values:
+        return None, None
+    return float(min(v.min() for v in values)), float(max(v.max() for v in values))
+
+
+class _Timed:
+    """Times the view's paints (the larger part of a redraw), for the plot's budget."""
+
+    frame: PlotFrame | None = None
+
+    def paintEvent(self, event) -> None:
+        started = time.perf_counter()
+        super().paintEvent(event)
+        if self.frame is not None:
+            self.frame._painted(time.perf_counter() - started)
+
+
+class TimedPlotWidget(_Timed, pg.PlotWidget):
+    pass
+
+
+class TimedLayoutWidget(_Timed, pg.GraphicsLayoutWidget):
+    pass
+
+
 class PlotFrame(QtWidgets.QFrame):
-    """A titled plot that redraws from a RunData when its group's revision moved."""
+    """A titled plot that redraws from a RunData when its group's revision moved.
+
+    Its rate is budgeted: a redraw (draw + paint) is timed, and the next one waits until the
+    plot has used no more than `share` of the GUI thread's time, so a plot that costs 4 ms
+    redraws at most every 270 ms with a 1.5 % share (never faster than MIN_GAP, never slower than
+    MAX_GAP). On a fast machine the plots go at the timer's rate; on a slow one they slow down
+    instead of slowing the training thread, with which the GUI thread shares the GIL. The cost
+    is the `draw()` (setData...) plus the paints of the view until the next redraw."""
 
     group = "loss"
     title = ""
+    share = 0.01
 
     def __init__(self, name: str, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -59,6 +130,9 @@ class PlotFrame(QtWidgets.QFrame):
         self.selected: str | None = None
         self._drawn: tuple | None = None
         self.redraws = 0
+        self._last_draw = -1e9
+        self.cost = 0.004            # seconds per redraw, a moving average
+        self.user_range = False   # the user zoomed or panned: the plot keeps their view
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(2, 2, 2, 2)
         outer.setSpacing(1)
@@ -67,11 +141,15 @@ class PlotFrame(QtWidgets.QFrame):
         self.header.setSpacing(4)
         self.title_label = QtWidgets.QLabel(f"<b>{self.title}</b>")
         self.title_label.setObjectName(f"{name}Title")
-        self.header.addWidget(self.title_label)
-        self.header.addStretch(1)
+        # its text changes on every redraw: never let that re-lay out the frame
+        self.title_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+        self.title_label.setMinimumWidth(40)
+        self.header.addWidget(self.title_label, 1)   # takes the room the controls leave
         outer.addLayout(self.header)
         self.view = self.make_view()
         self.view.setObjectName(f"{name}View")
+        self.view.frame = self
+        self._spent = 0.0            # draw + paint time of the latest redraw so far
         outer.addWidget(self.view, 1)
         self._controls()
         for label, tip, slot in (("PNG", "Save this plot as a PNG image", self.save_png_dialog),
@@ -84,14 +162,69 @@ class PlotFrame(QtWidgets.QFrame):
             button.clicked.connect(slot)
             self.header.addWidget(button)
         for vb in self.view_boxes():
+            vb.disableAutoRange()
+            vb.sigRangeChangedManually.connect(self._on_user_range)
             menu = vb.menu
             menu.addSeparator()
             menu.addAction("Save as PNG…", self.save_png_dialog)
             menu.addAction("Save data as CSV…", self.save_csv_dialog)
+        for item in self.plot_items():
+            item.autoBtn.clicked.connect(self.follow_again)  # after pyqtgraph's own handler
+            for side in ("left", "bottom", "right"):  # 0.002, not 2 with "(x0.001)" in the label
+                axis = item.getAxis(side)
+                axis.setSIPrefixEnableRanges(())
+                axis.updateAutoSIPrefix()
+
+    def plot_items(self) -> list:
+        return [self.view.getPlotItem()]
+
+    def _on_user_range(self, *_args) -> None:
+        self.user_range = True
+
+    def follow_again(self) -> None:
+        """Follow the data again (the "A" button)."""
+        self.user_range = False
+        for vb in self.view_boxes():
+            vb.disableAutoRange()
+        self._drawn = None
+        self.refresh(force=True)
+
+    def follow(self, vb, x: tuple[float, float] | None = None, y: tuple | None = None, ylog: bool = False,
+               exact_x: bool = True, exact_y: bool = False) -> None:
+        """Move the view to the data (see `nice_range`) unless the user has taken it over.
+        `x`/`y` are (low, high) of the data; exact_* sets that axis to it as it is."""
+        if self.user_range:
+            return
+        current = vb.viewRange()
+        new = [None, None]
+        for axis, want, exact, log in ((0, x, exact_x, False), (1, y, exact_y, ylog)):
+            if want is None or want[0] is None:
+                continue
+            if exact:
+                lo, hi = want
+                if hi <= lo:
+                    hi = lo + 1.0
+                if (lo, hi) != tuple(current[axis]):
+                    new[axis] = (lo, hi)
+            else:
+                new[axis] = nice_range(want[0], want[1], tuple(current[axis]), log)
+        if new[0] is not None or new[1] is not None:
+            vb.setRange(xRange=new[0] or current[0], yRange=new[1] or current[1], padding=0, update=True,
+                        disableAutoRange=True)
+
+    def horizon(self) -> tuple[float, float]:
+        """The time axis: the whole run (and any overlaid run), in epochs."""
+        epochs = 0.0
+        if self.store is not None and self.store.progress.epochs:
+            epochs = float(self.store.progress.epochs)
+        for run in self.overlays:
+            if len(run.epochs):
+                epochs = max(epochs, float(np.nanmax(run.epochs)))
+        return (0.0, max(epochs, 1.0))
 
     # -- to override ------------------------------------------------------------------
     def make_view(self) -> QtWidgets.QWidget:
-        return pg.PlotWidget()
+        return TimedPlotWidget()
 
     def view_boxes(self) -> list:
         return [self.view.getPlotItem().getViewBox()]
@@ -111,6 +244,7 @@ class PlotFrame(QtWidgets.QFrame):
     # -- redrawing ----------------------------------------------------------------------
     def set_store(self, store: RunData | None) -> None:
         self.store = store
+        self.user_range = False
         self._drawn = None
         self.clear_view()
         self.refresh()
@@ -118,30 +252,50 @@ class PlotFrame(QtWidgets.QFrame):
     def set_overlays(self, overlays: list) -> None:
         self.overlays = list(overlays)
         self._drawn = None
-        self.refresh()
+        self.refresh(force=True)   # what the user asked for shows at once, budget or not
 
     def select_node(self, node: str | None) -> None:
         if node != self.selected:
             self.selected = node
             self._drawn = None
-            self.refresh()
+            self.refresh(force=True)
 
     def _key(self) -> tuple:
         store = self.store
         return (id(store), store.revision[self.group] if store is not None else -1, self.selected, len(self.overlays))
 
+    def gap(self) -> float:
+        return min(MAX_GAP, max(MIN_GAP, self.cost / self.share))
+
+    def due(self, now: float) -> float | None:
+        """How overdue a redraw is (seconds), or None when none is wanted now."""
+        if self._key() == self._drawn or not self.isVisible():
+            return None
+        late = now - self._last_draw - self.gap()
+        return late if late >= 0 else None
+
     def refresh(self, force: bool = False) -> bool:
-        """Redraw if the data changed since the last draw and the plot can be seen; True if drawn."""
+        """Redraw if the data changed since the last draw, the plot can be seen and its budget
+        allows (`force`: now, whatever the budget and visibility); True if drawn."""
         key = self._key()
         if key == self._drawn and not force:
             return False
-        if not force and not self.isVisible():
+        now = time.monotonic()
+        if not force and self.due(now) is None:
             return False
         self._drawn = key
         if self.store is not None:
+            if self.redraws:
+                self.cost = 0.7 * self.cost + 0.3 * self._spent   # the previous redraw, paints included
+            started = time.perf_counter()
             self.draw(self.store)
+            self._spent = time.perf_counter() - started
             self.redraws += 1
+        self._last_draw = time.monotonic()
         return True
+
+    def _painted(self, seconds: float) -> None:
+        self._spent += seconds
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -194,7 +348,6 @@ def _plot_item(frame: PlotFrame):
 
 
 def _style(item, bottom: str, left: str) -> None:
-    item.showGrid(x=True, y=True, alpha=0.15)
     item.setLabel("bottom", bottom)
     item.setLabel("left", left)
     item.setDownsampling(auto=True, mode="peak")
@@ -206,6 +359,7 @@ class LossPlot(PlotFrame):
 
     group = "loss"
     title = "Loss"
+    share = 0.015
 
     def _controls(self) -> None:
         item = _plot_item(self)
@@ -220,12 +374,15 @@ class LossPlot(PlotFrame):
         self.log_box.setObjectName("lossPlotLog")
         self.log_box.setToolTip("logarithmic loss axis")
         self.log_box.toggled.connect(self.set_log)
-        self.header.insertWidget(2, self.log_box)
+        self.header.insertWidget(1, self.log_box)
 
     def set_log(self, on: bool) -> None:
         with QtCore.QSignalBlocker(self.log_box):
             self.log_box.setChecked(on)
         _plot_item(self).setLogMode(y=on)
+        self.user_range = False
+        self._drawn = None
+        self.refresh(force=True)
 
     def clear_view(self) -> None:
         for curve in (self.raw, self.smooth, self.val):
@@ -251,6 +408,10 @@ class LossPlot(PlotFrame):
             train.setZValue(-1)
             val.setZValue(-1)
             self.overlay_items += [train, val]
+        overlay_values = [a for run in self.overlays for a in (run.steps_loss, run.val_loss)]
+        lo, hi = _bounds(steps[:, 2], table["val_loss"], *overlay_values) if not positive else _bounds(
+            *[a[a > 0] for a in (steps[:, 2], table["val_loss"], *overlay_values)])
+        self.follow(item.getViewBox(), x=self.horizon(), y=(lo, hi), ylog=positive)
         last = steps[-1, 3] if len(steps) else math.nan
         text = f"<b>{self.title}</b>"
         if math.isfinite(last):
@@ -278,6 +439,7 @@ class MetricPlot(PlotFrame):
 
     group = "metric"
     title = "Accuracy"
+    share = 0.006
 
     def _controls(self) -> None:
         item = _plot_item(self)
@@ -320,6 +482,13 @@ class MetricPlot(PlotFrame):
                                   name=f"{run.name} {prefix}")
                 curve.setZValue(-1)
                 self.overlay_items.append(curve)
+        if percent:
+            self.follow(item.getViewBox(), x=self.horizon(), y=(0.0, 101.0), exact_y=True)
+        elif metric is not None:
+            values = [table[f"train_{metric}"], table[f"val_{metric}"]]
+            values += [run.metrics[k] for run in self.overlays for k in (f"train_{metric}", f"val_{metric}")
+                       if k in run.metrics]
+            self.follow(item.getViewBox(), x=self.horizon(), y=_bounds(*values))
         text = f"<b>{name}</b>"
         if metric is not None and len(table["epoch"]):
             last = table[f"val_{metric}"][-1]
@@ -363,6 +532,7 @@ class WeightsPlot(PlotFrame):
 
     group = "weights"
     title = "Weights"
+    share = 0.005
 
     def _controls(self) -> None:
         item = _plot_item(self)
@@ -375,7 +545,7 @@ class WeightsPlot(PlotFrame):
         self.mean = item.plot(pen=_pen((235, 235, 235), 1.2, 200))
         self.chooser = _NodeChooser("weightsPlotLayer", "the layer whose weights are shown (or click its node)")
         self.chooser.activated.connect(lambda i: self.select_node(self.chooser.itemText(i)))
-        self.header.insertWidget(2, self.chooser)
+        self.header.insertWidget(1, self.chooser)
 
     def clear_view(self) -> None:
         self.image.clear()
@@ -396,11 +566,13 @@ class WeightsPlot(PlotFrame):
             return
         image, low, high = strips(history)
         xs = np.array([h[0] for h in history])
-        x0 = xs[0]
-        width = (xs[-1] - xs[0]) * len(xs) / max(len(xs) - 1, 1) if len(xs) > 1 else 1e-3
+        x0 = float(xs[0])
+        width = float(xs[-1] - xs[0]) if len(xs) > 1 else 1e-3   # the strips fill the time sampled
         self.image.setImage(image, autoLevels=False, levels=(0.0, 1.0))
-        self.image.setRect(QtCore.QRectF(float(x0), float(low), float(max(width, 1e-3)), float(max(high - low, 1e-9))))
-        self.mean.setData(xs + width / len(xs) / 2, np.array([h[2].mean for h in history]))
+        self.image.setRect(QtCore.QRectF(x0, float(low), max(width, 1e-3), float(max(high - low, 1e-9))))
+        self.mean.setData(np.linspace(x0, x0 + width, len(xs)) if len(xs) > 1 else xs,
+                          np.array([h[2].mean for h in history]))
+        self.follow(_plot_item(self).getViewBox(), x=self.horizon(), y=(low, high))
         last = history[-1][2]
         self.title_label.setText(f"<b>Weights</b> &nbsp;<span style='color:#9aa4ae'>{node}: mean {last.mean:.3g} · "
                                  f"std {last.std:.3g} · norm {last.norm:.3g}</span>")
@@ -448,35 +620,50 @@ class GradientsPlot(PlotFrame):
 
     group = "gradients"
     title = "Gradient norms"
+    share = 0.005
 
     def _controls(self) -> None:
         item = _plot_item(self)
         _style(item, "epoch", "gradient norm")
         item.setLogMode(y=True)
-        item.getAxis("left").enableAutoSIPrefix(False)
         self.legend = item.addLegend(offset=(-6, 6), labelTextSize="7pt", colCount=2)
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self._decades: list[int] = []
 
     def clear_view(self) -> None:
+        """Empty the curves but keep them (and their legend entries): the next run of the same
+        design draws into them instead of building them again."""
+        for curve in self.curves.values():
+            curve.setData([], [])
+
+    def _reset_curves(self, nodes: list[str]) -> None:
         item = _plot_item(self)
         for curve in self.curves.values():
             item.removeItem(curve)
             self.legend.removeItem(curve)
-        self.curves = {}
+        self.curves = {node: item.plot(name=node, connect="finite") for node in nodes}
 
     def draw(self, store: RunData) -> None:
         item = _plot_item(self)
         nodes = list(store.gradients)
+        if not set(nodes) <= set(self.curves):
+            self._reset_curves(nodes)
         for i, node in enumerate(nodes):
-            curve = self.curves.get(node)
-            if curve is None:
-                curve = self.curves[node] = item.plot(name=node, connect="finite")
+            curve = self.curves[node]
             color = pg.intColor(i, hues=max(len(nodes), 6), maxValue=235, sat=170).getRgb()[:3]
             chosen = node == self.selected
             curve.setPen(_pen(color, 3.0 if chosen else 1.4, 255 if chosen or self.selected is None else 150))
             curve.setZValue(2 if chosen else 0)
             series = store.gradients[node].array
             curve.setData(*_finite(series[:, 0], series[:, 2], positive=True))
+        positive = [s.array[:, 2] for s in store.gradients.values()]
+        positive = [a[(a > 0) & np.isfinite(a)] for a in positive]
+        self.follow(item.getViewBox(), x=self.horizon(), y=_bounds(*positive), ylog=True)
+        low, high = item.getViewBox().viewRange()[1]
+        decades = list(range(math.ceil(low), math.floor(high) + 1))
+        if decades != self._decades and 0 < len(decades) <= 12:  # a label per decade, not per 2, 3, ... 9
+            self._decades = decades
+            item.getAxis("left").setTicks([[(d, f"{10.0 ** d:g}") for d in decades], []])
         total = store.gradient_total.array
         text = "<b>Gradient norms</b>"
         if len(total):
@@ -500,22 +687,21 @@ class ActivationsPlot(PlotFrame):
 
     group = "activations"
     title = "Activations"
+    share = 0.005
 
     def make_view(self) -> QtWidgets.QWidget:
         self._layout_key = None
-        view = pg.GraphicsLayoutWidget()
+        self._maps_shown = None
+        view = TimedLayoutWidget()
         view.ci.setContentsMargins(2, 2, 2, 2)
         view.ci.setSpacing(4)
         self.dist = pg.PlotItem()
-        self.dist.showGrid(x=True, y=True, alpha=0.15)
         self.dist.setLabel("bottom", "value now")
         self.dist.hideAxis("left")
         self.hist = self.dist.plot(stepMode="center", fillLevel=0, brush=(*TRAIN_COLOR, 110), pen=_pen(TRAIN_COLOR, 1))
         self.stats = pg.PlotItem()
-        self.stats.showGrid(x=True, y=True, alpha=0.15)
         self.stats.setLabel("bottom", "epoch")
         self.stats.setLabel("left", "mean ± std")
-        self.stats.getAxis("left").enableAutoSIPrefix(False)
         self.mean = self.stats.plot(pen=_pen((240, 240, 240), 1.6))
         self.band_high = self.stats.plot(pen=_pen(TRAIN_COLOR, 0.8, 150))
         self.band_low = self.stats.plot(pen=_pen(TRAIN_COLOR, 0.8, 150))
@@ -542,10 +728,13 @@ class ActivationsPlot(PlotFrame):
     def view_boxes(self) -> list:
         return [self.dist.getViewBox(), self.stats.getViewBox(), self.maps_box]
 
+    def plot_items(self) -> list:
+        return [self.dist, self.stats]
+
     def _controls(self) -> None:
         self.chooser = _NodeChooser("activationsPlotNode", "the node whose activations are shown (or click its node)")
         self.chooser.activated.connect(lambda i: self.select_node(self.chooser.itemText(i)))
-        self.header.insertWidget(2, self.chooser)
+        self.header.insertWidget(1, self.chooser)
         self._arrange(False, False)
 
     def _arrange(self, dead: bool, maps: bool) -> None:
@@ -608,8 +797,15 @@ class ActivationsPlot(PlotFrame):
         self.band_low.setData(x, mean - std)
         if relu:
             self.dead_curve.setData(x, series[:, 4] * 100.0)
+        self.follow(self.dist.getViewBox(), x=(float(edges[0]), float(edges[-1])), y=(0.0, float(counts.max(initial=1.0))),
+                    exact_x=False)
+        self.follow(self.stats.getViewBox(), x=self.horizon(), y=_bounds(mean - std, mean + std))
         if maps:
-            self.maps.setImage(mosaic(sample.sample), autoLevels=False, levels=(0.0, 1.0))
+            image = mosaic(sample.sample)
+            self.maps.setImage(image, autoLevels=False, levels=(0.0, 1.0))
+            if (node, image.shape) != self._maps_shown:
+                self._maps_shown = (node, image.shape)
+                self.maps_box.autoRange(padding=0.02)
         kind = store.node_types.get(node, "")
         text = (f"<b>Activations</b> &nbsp;<span style='color:#9aa4ae'>{node} ({kind}): mean {sample.mean:.3g} · "
                 f"std {sample.std:.3g}")
@@ -651,10 +847,10 @@ class BoundaryPlot(PlotFrame):
 
     group = "boundary"
     title = "Decision boundary"
+    share = 0.008
 
     def _controls(self) -> None:
         item = _plot_item(self)
-        item.showGrid(x=False, y=False)
         item.setAspectLocked(True)
         item.hideButtons()
         self.image = pg.ImageItem(axisOrder="row-major")
@@ -666,10 +862,8 @@ class BoundaryPlot(PlotFrame):
 
     def clear_view(self) -> None:
         self.image.clear()
-        item = _plot_item(self)
-        for s in self.scatter:
-            item.removeItem(s)
-        self.scatter = []
+        for scatter in self.scatter:
+            scatter.setData([], [])
         self._points_shown = None
         self.message.setText("")
 
@@ -683,18 +877,20 @@ class BoundaryPlot(PlotFrame):
         self.message.setText("")
         points = store.boundary_points
         if points is not None and self._points_shown is not points:
-            for s in self.scatter:
-                item.removeItem(s)
-            self.scatter = []
-            for k, name in enumerate(points.classes):
-                mine = points.points[points.labels == k]
-                color = class_color(k)
-                scatter = pg.ScatterPlotItem(mine[:, 0], mine[:, 1], size=4.5, pen=pg.mkPen(15, 15, 18, 200, width=0.6),
-                                             brush=pg.mkBrush(*color, 235), name=name)
+            while len(self.scatter) < len(points.classes):  # one item per class, kept from run to run
+                color = class_color(len(self.scatter))
+                scatter = pg.ScatterPlotItem(size=4.5, pen=pg.mkPen(15, 15, 18, 200, width=0.6),
+                                             brush=pg.mkBrush(*color, 235))
                 scatter.setZValue(2)
                 item.addItem(scatter)
                 self.scatter.append(scatter)
+            for k, scatter in enumerate(self.scatter):
+                mine = points.points[points.labels == k] if k < len(points.classes) else np.empty((0, 2))
+                scatter.setData(mine[:, 0], mine[:, 1])
             self._points_shown = points
+            if not self.user_range:
+                x0, x1, y0, y1 = points.extent
+                item.getViewBox().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.02)
         frame = store.boundary
         if frame is not None:
             x0, x1, y0, y1 = frame.extent
@@ -750,4 +946,19 @@ class PlotsPanel(QtWidgets.QWidget):
             frame.select_node(node)
 
     def refresh(self, force: bool = False) -> int:
-        return sum(frame.refresh(force) for frame in self.frames())
+        """Redraw the plots that are due, the most overdue first, at most MAX_PER_TICK of them
+        (`force`: every plot whose data changed, now). Returns how many were drawn."""
+        if force:
+            return sum(frame.refresh(True) for frame in self.frames())
+        now = time.monotonic()
+        due = [(late, i, frame) for i, frame in enumerate(self.frames()) if (late := frame.due(now)) is not None]
+        due.sort(key=lambda t: (-t[0], t[1]))
+        return sum(frame.refresh() for _, _, frame in due[:MAX_PER_TICK])
+
+    def pending(self) -> bool:
+        return any(frame._key() != frame._drawn for frame in self.frames())
+
+    def flush(self, limit: int = MAX_PER_TICK) -> int:
+        """After a run: draw up to `limit` plots whose data changed, whatever their budget."""
+        stale = [frame for frame in self.frames() if frame._key() != frame._drawn]
+        return sum(frame.refresh(True) for frame in stale[:limit])

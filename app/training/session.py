@@ -4,13 +4,17 @@ thread and relays its events to the GUI thread as Qt signals.
 The trainer calls `_on_event` on the training thread. Events are appended to a queue, and a
 queued signal wakes the GUI thread only when the queue goes from empty to non-empty, so however
 fast events come, at most one wake-up is pending: the GUI thread takes everything waiting in one
-turn (`events`, a list in order) and the event loop is never flooded. The plots do not redraw
-per event either: they redraw on a timer (app.training.controller).
+turn (`events`, a list in order) and the event loop is never flooded. With `lazy=True` only the
+events a user waits for (the run starting, pausing, ending, notes) wake the GUI thread at all;
+the steady stream (steps, telemetry, epochs) waits for the owner's redraw timer to `drain()` it,
+so the GUI thread wakes no more often than it redraws. The plots do not redraw per event either:
+they redraw on that timer (app.training.controller).
 
 At RunStarted and at each epoch end, still on the training thread and while the model is
 between steps, the adapter evaluates the decision boundary (app.training.boundary) for
-two-input classification data, at most `BOUNDARY_HZ` times a second (faster than the plots
-redraw would never be seen), always after the last epoch.
+two-input classification data: at every epoch end, but at most `BOUNDARY_HZ` times a second
+(the plot redraws no faster) and taking at most `BOUNDARY_SHARE` of the training thread's time
+(a frame that costs 6 ms waits 150 ms before the next), always after the last epoch.
 
 `stop()`, `pause()` and `resume()` are the trainer's own (safe from any thread). `ended` fires
 on the GUI thread after the thread has finished, with the Finished or Failed event.
@@ -28,7 +32,9 @@ from PySide6 import QtCore
 
 from graph.project import Project
 
-BOUNDARY_HZ = 8.0
+URGENT = frozenset({"run_started", "paused", "resumed", "note", "finished", "failed"})
+BOUNDARY_HZ = 3.0
+BOUNDARY_SHARE = 0.04
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ class TrainingSession(QtCore.QObject):
 
     def __init__(self, project: Project, *, base_dir: Path, out_dir: Path | None,
                  source_file: str | None = None, boundary: bool = True, overrides: dict | None = None,
-                 parent: QtCore.QObject | None = None):
+                 lazy: bool = False, parent: QtCore.QObject | None = None):
         super().__init__(parent)
         from engine.training import RunWriter, Trainer
 
@@ -80,8 +86,10 @@ class TrainingSession(QtCore.QObject):
         self.writer = RunWriter(out_dir, self.trainer, source_file=source_file) if out_dir is not None else None
         self.trainer.subscribe(self._on_event)
         self._boundary_wanted = boundary
+        self._lazy = lazy
         self._probe = None
         self._last_boundary = -1e9
+        self._boundary_gap = 1.0 / BOUNDARY_HZ
         self._queue: list[Any] = []
         self._lock = threading.Lock()
         self._pending = False
@@ -126,11 +134,13 @@ class TrainingSession(QtCore.QObject):
             extra = self._boundary(event)
         if kind == "run_started":
             self.started_run = True
+        urgent = not self._lazy or kind in URGENT
         with self._lock:
             self._queue.append(event)
             self._queue.extend(extra)
-            wake = not self._pending
-            self._pending = True
+            wake = urgent and not self._pending
+            if wake:
+                self._pending = True
         if wake:
             self._wake.emit()
 
@@ -144,19 +154,27 @@ class TrainingSession(QtCore.QObject):
                     self._boundary_wanted = False
                     return [BoundaryUnavailable(problem)]
                 self._probe = BoundaryProbe(self.trainer)
-                self._last_boundary = time.perf_counter()
-                return [self._probe.points(), self._probe.frame(event.start_epoch)]
-            now = time.perf_counter()
+                return [self._probe.points(), self._frame(event.start_epoch)]
             last = event.epoch >= event.epochs
-            if self._probe is None or (now - self._last_boundary < 1.0 / BOUNDARY_HZ and not last):
+            if self._probe is None or (time.perf_counter() - self._last_boundary < self._boundary_gap and not last):
                 return []
-            self._last_boundary = now
-            return [self._probe.frame(event.epoch)]
+            return [self._frame(event.epoch)]
         except Exception as exc:  # noqa: BLE001 -- a view must never stop the run
             self._boundary_wanted = False
             return [HookFailed(f"the decision boundary view stopped: {type(exc).__name__}: {exc}")]
 
+    def _frame(self, epoch: int):
+        started = time.perf_counter()
+        frame = self._probe.frame(epoch)
+        self._last_boundary = now = time.perf_counter()
+        self._boundary_gap = max(1.0 / BOUNDARY_HZ, (now - started) / BOUNDARY_SHARE)
+        return frame
+
     # -- the GUI thread -----------------------------------------------------------------
+    def drain(self) -> None:
+        """Hand what the training thread sent over to the GUI thread now (`events`)."""
+        self._drain()
+
     def _drain(self) -> None:
         with self._lock:
             batch, self._queue = self._queue, []

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.training.loader import engine_loader
 from tests.conftest import EXAMPLES
@@ -20,8 +20,9 @@ RUN_TIMEOUT_MS = 90_000
 def spiral_copy(tmp_path: Path, **training) -> Path:
     """The spiral example, saved in tmp_path (so its runs folder is tmp_path/runs), made quick."""
     doc = json.loads((EXAMPLES / "spiral_mlp.loom").read_text())
-    doc["data"]["samples"] = 1200
-    doc["training"].update({"epochs": 4, **training})
+    doc["data"] = {"dataset": "spiral", "classes": 3, **(doc.get("data") or {}), "samples": 1200}
+    doc["training"] = {"batch_size": 64, "optimizer": "adam", "learning_rate": 0.01, "schedule": "cosine", "seed": 0,
+                       **(doc.get("training") or {}), "epochs": 4, **training}
     path = tmp_path / "spiral.loom"
     path.write_text(json.dumps(doc))
     return path
@@ -48,12 +49,26 @@ def start(window, qtbot) -> None:
     assert window.training.session is not None, window.statusBar().currentMessage()
 
 
-def wait_end(window, qtbot, timeout: int = RUN_TIMEOUT_MS):
+def wait_end(window, qtbot, timeout: int = RUN_TIMEOUT_MS, settle: bool = True):
     if window.training.session is None:
-        return window.training.store.result
-    with qtbot.waitSignal(window.training.run_ended, timeout=timeout) as blocker:
-        pass
-    return blocker.args[0]
+        result = window.training.store.result
+    else:
+        with qtbot.waitSignal(window.training.run_ended, timeout=timeout) as blocker:
+            pass
+        result = blocker.args[0]
+    if settle:
+        qtbot.waitUntil(lambda: window.training.settled, timeout=5000)  # the plots show the end
+    return result
+
+
+def wheel(view: QtWidgets.QGraphicsView, notches: int) -> None:
+    """Turn the mouse wheel over the middle of a plot, as a user zooming in."""
+    viewport = view.viewport()
+    pos = QtCore.QPointF(viewport.rect().center())
+    event = QtGui.QWheelEvent(pos, QtCore.QPointF(viewport.mapToGlobal(pos.toPoint())), QtCore.QPoint(0, 0),
+                              QtCore.QPoint(0, 120 * notches), QtCore.Qt.MouseButton.NoButton,
+                              QtCore.Qt.KeyboardModifier.NoModifier, QtCore.Qt.ScrollPhase.NoScrollPhase, False)
+    QtWidgets.QApplication.sendEvent(viewport, event)
 
 
 def wait_epochs(window, qtbot, count: int) -> None:
@@ -141,10 +156,13 @@ def test_stop_and_pause_answer_at_once(trainer_window, tmp_path, qtbot):
     controller = window.training
     start(window, qtbot)
     wait_epochs(window, qtbot, 2)
-    # keep a zoomed plot zoomed while data comes in
-    loss_box = controller.plots.loss_plot.view.getPlotItem().getViewBox()
-    loss_box.setRange(xRange=(0.0, 0.5), yRange=(0.1, 2.0), padding=0)
+    # a plot the user zooms (mouse wheel) keeps their view while data comes in
+    loss = controller.plots.loss_plot
+    loss_box = loss.view.getPlotItem().getViewBox()
+    following = loss_box.viewRange()
+    wheel(loss.view, 3)
     zoomed = loss_box.viewRange()
+    assert loss.user_range and zoomed != following
     # pause: the steps stop; resume: they go on
     controller.action_pause.trigger()
     qtbot.waitUntil(lambda: controller.store.status == "paused", timeout=5000)
@@ -152,16 +170,20 @@ def test_stop_and_pause_answer_at_once(trainer_window, tmp_path, qtbot):
     step = controller.store.progress.step
     qtbot.wait(400)
     assert controller.store.progress.step == step
+    redraws = loss.redraws
     controller.action_pause.trigger()
     qtbot.waitUntil(lambda: controller.store.progress.step > step, timeout=5000)
     wait_epochs(window, qtbot, len(controller.store.epochs) + 1)
-    qtbot.wait(250)
+    qtbot.waitUntil(lambda: loss.redraws > redraws, timeout=5000)
     assert loss_box.viewRange() == zoomed
+    loss.follow_again()  # the "A" button: it follows the data again
+    assert loss_box.viewRange()[0] == [0.0, 400.0] and not loss.user_range
     # stop: the run ends within a second
     t0 = time.perf_counter()
     controller.action_stop.trigger()
-    result = wait_end(window, qtbot, timeout=1000)
+    result = wait_end(window, qtbot, timeout=1000, settle=False)
     assert time.perf_counter() - t0 < 1.0
+    wait_end(window, qtbot)
     assert result.kind == "finished" and result.reason == "stopped"
     assert not window.doc.locked and controller.session is None
     run = controller.panel.runs()[0]
