@@ -106,7 +106,7 @@ class MetricTotals:
     def loss(self) -> float:
         if not self.losses:
             return float("nan")
-        return float(torch.stack(self.losses).double().sum().item()) / max(self.samples, 1)
+        return float(torch.stack(self.losses).cpu().double().sum().item()) / max(self.samples, 1)
 
     def metrics(self) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -115,7 +115,7 @@ class MetricTotals:
             prefix = f"{spec.node}." if many else ""
             if count == 0:
                 continue
-            total = torch.stack(parts).double().sum(0).cpu().tolist()
+            total = torch.stack(parts).cpu().double().sum(0).tolist()
             if spec.task == "classification":
                 out[prefix + "accuracy"] = total / count
             else:

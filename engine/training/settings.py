@@ -33,7 +33,7 @@ TRAINING_KEYS: tuple[Param, ...] = (
     Param("alpha", "float", 0.99, "smoothing constant of rmsprop", minimum=0.0, maximum=1.0, advanced=True),
     Param("weight_decay", "float", None, "L2 penalty on all trainable parameters (default 0; 0.01 for adamw)",
           minimum=0.0, optional=True),
-    Param("l1_penalty", "float", 0.0, "adds this times the sum of |w| over all weight tensors to the loss",
+    Param("l1_penalty", "float", 0.0, "adds this times the sum of absolute weights (all weight tensors) to the loss",
           minimum=0.0),
     Param("grad_clip_norm", "float", None, "clip the global gradient norm to this value", minimum=1e-12,
           optional=True),
@@ -60,8 +60,8 @@ TRAINING_KEYS: tuple[Param, ...] = (
           "or {\"path\", \"nodes\"}", optional=True),
     Param("eval_batch_size", "int", None, "batch size for validation (default: 4 x batch_size)", minimum=1,
           optional=True),
-    Param("checkpoint_every", "int", 1, "save a checkpoint every this many epochs (0: only at the end)",
-          minimum=0),
+    Param("checkpoint_every", "int", None, "save a checkpoint every this many epochs (default: at most every "
+          "30 seconds); one is always saved when the run ends or stops", minimum=1, optional=True),
     Param("telemetry", "str", None, "live statistics: false to turn off, or an object of telemetry keys",
           optional=True),
 )
@@ -167,7 +167,7 @@ class TrainingSettings:
     compile: bool = False
     initial_weights: InitialWeights | None = None
     eval_batch_size: int | None = None
-    checkpoint_every: int = 1
+    checkpoint_every: int | None = None
     telemetry: Telemetry = field(default_factory=Telemetry)
 
     def as_dict(self) -> dict[str, Any]:

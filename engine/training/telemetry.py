@@ -49,8 +49,8 @@ def _histograms(values: list[torch.Tensor], bins: int) -> list[tuple[np.ndarray,
     """(counts, low, high, mean, std) per value tensor, with two device-to-host transfers in all."""
     if not values:
         return []
-    summary = torch.stack([torch.stack([v.min(), v.max(), v.mean(), v.std(unbiased=False) if v.numel() > 1
-                                        else v.new_zeros(())]) for v in values]).cpu().tolist()
+    summary = torch.stack([torch.stack([*torch.aminmax(v), *reversed(torch.std_mean(v, correction=0))])
+                           for v in values]).cpu().tolist()
     counts = []
     for v, (lo, hi, _, _) in zip(values, summary):
         if not (math.isfinite(lo) and math.isfinite(hi)):
@@ -173,8 +173,9 @@ class Sampler:
         flats = [values[n].float().reshape(values[n].shape[0], -1) for n in names]
         if not flats:
             return None
-        extra = torch.stack([torch.stack([(f == 0).float().mean(), 1.0 - (f > 0).any(0).float().mean()])
-                             for f in flats]).cpu().tolist()
+        counts = torch.stack([torch.stack([torch.count_nonzero(f), torch.count_nonzero(f.amax(0) > 0)])
+                              for f in flats]).cpu().tolist()
+        extra = [(1.0 - nonzero / f.numel(), 1.0 - alive / f.shape[1]) for (nonzero, alive), f in zip(counts, flats)]
         hists = _histograms([_sampled([f]) for f in flats], self.settings.bins)
         nodes = {}
         for n, (counts, lo, hi, mean, std), (zero, dead) in zip(names, hists, extra):

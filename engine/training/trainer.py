@@ -51,7 +51,7 @@ from graph.project import Project
 
 CHECKPOINT_NAME = "checkpoint.pt"
 AUTO_CHECKPOINT_SECONDS = 30.0
-TRAIN_METRIC_EVERY = 4          # training metrics are estimated on every 4th batch
+TRAIN_METRIC_EVERY = 8          # training metrics are estimated on every 8th batch
 DEVICE_DATA_LIMIT = 2 << 30     # data sets up to 2 GiB are moved to the GPU once
 SMALL_STEP_MACS = 50_000_000    # below this many multiply-adds per step one CPU thread is fastest
 
@@ -156,17 +156,18 @@ class Trainer:
         device = self.device.device
         self.threads = torch.get_num_threads()
         self.amp_dtype = autocast_dtype(s.mixed_precision, self.device)
+        self.sum_dtype = torch.float32 if self.device.type == "mps" else torch.float64  # MPS has no float64
         self.seed = s.seed if s.seed is not None else int.from_bytes(os.urandom(4), "little")
         torch.manual_seed(self.seed)
         try:
             data = self.data = prepare_data(project.data, project.graph, analysis, self.base_dir)
         except DataError as exc:
             raise TrainingError(str(exc), "data") from None
-        from engine.codegen import CodegenError, compile_project
+        from engine.codegen import CodegenError, build_model, generate_code
 
-        try:
-            self.source, module = compile_project(project)
-            model = module.build_model()
+        try:  # the model is built from the very source that `export` writes and the run saves as model.py
+            self.source = generate_code(project)
+            model = build_model(project)
         except CodegenError as exc:
             raise TrainingError(f"the design cannot be compiled: {exc}", "graph") from None
         node_ids = [n.id for n in project.graph.nodes]
@@ -372,6 +373,8 @@ class Trainer:
         objective, sampler = self.objective, self.sampler
         forward = self.forward
         simple = self.single_output and len(self.data.inputs) == 1 and objective.single
+        stop_requested, running = self._stop_event.is_set, self._go.is_set
+        channels_last, per_step_schedule = s.channels_last, schedule.per_step
         loss_fn = objective.fns[0]
         autocast = self._autocast()
         on_cpu = self.device.type == "cpu"
@@ -395,7 +398,7 @@ class Trainer:
             skip, self.skip_batches = self.skip_batches, 0
             totals = MetricTotals(objective, self.device.device)
             loss_sum, loss_count = 0.0, 0               # sample-weighted, this epoch
-            dev_sum = None if on_cpu else torch.zeros((), dtype=torch.float64, device=self.device.device)
+            dev_sum = None if on_cpu else torch.zeros((), dtype=self.sum_dtype, device=self.device.device)
             read_sum, read_step = 0.0, self.global_step  # accelerators: the device sum when last read
             event_sum, event_steps, event_samples = 0.0, 0, 0
             epoch_start = time.perf_counter()
@@ -404,10 +407,10 @@ class Trainer:
             for batch_index, (xs, ys) in enumerate(self.train_loader, 1):
                 if batch_index <= skip:
                     continue
-                if self._stop_event.is_set():
+                if stop_requested():
                     stopped = True
                     break
-                if not self._go.is_set():
+                if not running():
                     paused_at = time.perf_counter()
                     self._wait_paused()
                     pause = time.perf_counter() - paused_at
@@ -420,7 +423,7 @@ class Trainer:
                 self.batch = batch_index
                 step = self.global_step
                 bs = xs[0].shape[0]
-                if s.channels_last:
+                if channels_last:
                     xs = tuple(x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x for x in xs)
                 if autocast is not None:
                     with autocast():
@@ -454,7 +457,8 @@ class Trainer:
                     scaler.update()
                 else:
                     optimizer.step()
-                schedule.step_batch()
+                if per_step_schedule:
+                    schedule.step_batch()
                 if on_cpu:  # reading the loss costs nothing here, so every step is checked
                     value = loss.item()
                     if not math.isfinite(value):
@@ -462,7 +466,7 @@ class Trainer:
                     loss_sum += value * bs
                     event_sum += value * bs
                 else:       # accumulate on the device; read (and check) only when an event is due
-                    dev_sum += loss.detach().double() * bs
+                    dev_sum += loss.detach().to(self.sum_dtype) * bs
                 loss_count += bs
                 event_steps += 1
                 event_samples += bs

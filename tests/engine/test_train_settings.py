@@ -119,3 +119,21 @@ def test_optimisers_and_schedules_step(optimizer, schedule):
         assert rates[-1] < 0.1
     state = sched.state_dict()
     sched.load_state_dict(state)
+
+
+def test_docs_cover_every_key():
+    from engine.data.registry import AUGMENT_KEYS, COMMON_KEYS, all_datasets
+    from engine.training.settings import EARLY_STOPPING_KEYS
+    from tests.conftest import ROOT
+
+    training = (ROOT / "docs" / "training.md").read_text()
+    for p in (*TRAINING_KEYS, *TELEMETRY_KEYS, *EARLY_STOPPING_KEYS, *(q for v in SCHEDULE_KEYS.values() for q in v)):
+        assert f"`{p.name}`" in training, p.name
+    data = (ROOT / "docs" / "data.md").read_text()
+    for p in (*COMMON_KEYS, *AUGMENT_KEYS):
+        assert f"`{p.name}`" in data, p.name
+    for dataset in all_datasets():
+        row = next((line for line in data.splitlines() if line.startswith(f"| `{dataset.name}` |")), None)
+        assert row is not None, dataset.name
+        for option in dataset.options:
+            assert f"`{option.name}`" in row, (dataset.name, option.name)
