@@ -80,7 +80,8 @@ def test_train_writes_the_run_folder_and_the_model_reloads(tmp_path, capsys):
     rows = list(csv.DictReader((out_dir / "metrics.csv").open()))
     assert [r["epoch"] for r in rows] == ["1", "2"] and {"train_loss", "val_loss", "val_accuracy", "lr"} <= set(rows[0])
     steps = list(csv.DictReader((out_dir / "steps.csv").open()))
-    assert steps and sum(int(r["steps"]) for r in steps) == 2 * 10
+    assert [int(r["step"]) for r in steps] == list(range(1, 21)) and steps[-1]["batch"] == "10"
+    assert all(float(r["loss"]) > 0 and float(r["lr"]) == 0.02 for r in steps)
     run = json.loads((out_dir / "run.json").read_text())
     assert run["status"] == "finished" and run["reason"] == "completed" and run["device"] == "cpu"
     assert run["versions"]["torch"] == torch.__version__ and run["settings"]["epochs"] == 2

@@ -57,7 +57,9 @@ class RunStarted(Event):
 
 @dataclass(frozen=True)
 class Step(Event):
-    """Emitted at a bounded rate; `loss` is the mean over the `steps` since the last Step."""
+    """Emitted at a bounded rate and at each epoch's last batch. It covers the `steps`
+    optimiser steps since the previous Step: `losses` and `lrs` hold each one's loss and
+    learning rate, `loss` is their (sample-weighted) mean and `lr` the rate now."""
 
     kind: ClassVar[str] = "step"
     epoch: int                  # 1-based
@@ -70,6 +72,8 @@ class Step(Event):
     samples_per_s: float
     eta_s: float                # estimated seconds left in the run (training steps only)
     elapsed_s: float
+    losses: tuple[float, ...] = ()
+    lrs: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

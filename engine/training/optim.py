@@ -10,11 +10,11 @@ from engine.training.settings import TrainingSettings
 
 def build_optimizer(params: list[torch.nn.Parameter], s: TrainingSettings,
                     device: torch.device) -> torch.optim.Optimizer:
-    fused = {"fused": True} if device.type == "cuda" else {}
+    fused = {"fused": True} if device.type == "cuda" else {}  # one kernel for the whole update on CUDA
     kind = s.optimizer
     if kind == "sgd":
         return torch.optim.SGD(params, lr=s.learning_rate, momentum=s.momentum, nesterov=s.nesterov,
-                               weight_decay=s.weight_decay, **fused)
+                               weight_decay=s.weight_decay)
     if kind == "adam":
         return torch.optim.Adam(params, lr=s.learning_rate, betas=s.betas, eps=s.eps,
                                 weight_decay=s.weight_decay, **fused)

@@ -1,8 +1,8 @@
 """What a finished run leaves in its folder, written as the events arrive.
 
     metrics.csv          one row per epoch: losses, metrics, learning rate, time
-    steps.csv            the step log: one row per Step event (at most `telemetry.step_hz` a second;
-                         `loss` is the mean over the `steps` it covers)
+    steps.csv            the step log: one row per optimiser step (its loss and learning rate; the
+                         time is that of the Step event that brought it)
     weights.safetensors  the trained weights, keyed like the exported model's state_dict
     model.py             the exported code (engine.codegen.generate_code), the program that was trained
     run.json             settings, device, versions, data, final figures, how the run ended
@@ -32,7 +32,7 @@ METRICS_NAME = "metrics.csv"
 STEPS_NAME = "steps.csv"
 MODEL_NAME = "model.py"
 RUN_NAME = "run.json"
-STEP_COLUMNS = ("epoch", "step", "batch", "steps", "loss", "lr", "samples_per_s", "elapsed_s")
+STEP_COLUMNS = ("epoch", "step", "batch", "loss", "lr", "elapsed_s")
 
 
 def _number(value: float | None) -> str:
@@ -103,8 +103,11 @@ class RunWriter:
         if self._steps is None:
             return
         writer = self._steps[1]
-        writer.writerow([e.epoch, e.step, e.batch, e.steps, _number(e.loss), _number(e.lr),
-                         f"{e.samples_per_s:.1f}", f"{e.elapsed_s:.3f}"])
+        count = len(e.losses)
+        elapsed = f"{e.elapsed_s:.3f}"
+        for k, (loss, lr) in enumerate(zip(e.losses, e.lrs)):
+            back = count - 1 - k
+            writer.writerow([e.epoch, e.step - back, e.batch - back, _number(loss), _number(lr), elapsed])
 
     def _epoch(self, e: EpochEnded) -> None:
         if self._metrics is None:

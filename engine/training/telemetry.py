@@ -49,6 +49,8 @@ def _histograms(values: list[torch.Tensor], bins: int) -> list[tuple[np.ndarray,
     """(counts, low, high, mean, std) per value tensor, with two device-to-host transfers in all."""
     if not values:
         return []
+    if values[0].device.type == "mps":  # histc has no MPS kernel everywhere; these are small
+        values = [v.cpu() for v in values]
     summary = torch.stack([torch.stack([*torch.aminmax(v), *reversed(torch.std_mean(v, correction=0))])
                            for v in values]).cpu().tolist()
     counts = []

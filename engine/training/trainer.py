@@ -63,13 +63,16 @@ class _Stop(Exception):
 
 
 class _NonFinite(Exception):
-    def __init__(self, value: float, epoch: int, step: int, batch: int, first: int | None = None):
+    def __init__(self, value: float, epoch: int, step: int, batch: int):
         super().__init__(value)
-        self.value, self.epoch, self.step, self.batch, self.first = value, epoch, step, batch, first
+        self.value, self.epoch, self.step, self.batch = value, epoch, step, batch
+
+
+_OOM_ERRORS = (torch.cuda.OutOfMemoryError,) + ((torch.OutOfMemoryError,) if hasattr(torch, "OutOfMemoryError") else ())
 
 
 def _is_oom(exc: BaseException) -> bool:
-    if isinstance(exc, torch.OutOfMemoryError):
+    if isinstance(exc, _OOM_ERRORS):
         return True
     text = str(exc)
     return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text
@@ -156,7 +159,6 @@ class Trainer:
         device = self.device.device
         self.threads = torch.get_num_threads()
         self.amp_dtype = autocast_dtype(s.mixed_precision, self.device)
-        self.sum_dtype = torch.float32 if self.device.type == "mps" else torch.float64  # MPS has no float64
         self.seed = s.seed if s.seed is not None else int.from_bytes(os.urandom(4), "little")
         torch.manual_seed(self.seed)
         try:
@@ -302,8 +304,7 @@ class Trainer:
             self.result = Failed(exc.message, exc.reason, *self._where())
         except _NonFinite as exc:
             s = self.settings
-            where = (f"at step {exc.step} (epoch {exc.epoch}, batch {exc.batch})" if exc.first is None
-                     else f"between steps {exc.first} and {exc.step} (epoch {exc.epoch})")
+            where = f"at step {exc.step} (epoch {exc.epoch}, batch {exc.batch})"
             clip = "" if s.grad_clip_norm else ", or set training.grad_clip_norm (e.g. 1.0)"
             self.result = Failed(f"the loss became {exc.value} {where}; lower training.learning_rate (now "
                                  f"{s.learning_rate:g}){clip}", "nan", exc.epoch, exc.step)
@@ -398,9 +399,11 @@ class Trainer:
             skip, self.skip_batches = self.skip_batches, 0
             totals = MetricTotals(objective, self.device.device)
             loss_sum, loss_count = 0.0, 0               # sample-weighted, this epoch
-            dev_sum = None if on_cpu else torch.zeros((), dtype=self.sum_dtype, device=self.device.device)
-            read_sum, read_step = 0.0, self.global_step  # accelerators: the device sum when last read
-            event_sum, event_steps, event_samples = 0.0, 0, 0
+            # the steps since the last Step event: losses (floats on the CPU; on accelerators 0-d device
+            # tensors, read in one transfer when the event is due), learning rates, batch sizes
+            step_losses: list = []
+            step_lrs: list[float] = []
+            step_sizes: list[int] = []
             epoch_start = time.perf_counter()
             last_event = epoch_start
             self.batch = skip
@@ -457,37 +460,39 @@ class Trainer:
                     scaler.update()
                 else:
                     optimizer.step()
+                step_lrs.append(optimizer.param_groups[0]["lr"])
                 if per_step_schedule:
                     schedule.step_batch()
-                if on_cpu:  # reading the loss costs nothing here, so every step is checked
+                if on_cpu:  # reading the loss costs nothing here, so every step is checked at once
                     value = loss.item()
                     if not math.isfinite(value):
                         raise _NonFinite(value, epoch, step, batch_index)
-                    loss_sum += value * bs
-                    event_sum += value * bs
-                else:       # accumulate on the device; read (and check) only when an event is due
-                    dev_sum += loss.detach().to(self.sum_dtype) * bs
+                    step_losses.append(value)
+                else:
+                    step_losses.append(loss.detach())
+                step_sizes.append(bs)
                 loss_count += bs
-                event_steps += 1
-                event_samples += bs
                 if (batch_index - 1) % TRAIN_METRIC_EVERY == 0:
                     totals.add(outs, ys, None, bs)
                 steps_this_run += 1
                 now = time.perf_counter()
                 if now - last_event >= step_period or batch_index == self.steps_per_epoch:
+                    values = step_losses if on_cpu else torch.stack(step_losses).float().cpu().tolist()
+                    count = len(values)
                     if not on_cpu:
-                        total = dev_sum.item()
-                        if not math.isfinite(total):
-                            raise _NonFinite(total, epoch, step, batch_index, first=read_step + 1)
-                        event_sum, read_sum, read_step = total - read_sum, total, step
-                        loss_sum = total
+                        for k, v in enumerate(values):
+                            if not math.isfinite(v):
+                                raise _NonFinite(v, epoch, step - count + 1 + k, batch_index - count + 1 + k)
+                    samples = sum(step_sizes)
+                    weighted = sum(v * b for v, b in zip(values, step_sizes))
+                    loss_sum += weighted
                     active = active_time + (now - epoch_start)
                     rate = steps_this_run / active if active > 0 else 0.0
-                    self._emit(Step(epoch, step, batch_index, self.steps_per_epoch, event_steps,
-                                    event_sum / event_samples, optimizer.param_groups[0]["lr"],
-                                    event_samples / max(now - last_event, 1e-9),
-                                    (total_steps - step) / rate if rate > 0 else math.inf, now - started))
-                    event_sum, event_steps, event_samples, last_event = 0.0, 0, 0, now
+                    self._emit(Step(epoch, step, batch_index, self.steps_per_epoch, count, weighted / samples,
+                                    optimizer.param_groups[0]["lr"], samples / max(now - last_event, 1e-9),
+                                    (total_steps - step) / rate if rate > 0 else math.inf, now - started,
+                                    tuple(values), tuple(step_lrs)))
+                    step_losses, step_lrs, step_sizes, last_event = [], [], [], now
                 if sample:
                     self._emit(sampler.weight_stats(epoch, step))
                     acts = sampler.activations(epoch, step, autocast)
@@ -495,8 +500,6 @@ class Trainer:
                         self._emit(acts)
             train_seconds = time.perf_counter() - epoch_start
             active_time += train_seconds
-            if dev_sum is not None and loss_count:
-                loss_sum = dev_sum.item()
             if stopped:
                 break
             train_loss = loss_sum / max(loss_count, 1)

@@ -372,3 +372,15 @@ def test_available_devices_lists_the_cpu():
     assert devices[-1].type == "cpu"
     assert resolve_device("auto").device == devices[0].device
     assert np.isscalar(len(devices))
+
+
+def test_step_events_carry_every_steps_loss():
+    _, result, events = run(spiral({"epochs": 3, "telemetry": {"step_hz": 0.001}}))
+    steps = [e for e in events if isinstance(e, Step)]
+    assert len(steps) == 3  # only each epoch's last batch, at this rate
+    assert sum(len(s.losses) for s in steps) == sum(s.steps for s in steps) == result.steps == 24
+    for s in steps:
+        assert s.loss == pytest.approx(sum(s.losses) / len(s.losses), rel=1e-6)
+        assert len(s.lrs) == len(s.losses) and s.samples_per_s > 0
+    epochs = [e for e in events if isinstance(e, EpochEnded)]
+    assert epochs[0].train_loss == pytest.approx(steps[0].loss, rel=1e-6)
