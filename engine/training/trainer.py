@@ -97,6 +97,9 @@ class Trainer:
         self._go = threading.Event()
         self._go.set()
         self._prepared = False
+        # read losses as on an accelerator (in batches, at Step events); on by itself off the CPU,
+        # settable so that the tests exercise that path on a CPU
+        self.defer_loss_reads = False
         # filled by prepare()
         self.settings: TrainingSettings | None = None
         self.analysis: Analysis | None = None
@@ -378,7 +381,7 @@ class Trainer:
         channels_last, per_step_schedule = s.channels_last, schedule.per_step
         loss_fn = objective.fns[0]
         autocast = self._autocast()
-        on_cpu = self.device.type == "cpu"
+        on_cpu = self.device.type == "cpu" and not self.defer_loss_reads
         clip = s.grad_clip_norm
         l1, l1_params = s.l1_penalty, self.l1_params
         step_period = 1.0 / s.telemetry.step_hz

@@ -384,3 +384,16 @@ def test_step_events_carry_every_steps_loss():
         assert len(s.lrs) == len(s.losses) and s.samples_per_s > 0
     epochs = [e for e in events if isinstance(e, EpochEnded)]
     assert epochs[0].train_loss == pytest.approx(steps[0].loss, rel=1e-6)
+
+
+def test_the_accelerator_way_of_reading_losses_gives_the_same_run():
+    plain = run(spiral({"epochs": 2}))[1]
+    trainer = Trainer(spiral({"epochs": 2}))
+    trainer.defer_loss_reads = True
+    deferred = trainer.run()
+    assert deferred.final == pytest.approx(plain.final, rel=1e-6)
+    nan = Trainer(spiral({"optimizer": "sgd", "learning_rate": 1e6, "epochs": 5}, data={"dataset": "sine"},
+                         graph=mlp_doc(inputs=1, classes=1, loss="mse")))
+    nan.defer_loss_reads = True
+    failed = nan.run()
+    assert failed.reason == "nan" and "at step" in failed.message
