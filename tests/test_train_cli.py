@@ -202,3 +202,17 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path):
 def test_examples_folder_has_trainable_examples():
     trainable = [p for p in EXAMPLES.glob("*.loom") if json.loads(p.read_text()).get("data")]
     assert len(trainable) >= 7
+
+
+def test_a_run_that_fails_to_start_leaves_nothing_and_a_failed_run_can_be_redone(tmp_path, capsys):
+    loom = spiral_file(tmp_path, training={"device": "cuda:99"})
+    assert train(capsys, loom, "--out", tmp_path / "r", "--quiet")[0] == 1
+    assert not (tmp_path / "r").exists()
+    nan = spiral_file(tmp_path, training={"optimizer": "sgd", "learning_rate": 1e6}, data={"dataset": "sine"},
+                      graph=mlp_doc(inputs=1, classes=1, loss="mse"), name="nan.loom")
+    assert train(capsys, nan, "--out", tmp_path / "n", "--quiet")[0] == 1
+    run = json.loads((tmp_path / "n" / "run.json").read_text())
+    assert run["status"] == "failed" and run["reason"] == "nan" and "at step" in run["error"]
+    fixed = spiral_file(tmp_path, data={"dataset": "sine"}, graph=mlp_doc(inputs=1, classes=1, loss="mse"),
+                        name="nan.loom")
+    assert train(capsys, fixed, "--out", tmp_path / "n", "--quiet", "--epochs", 1)[0] == 0

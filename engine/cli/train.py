@@ -32,6 +32,16 @@ from engine.training.outputs import RUN_NAME, RunWriter
 from engine.training.trainer import CHECKPOINT_NAME, Trainer
 
 
+def _finished_run(path: Path) -> bool:
+    """Whether run.json records a finished run (a failed one without a checkpoint may be replaced)."""
+    import json
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("status") == "finished"
+    except (OSError, ValueError, AttributeError):
+        return path.exists()
+
+
 def default_out_dir(path: str) -> Path:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path("runs") / f"{Path(path).stem}-{stamp}"
@@ -144,7 +154,7 @@ def run(path: str, epochs: int | None = None, device: str | None = None, out: st
     if resume:
         if not checkpoint.is_file():
             raise CommandError(f"--resume: there is no {CHECKPOINT_NAME} in {out_dir} to go on from")
-    elif not overwrite and ((out_dir / RUN_NAME).exists() or checkpoint.exists()):
+    elif not overwrite and (checkpoint.exists() or _finished_run(out_dir / RUN_NAME)):
         raise CommandError(f"{out_dir} already holds a run; pass --resume to go on with it, --overwrite to replace "
                            "it, or choose another --out")
     if overwrite and not resume:

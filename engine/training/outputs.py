@@ -130,6 +130,8 @@ class RunWriter:
 
     def _finish(self, event: Finished | Failed) -> None:
         self._close()
+        if self.run_started is None:  # it failed while setting up: there is nothing to keep
+            return
         trainer = self.trainer
         self.out_dir.mkdir(parents=True, exist_ok=True)
         files: dict[str, str] = {}
