@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from app.theme import apply_dark_theme
 
@@ -17,6 +17,11 @@ def run_designer(path: str | None = None) -> int:
 
     window = MainWindow(path)
     window.show()
+    from app.training.loader import engine_loader
+
+    # PyTorch, the trainer and what the first optimiser imports load in the background once the
+    # window is up, so that the training panel fills in and the first Train starts at once
+    QtCore.QTimer.singleShot(1000, engine_loader().warm_up)
     if window.startup_error:
         QtWidgets.QMessageBox.critical(window, "Cannot open the design", window.startup_error)
     window.offer_recovery()

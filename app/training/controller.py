@@ -65,8 +65,8 @@ def badges(store: RunData, node_ids: list[str]) -> dict[str, LiveBadge]:
     (ReLU-like layers), or its activations' spread (other layers)."""
     out: dict[str, LiveBadge] = {}
     norms = {n: s.array[-1, 2] for n, s in store.gradients.items() if len(s)}
-    finite = [v for v in norms.values() if math.isfinite(v)]
-    largest = max(finite) if finite else 0.0
+    healthy = [v for v in norms.values() if math.isfinite(v) and v <= EXPLODING]
+    largest = max(healthy) if healthy else 0.0   # vanishing is judged against the layers that do not explode
     for node in node_ids:
         kind = store.node_types.get(node)
         if kind in (None, "Input", "Output"):

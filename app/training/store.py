@@ -152,13 +152,21 @@ class RunData:
         p = self.progress
         p.epoch, p.batch, p.step, p.steps_per_epoch = e.epoch, e.batch, e.step, e.steps_per_epoch
         p.samples_per_s, p.eta_s, p.elapsed_s = e.samples_per_s, e.eta_s, e.elapsed_s
-        if math.isfinite(e.loss):
-            self._ema_count += 1
-            self._ema = self._ema * SMOOTHING + (1 - SMOOTHING) * e.loss
-            smoothed = self._ema / (1 - SMOOTHING ** self._ema_count)
+        # one point per optimiser step when the event carries each step's loss, else its mean
+        losses = tuple(getattr(e, "losses", ()) or ())
+        if losses:
+            first = e.step - len(losses) + 1
+            points = [(first + i, loss) for i, loss in enumerate(losses)]
         else:
-            smoothed = e.loss
-        self.steps.append(self.x_of(e.step), e.step, e.loss, smoothed)
+            points = [(e.step, e.loss)]
+        for step, loss in points:
+            if math.isfinite(loss):
+                self._ema_count += 1
+                self._ema = self._ema * SMOOTHING + (1 - SMOOTHING) * loss
+                smoothed = self._ema / (1 - SMOOTHING ** self._ema_count)
+            else:
+                smoothed = loss
+            self.steps.append(self.x_of(step), step, loss, smoothed)
         self._bump("loss", "progress")
 
     def _on_epoch_ended(self, e) -> None:

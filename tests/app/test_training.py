@@ -381,3 +381,35 @@ def test_the_adapter_coalesces_a_flood_of_events(qtbot, tmp_path):
     QtCore.QCoreApplication.processEvents()
     assert sum(got) == 5000 and len(got) == 1
     assert session.wakeups == 1 and session.delivered == 5000
+
+
+def example_copy(tmp_path: Path, name: str, **training) -> Path:
+    doc = json.loads((EXAMPLES / f"{name}.loom").read_text())
+    doc["training"].update(training)
+    path = tmp_path / f"{name}.loom"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_feature_maps_regression_and_no_boundary_on_other_examples(trainer_window, tmp_path, qtbot):
+    # a CNN: feature maps for convolution outputs, dead units of its ReLUs, no decision boundary
+    window = trainer_window(example_copy(tmp_path, "digits_cnn", epochs=2))
+    start(window, qtbot)
+    assert wait_end(window, qtbot).kind == "finished"
+    plots = window.training.plots
+    window.canvas.select(["act1"])
+    activations = plots.activations_plot
+    assert activations.chooser.currentText() == "act1"
+    assert activations.maps_box.isVisible() and activations.maps.image.shape[0] > 8  # a grid of 8x8 maps
+    assert activations.dead_box.isVisible()
+    window.canvas.select(["fc1"])
+    assert not activations.maps_box.isVisible() and not activations.dead_box.isVisible()
+    assert plots.boundary_plot.message.toPlainText().startswith("No decision boundary")
+    assert plots.metric_plot.metric_name == "accuracy"
+    # regression: the metric plot shows the error
+    assert window.open_path(example_copy(tmp_path, "sine_regression", epochs=3))
+    start(window, qtbot)
+    assert wait_end(window, qtbot).kind == "finished"
+    assert plots.metric_plot.metric_name == "mae"
+    assert plots.metric_plot.title_label.text().startswith("<b>Error (mean absolute)")
+    assert len(plots.metric_plot.val.getData()[0]) == 3
