@@ -205,7 +205,7 @@ class MoveNodes(GraphCommand):
     """Move nodes: `moves` maps id -> (old position, new position). Analysis is not rerun:
     positions change no shape, so a move is allowed while a training run locks the design."""
 
-    changes_model = False
+    allowed_while_locked = True
 
     def __init__(self, doc: Document, moves: dict[str, tuple], text: str | None = None):
         super().__init__(doc, text or (f"Move {next(iter(moves))}" if len(moves) == 1 else f"Move {len(moves)} nodes"))

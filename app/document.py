@@ -14,10 +14,9 @@ class Document(QtCore.QObject):
     """One design in the window. `refresh()` re-runs the analysis after every command and tells
     the views (`analysed`); `replaced` says that a different project is now open.
 
-    While a training run goes on the design is *locked* (`lock(reason)`): commands that would
-    change the model (every command whose `changes_model` is not False) are refused, and so is
-    undoing or redoing one; moves and the data/training sections stay editable. `refused`
-    carries the reason to the status bar."""
+    While a training run goes on the design is *locked* (`lock(reason)`): every command is refused,
+    and so is undoing or redoing one, except those marked `allowed_while_locked` (moves: a
+    position changes nothing the run trains). `refused` carries the reason to the status bar."""
 
     analysed = QtCore.Signal(object)   # Analysis
     replaced = QtCore.Signal()
@@ -68,7 +67,7 @@ class Document(QtCore.QObject):
 
     def push(self, command: QtGui.QUndoCommand) -> bool:
         """Do `command` and put it on the undo stack; False when the lock refuses it."""
-        if self.lock_reason is not None and changes_model(command):
+        if self.lock_reason is not None and _refused_when_locked(command):
             self.refused.emit(f"{command.text()}: {self.lock_reason}")
             return False
         self.undo_stack.push(command)
@@ -90,11 +89,13 @@ class Document(QtCore.QObject):
 
     def can_undo(self) -> bool:
         stack = self.undo_stack
-        return stack.canUndo() and (self.lock_reason is None or not changes_model(stack.command(stack.index() - 1)))
+        return stack.canUndo() and (self.lock_reason is None
+                                    or not _refused_when_locked(stack.command(stack.index() - 1)))
 
     def can_redo(self) -> bool:
         stack = self.undo_stack
-        return stack.canRedo() and (self.lock_reason is None or not changes_model(stack.command(stack.index())))
+        return stack.canRedo() and (self.lock_reason is None
+                                    or not _refused_when_locked(stack.command(stack.index())))
 
     def undo(self) -> None:
         if self.can_undo():
@@ -123,6 +124,6 @@ class Document(QtCore.QObject):
         self.dirty_changed.emit(self.dirty)
 
 
-def changes_model(command: QtGui.QUndoCommand | None) -> bool:
-    """Whether a command changes the design's model (moves and settings do not)."""
-    return command is not None and getattr(command, "changes_model", True) is not False
+def _refused_when_locked(command: QtGui.QUndoCommand | None) -> bool:
+    """Whether the lock of a training run refuses a command (all but moves)."""
+    return command is not None and not getattr(command, "allowed_while_locked", False)

@@ -21,7 +21,8 @@ SECTIONS = ("data", "training")
 
 
 class SetSection(QtGui.QUndoCommand):
-    changes_model = False  # the design is unchanged: allowed (and undoable) during a run
+    """Replace the `data` or `training` section (refused while a run locks the design: the panel
+    then shows the settings of the run in progress)."""
 
     def __init__(self, doc: Document, section: str, value: dict[str, Any], text: str, field: str | None = None):
         super().__init__(text)

@@ -210,8 +210,10 @@ def test_the_design_is_locked_while_it_trains(trainer_window, tmp_path, qtbot):
     assert not editor.connect("x", "fc2", 0, 0)
     assert not editor.rename("fc1", "first")
     from app.commands import RemoveItems
+    from app.training.commands import SetSection
 
     assert not doc.push(RemoveItems(doc, ["fc3"]))
+    assert not doc.push(SetSection(doc, "training", {**doc.project.training, "epochs": 3}, "Set training.epochs"))
     assert doc.undo_stack.count() == before
     # undoing a change to the model waits too
     assert not window.action_undo.isEnabled()
