@@ -6,8 +6,8 @@ pass. Runs are interleaved (the order alternates each repeat); the figure is sam
 over whole epochs (training + validation), median over repeats, and the ratio
 LayerLoom / hand-written (DESIGN §7). Target on CPU: ratio >= 0.95.
 
-    python bench/trainer.py                       # spiral MLP example
-    python bench/trainer.py --example digits_cnn --epochs 3 --repeats 5 --device cuda
+    python bench/trainer.py                       # the spiral MLP example, its 40 epochs per run
+    python bench/trainer.py --example digits_cnn --epochs 5 --repeats 11 --device cuda
 """
 from __future__ import annotations
 
@@ -105,13 +105,14 @@ def layerloom(project, epochs: int, device: str, base_dir: Path) -> tuple[float,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--example", default="spiral_mlp", help="an example in resources/examples (no .loom)")
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--repeats", type=int, default=21)
+    parser.add_argument("--epochs", type=int, help="epochs per run (default: the example's own)")
+    parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     path = ROOT / "resources" / "examples" / f"{args.example}.loom"
     project = load(path)
     project.data = {k: v for k, v in project.data.items() if k != "augment"}  # the hand loop has none
+    args.epochs = args.epochs or project.training.get("epochs", 20)
 
     # one warm-up run of each, so that imports and first calls are not timed
     _, _, trainer, _ = layerloom(project, 1, args.device, path.parent)
