@@ -397,3 +397,39 @@ def test_the_accelerator_way_of_reading_losses_gives_the_same_run():
     nan.defer_loss_reads = True
     failed = nan.run()
     assert failed.reason == "nan" and "at step" in failed.message
+
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("training", [
+    {},
+    {"mixed_precision": "fp16", "grad_clip_norm": 1.0},
+    {"mixed_precision": "auto", "optimizer": "adamw", "schedule": "one_cycle"},
+])
+def test_cuda_runs(tmp_path, training):
+    trainer, result, events = run(spiral({"device": "cuda", "epochs": 3, "telemetry": EVERY_STEP, **training}),
+                                  out_dir=tmp_path)
+    assert isinstance(result, Finished), result
+    assert events[0].device.startswith("cuda") and trainer.train_split.inputs[0].is_cuda
+    assert sum(len(e.losses) for e in events if isinstance(e, Step)) == result.steps
+    resumed, again, _ = run(spiral({"device": "cuda", "epochs": 4, **training}), out_dir=tmp_path,
+                            resume_from=tmp_path / "checkpoint.pt")
+    assert again.reason == "completed" and again.epochs_done == 4
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_cuda_convolutions_channels_last_and_nan():
+    cnn = graph_doc([("img", "Input", {"shape": [1, 8, 8]}), ("conv", "Conv2d", {"out_channels": 4}),
+                     ("flat", "Flatten", {}), ("fc", "Linear", {"out_features": 10}), ("y", "Output", {})],
+                    [("img", "conv"), ("conv", "flat"), ("flat", "fc"), ("fc", "y")])
+    _, result, _ = run(project({"dataset": "digits", "augment": {"flip": "horizontal", "crop_padding": 1}},
+                               {"device": "cuda", "epochs": 1, "channels_last": True, "mixed_precision": "bf16"},
+                               graph=cnn))
+    assert isinstance(result, Finished), result
+    _, result, _ = run(spiral({"device": "cuda", "optimizer": "sgd", "learning_rate": 1e6, "epochs": 5},
+                              data={"dataset": "sine"}, graph=mlp_doc(inputs=1, classes=1, loss="mse")))
+    assert result.reason == "nan" and "at step" in result.message
