@@ -415,8 +415,8 @@ def test_cuda_runs(tmp_path, training):
     assert isinstance(result, Finished), result
     assert events[0].device.startswith("cuda") and trainer.train_split.inputs[0].is_cuda
     assert sum(len(e.losses) for e in events if isinstance(e, Step)) == result.steps
-    resumed, again, _ = run(spiral({"device": "cuda", "epochs": 4, **training}), out_dir=tmp_path,
-                            resume_from=tmp_path / "checkpoint.pt")
+    _, again, _ = run(spiral({"device": "cuda", "epochs": 4, **training}), out_dir=tmp_path,
+                      resume_from=tmp_path / "checkpoint.pt")
     assert again.reason == "completed" and again.epochs_done == 4
 
 
