@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 GRID = 128          # cells per side of the image shown
-EVAL_GRID = 64      # points per side the model is evaluated on (its scores are interpolated up to GRID)
+EVAL_GRID = 48      # points per side the model is evaluated on (its scores are interpolated up to GRID)
 MAX_POINTS = 900    # training points drawn over the boundary
 MARGIN = 0.08       # of the data's range, on every side
 BACKGROUND = (30, 30, 32)

@@ -30,7 +30,7 @@ VAL_COLOR = (250, 152, 60)
 OVERLAY_COLORS = ((150, 150, 160), (190, 140, 200), (130, 190, 160), (200, 190, 120))
 WEIGHT_BINS = 64
 MIN_GAP = 0.1     # no plot redraws more than 10 times a second
-MAX_GAP = 1.0     # nor less than once a second while its data changes
+MAX_GAP = 2.0     # nor less than every 2 s while its data changes
 MAX_PER_TICK = 2  # plots redrawn in one timer tick (the most overdue first): bounds the event loop's latency
 
 

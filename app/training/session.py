@@ -33,7 +33,7 @@ from PySide6 import QtCore
 from graph.project import Project
 
 URGENT = frozenset({"run_started", "paused", "resumed", "note", "finished", "failed"})
-BOUNDARY_HZ = 3.0
+BOUNDARY_HZ = 2.5
 BOUNDARY_SHARE = 0.04
 
 
