@@ -27,6 +27,7 @@ class EngineLoader(QtCore.QObject):
         self.devices: list[Any] = []      # engine.training.device.DeviceInfo, best first
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._done = threading.Event()
         self._warm: threading.Thread | None = None
 
     @property
@@ -50,8 +51,8 @@ class EngineLoader(QtCore.QObject):
                 self.state = "loading"
         if idle:
             self._load()
-        elif self._thread is not None:
-            self._thread.join()
+        else:
+            self._done.wait()
         return self.is_ready
 
     def warm_up(self) -> None:
@@ -78,6 +79,7 @@ class EngineLoader(QtCore.QObject):
         else:
             self.devices = devices
             self.state = "ready"
+        self._done.set()
         try:
             self.ready.emit()
         except RuntimeError:  # the application is going away

@@ -415,3 +415,17 @@ def test_feature_maps_regression_and_no_boundary_on_other_examples(trainer_windo
     assert plots.metric_plot.metric_name == "mae"
     assert plots.metric_plot.title_label.text().startswith("<b>Error (mean absolute)")
     assert len(plots.metric_plot.val.getData()[0]) == 3
+
+
+def test_the_engine_loads_in_the_background(qtbot):
+    """torch and the trainer load off the GUI thread; waiting for them meanwhile works."""
+    from app.training.loader import EngineLoader
+
+    loader = EngineLoader()
+    with qtbot.waitSignal(loader.ready, timeout=60_000):
+        loader.start()
+    assert loader.is_ready and str(loader.devices[-1].device) == "cpu"
+    warm = EngineLoader()
+    warm.warm_up()          # loads on its own thread...
+    assert warm.wait()      # ...and a wait meanwhile returns when it is done, not before
+    assert warm.devices
