@@ -194,6 +194,9 @@ class TrainingController(QtCore.QObject):
                       "see the Problems panel")
             window.docks["problemsPanel"].raise_()
             return False
+        if not engine_loader().is_ready:
+            self._say("Loading PyTorch…", 0)
+            QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
         if not self.panel.ensure_built():
             self._say(f"Training is unavailable: {engine_loader().error}")
             return False

@@ -56,7 +56,8 @@ class EngineLoader(QtCore.QObject):
         return self.is_ready
 
     def warm_up(self) -> None:
-        """Also import what the first optimiser needs (torch._dynamo), in the background."""
+        """Load, then also import what the first optimiser needs (torch._dynamo) and the plots'
+        library, all in the background."""
         if self._warm is None:
             self._warm = threading.Thread(target=self._warm_up, name="layerloom-warm-up", daemon=True)
             self._warm.start()
@@ -65,6 +66,8 @@ class EngineLoader(QtCore.QObject):
         self.wait()
         with contextlib.suppress(Exception):  # only a speed-up
             import torch._dynamo  # noqa: F401 -- the first torch.optim optimiser imports it
+        with contextlib.suppress(Exception):  # the plots' library: only its modules, no widgets here
+            import pyqtgraph  # noqa: F401
 
     def _load(self) -> None:
         try:
