@@ -429,3 +429,19 @@ def test_the_engine_loads_in_the_background(qtbot):
     warm.warm_up()          # loads on its own thread...
     assert warm.wait()      # ...and a wait meanwhile returns when it is done, not before
     assert warm.devices
+
+
+def test_an_example_from_the_menu_trains_and_keeps_its_runs_in_the_user_folder(trainer_window, tmp_path, qtbot):
+    window = trainer_window(spiral_copy(tmp_path))
+    action = next(a for a in window.examples_menu.actions() if a.data() and a.data().endswith("spiral_mlp.loom"))
+    action.trigger()
+    assert window.doc.path is None and window.doc.project.data.get("dataset") == "spiral"
+    panel = window.training.panel
+    panel.rows["training.epochs"].editor.setValue(2)   # a short run: an undoable edit of the example's copy
+    assert window.doc.project.training["epochs"] == 2
+    start(window, qtbot)
+    assert wait_end(window, qtbot).kind == "finished"
+    (run,) = panel.runs()
+    assert run.path.parent == tmp_path / "user-runs" and run.path.name.startswith("Spiral-classifier-")
+    assert json.loads((run.path / "design.loom").read_text())["training"]["epochs"] == 2
+    assert not (EXAMPLES / "runs").exists()
