@@ -28,6 +28,7 @@ class ProblemsPanel(QtWidgets.QTreeWidget):
     failure (`show_run_problem`) comes first of all and stays until the next run starts."""
 
     node_activated = QtCore.Signal(str)
+    setting_activated = QtCore.Signal(str)          # a training run's failure row: the key it names
     remove_wire_requested = QtCore.Signal(object)   # Edge
     delete_node_requested = QtCore.Signal(str)
 
@@ -132,3 +133,5 @@ class ProblemsPanel(QtWidgets.QTreeWidget):
         node = item.data(0, NODE_ROLE)
         if node:
             self.node_activated.emit(node)
+        elif item.data(0, RUN_ROLE):
+            self.setting_activated.emit(item.text(0))

@@ -142,6 +142,7 @@ class TrainingController(QtCore.QObject):
         self.doc.replaced.connect(self._on_replaced)
         self.doc.dirty_changed.connect(lambda _dirty: self.refresh_runs())
         window.canvas.selection_changed.connect(self._on_selection)
+        window.problems.setting_activated.connect(self.show_setting)
         engine_loader().ready.connect(self._on_loader_ready)
         self._update_actions()
 
@@ -445,6 +446,14 @@ class TrainingController(QtCore.QObject):
     def set_overlaid(self, paths: list[Path]) -> None:
         for run in self.panel.runs():
             self.panel.set_overlay(run.path, run.path in set(paths))
+
+    def show_setting(self, key: str) -> None:
+        """A click on a failure row in the Problems panel: the setting it names, in the panel."""
+        dock = self.window.docks.get("trainingPanel")
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+        self.panel.show_setting(key)
 
     def _on_selection(self) -> None:
         ids = self.window.canvas.selected_ids()

@@ -621,6 +621,21 @@ class TrainingPanel(QtWidgets.QWidget):
         self.settings_problem.setText("<br/>".join(html.escape(g) for g in general))
         self.settings_problem.setVisible(bool(general))
 
+    def show_setting(self, key: str) -> bool:
+        """Bring a setting's field into view and give it the focus (a click on a failure that
+        names it: `training.learning_rate`, `training.device`, `data`); False when it has none."""
+        if not self._built:
+            return False
+        widget = {"training.device": self.device_box, "data": self.dataset_box, "data.dataset": self.dataset_box}.get(key)
+        if widget is None and key in self.rows:
+            widget = self.rows[key].editor
+        if widget is None:
+            return False
+        self.tabs.setCurrentIndex(0)
+        self.settings_scroll.ensureWidgetVisible(widget)
+        widget.setFocus()
+        return True
+
     # -- devices -----------------------------------------------------------------------
     def refresh_devices(self) -> None:
         """List this machine's devices again (engine.training.device.available_devices)."""

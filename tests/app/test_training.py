@@ -257,6 +257,11 @@ def test_a_nan_run_reports_its_failure_and_loses_nothing(trainer_window, tmp_pat
     assert window.docks["problemsPanel"].isVisible()
     assert "Training failed" in window.statusBar().currentMessage()
     assert "failed" in panel.progress.format()
+    # a click on the row shows the setting it names
+    qtbot.mouseClick(window.problems.viewport(), QtCore.Qt.MouseButton.LeftButton,
+                     pos=window.problems.visualItemRect(window.problems.topLevelItem(0)).center())
+    assert window.docks["trainingPanel"].isVisible()
+    assert panel.rows["training.learning_rate"].editor.hasFocus()
     # the window is usable and nothing was lost: the edits are there, and undo takes them back
     assert not window.doc.locked and window.training.action_train.isEnabled()
     assert window.doc.dirty
