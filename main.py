@@ -50,7 +50,7 @@ def run_command(args: argparse.Namespace) -> int:
         return exc.code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 A progress bar per epoch (loss and ETA) on stderr, one summary line per epoch on stdout,
 and under DIR: metrics.csv, steps.csv, weights.safetensors, model.py, run.json and
 checkpoint.pt (see engine.training.outputs). Ctrl-C stops after the step in flight, saves a
-checkpoint and the other files, and exits 130; `--resume` goes on from that checkpoint.
+checkpoint and the other files, and exits 1 (DESIGN §4: 0, or 1 with a message); `--resume` goes on from that checkpoint.
 Every user mistake (bad file, bad graph, bad data, absent device, NaN loss, out of memory)
 ends with `error: message` and exit 1, never a traceback.
 """
@@ -186,5 +186,5 @@ def run(path: str, epochs: int | None = None, device: str | None = None, out: st
     if result.reason == "interrupted":
         print(f"interrupted: checkpoint saved; go on with: python main.py train {path} --out {out_dir} --resume",
               file=sys.stderr)
-        return 130
+        return 1
     return 0
