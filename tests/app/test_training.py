@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.training import controller as controller_module
 from app.training.loader import engine_loader
 from tests.conftest import EXAMPLES
 
@@ -75,16 +76,21 @@ def wait_epochs(window, qtbot, count: int) -> None:
     qtbot.waitUntil(lambda: len(window.training.store.epochs) >= count, timeout=RUN_TIMEOUT_MS)
 
 
-def test_a_spiral_run_fills_every_plot_badges_the_canvas_and_is_kept(trainer_window, tmp_path, qtbot):
-    window = trainer_window(spiral_copy(tmp_path, epochs=6))
+def test_a_spiral_run_fills_every_plot_badges_the_canvas_and_is_kept(trainer_window, tmp_path, qtbot, monkeypatch):
+    # Badges refresh at most every STATUS_S; a six-epoch run can end inside that, so let
+    # every tick refresh them here (the bound itself is a GUI-load choice, not behaviour).
+    monkeypatch.setattr(controller_module, "STATUS_S", 0.0)
+    window = trainer_window(spiral_copy(tmp_path, epochs=30))
     controller = window.training
-    shown_badges: list[dict] = []
-    canvas_set = window.canvas.set_live_badges
-    window.canvas.set_live_badges = lambda b: (shown_badges.append(dict(b)), canvas_set(b))[1]
     t0 = time.perf_counter()
     start(window, qtbot)
     assert window.doc.locked and window.lock_banner.isVisible()
     session = controller.session
+    # the canvas comes alive during the run
+    qtbot.waitUntil(lambda: window.canvas.live_badge("act1") is not None, timeout=RUN_TIMEOUT_MS)
+    assert window.canvas.live_badge("act1").text.startswith("dead")
+    assert window.canvas.live_badge("fc1").text.startswith("∇")
+    assert window.canvas.live_badge("x") is None and window.canvas.live_badge("y") is None
     result = wait_end(window, qtbot)
     seconds = time.perf_counter() - t0
     assert result.kind == "finished" and result.reason == "completed", result
@@ -95,19 +101,17 @@ def test_a_spiral_run_fills_every_plot_badges_the_canvas_and_is_kept(trainer_win
         assert frame.received_data(), frame.objectName()
         assert frame.redraws >= 1, frame.objectName()
         assert window.findChild(QtWidgets.QWidget, frame.objectName()) is frame
-    assert len(plots.loss_plot.smooth.getData()[0]) > 0 and len(plots.loss_plot.val.getData()[0]) == 6
-    assert len(plots.metric_plot.val.getData()[0]) == 6 and plots.metric_plot.metric_name == "accuracy"
+    assert len(plots.loss_plot.smooth.getData()[0]) > 0 and len(plots.loss_plot.val.getData()[0]) == 30
+    assert len(plots.metric_plot.val.getData()[0]) == 30 and plots.metric_plot.metric_name == "accuracy"
     assert plots.weights_plot.image.image is not None and plots.weights_plot.chooser.count() == 3  # fc1..fc3
     assert set(plots.gradients_plot.curves) == {"fc1", "fc2", "fc3"}
     assert len(plots.activations_plot.mean.getData()[0]) > 0
-    assert plots.boundary_plot.image.image is not None and store.boundary.epoch == 6
+    assert plots.boundary_plot.image.image is not None and store.boundary.epoch == 30
     assert store.epochs[-1].val_metrics["accuracy"] > 0.5
     # the redraws are bounded by the timer, not by the events
     assert max(f.redraws for f in plots.frames()) <= seconds * 1000 / 100 + 5
     assert session.wakeups <= session.delivered
-    # the canvas came alive during the run, and is quiet after it
-    assert any("fc1" in b and b["fc1"].text.startswith("∇") for b in shown_badges)
-    assert any("act1" in b and b["act1"].text.startswith("dead") for b in shown_badges)
+    # the canvas is quiet after the run
     assert window.canvas.live_badge("fc1") is None
     # unlocked, progress says how it ended
     assert not window.doc.locked and not window.lock_banner.isVisible()
