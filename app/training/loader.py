@@ -6,7 +6,8 @@ imports the training side on a background thread (once per process) and then lis
 machine's devices (engine.training.device.available_devices: CPU, each CUDA device by
 name, MPS). `ready` fires on the GUI thread when the training panel can be built;
 `wait()` finishes the job synchronously for code that needs it now (the Train action,
-tests).
+tests). While a loading thread runs, garbage is collected on the GUI thread only
+(app.gc_guard).
 """
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ from typing import Any
 
 from PySide6 import QtCore
 
+from app.gc_guard import guard
+
 
 class EngineLoader(QtCore.QObject):
     ready = QtCore.Signal()
+    _thread_done = QtCore.Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -29,6 +33,7 @@ class EngineLoader(QtCore.QObject):
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._warm: threading.Thread | None = None
+        self._thread_done.connect(guard().release, QtCore.Qt.ConnectionType.QueuedConnection)
 
     @property
     def is_ready(self) -> bool:
@@ -40,8 +45,7 @@ class EngineLoader(QtCore.QObject):
             if self.state != "idle":
                 return
             self.state = "loading"
-            self._thread = threading.Thread(target=self._load, name="layerloom-engine-loader", daemon=True)
-            self._thread.start()
+            self._thread = self._background(self._load, "layerloom-engine-loader")
 
     def wait(self) -> bool:
         """Finish loading now (on this thread if it never started); True when ready."""
@@ -59,8 +63,22 @@ class EngineLoader(QtCore.QObject):
         """Load, then also import what the first optimiser needs (torch._dynamo) and the plots'
         library, all in the background."""
         if self._warm is None:
-            self._warm = threading.Thread(target=self._warm_up, name="layerloom-warm-up", daemon=True)
-            self._warm.start()
+            self._warm = self._background(self._warm_up, "layerloom-warm-up")
+
+    def _background(self, job, name: str) -> threading.Thread:
+        """Start `job` on a daemon thread, holding the GUI-thread-only collection until it ends."""
+        guard().hold()
+
+        def run() -> None:
+            try:
+                job()
+            finally:
+                with contextlib.suppress(RuntimeError):  # the application is going away
+                    self._thread_done.emit()
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        thread.start()
+        return thread
 
     def _warm_up(self) -> None:
         self.wait()

@@ -16,6 +16,8 @@ two-input classification data: at every epoch end, but at most `BOUNDARY_HZ` tim
 (the plot redraws no faster) and taking at most `BOUNDARY_SHARE` of the training thread's time
 (a frame that costs 6 ms waits 150 ms before the next), always after the last epoch.
 
+While the thread runs, garbage is collected on the GUI thread only (app.gc_guard).
+
 `stop()`, `pause()` and `resume()` are the trainer's own (safe from any thread). `ended` fires
 on the GUI thread after the thread has finished, with the Finished or Failed event.
 """
@@ -30,6 +32,7 @@ from typing import Any, ClassVar
 
 from PySide6 import QtCore
 
+from app.gc_guard import guard
 from graph.project import Project
 
 URGENT = frozenset({"run_started", "paused", "resumed", "note", "finished", "failed"})
@@ -100,9 +103,12 @@ class TrainingSession(QtCore.QObject):
         self._wake.connect(self._drain, QtCore.Qt.ConnectionType.QueuedConnection)
         self._thread = _Worker(self.trainer, self)
         self._thread.finished.connect(self._on_thread_finished)
+        self._holds_guard = False
 
     # -- control (GUI thread) -----------------------------------------------------------
     def start(self) -> None:
+        guard().hold()
+        self._holds_guard = True
         self._thread.start()
 
     def stop(self) -> None:
@@ -124,7 +130,15 @@ class TrainingSession(QtCore.QObject):
 
     def wait(self, ms: int) -> bool:
         """Block until the thread has finished, at most `ms` milliseconds; True when it has."""
-        return self._thread.wait(ms)
+        finished = self._thread.wait(ms)
+        if finished:
+            self._release_guard()
+        return finished
+
+    def _release_guard(self) -> None:
+        if self._holds_guard:
+            self._holds_guard = False
+            guard().release()
 
     # -- the training thread ------------------------------------------------------------
     def _on_event(self, event: Any) -> None:
@@ -185,6 +199,7 @@ class TrainingSession(QtCore.QObject):
             self.events.emit(batch)
 
     def _on_thread_finished(self) -> None:
+        self._release_guard()
         self._drain()
         self.result = self._thread.result if self._thread.result is not None else self.trainer.result
         self.ended.emit(self.result)

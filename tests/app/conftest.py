@@ -56,6 +56,16 @@ def dialogs(monkeypatch) -> Dialogs:
     return d
 
 
+@pytest.fixture(autouse=True)
+def collection_restored(qtbot):
+    """Each test ends with its worker threads' hold on app.gc_guard released, so no later test
+    runs with automatic garbage collection switched off."""
+    yield
+    from app.gc_guard import guard
+
+    qtbot.waitUntil(lambda: guard().holders == 0, timeout=10_000)
+
+
 @pytest.fixture
 def make_window(qtbot, tmp_path):
     """MainWindow factory: each window of a test shares the test's settings and recovery folder."""

@@ -1,0 +1,72 @@
+"""Collect garbage on the GUI thread only, while LayerLoom's own Python threads run.
+
+Python's cyclic collector runs on whichever thread happens to allocate. When that is the
+training thread (or the engine loader) and the garbage holds Qt objects from the GUI thread (a
+closed window, a replaced plot), their C++ destructors run on the wrong thread: PySide6 6.11
+then deadlocks (the worker holds a Qt mutex and waits for the GIL, the GUI thread holds the GIL
+and waits for that mutex; seen in the test suite) or crashes. pyqtgraph's `GarbageCollector`
+answers this the same way: switch automatic collection off and collect on a GUI-thread timer.
+
+LayerLoom does that only while a worker thread is alive: each one `hold()`s the guard when it
+starts and `release()`s it (on the GUI thread) when it has finished; the last release turns
+automatic collection back on as it was.
+"""
+from __future__ import annotations
+
+import gc
+
+from PySide6 import QtCore
+
+INTERVAL_MS = 500
+
+
+class GuiThreadCollection(QtCore.QObject):
+    """A counted hold on "collect on the GUI thread only"; use `guard()` for the shared one."""
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.holders = 0
+        self._was_enabled = True
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(INTERVAL_MS)
+        self._timer.timeout.connect(self.collect_due)
+
+    def hold(self) -> None:
+        if self.holders == 0:
+            self._was_enabled = gc.isenabled()
+            gc.disable()
+            self._timer.start()
+        self.holders += 1
+
+    def release(self) -> None:
+        if self.holders == 0:
+            return
+        self.holders -= 1
+        if self.holders == 0:
+            self._timer.stop()
+            self.collect_due()
+            if self._was_enabled:
+                gc.enable()
+
+    def collect_due(self) -> None:
+        """Collect the generations the automatic collector would have collected by now."""
+        counts = gc.get_count()
+        thresholds = gc.get_threshold()
+        generation = -1
+        for level in range(3):
+            if counts[level] <= thresholds[level]:
+                break
+            generation = level
+        if generation >= 0:
+            gc.collect(generation)
+
+
+_GUARD: GuiThreadCollection | None = None
+
+
+def guard() -> GuiThreadCollection:
+    """The process's one guard, created on (and owned by) the GUI thread."""
+    global _GUARD
+    if _GUARD is None:
+        _GUARD = GuiThreadCollection()
+    return _GUARD
