@@ -13,6 +13,7 @@ from app.code_view import CodePanel
 from app.commands import RemoveItems
 from app.document import Document
 from app.editor import Editor, standard_key
+from app.exporting import export_with_cursor
 from app.layout import layered_positions
 from app.palette import LayerPalette
 from app.problems import ProblemsPanel
@@ -547,24 +548,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def export_to(self, path: Path) -> bool:
         """Write the model through engine.export (.py code, .onnx, .pt TorchScript by suffix)."""
-        from engine.export import ExportError, export  # imports torch: only when exporting
-
-        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
-        try:
-            result = export(self.doc.project, path)
-        except ExportError as exc:
-            problem = str(exc)
-        except Exception as exc:  # noqa: BLE001 -- an exporter bug is shown, not raised into Qt
-            problem = f"{type(exc).__name__}: {exc}"
-        else:
-            problem = None
-        finally:
-            QtWidgets.QApplication.restoreOverrideCursor()
-        if problem is not None:
-            self._error("Export failed", f"{path}: {problem}")
+        outcome = export_with_cursor(self.doc.project, path)
+        if outcome.problem is not None:
+            self._error("Export failed", outcome.problem)
             return False
-        written = ", ".join(str(p) for p in result.paths) or str(path)
-        self.show_message(f"Exported {written}" + (f" ({'; '.join(result.notes)})" if result.notes else ""))
+        self.show_message(f"Exported {outcome.written}")
         return True
 
     # -- recovery ---------------------------------------------------------------------

@@ -22,6 +22,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.exporting import export_with_cursor
 from app.node_item import LiveBadge
 from app.training.loader import engine_loader
 from app.training.panel import TrainingPanel, duration_text
@@ -494,24 +495,11 @@ class TrainingController(QtCore.QObject):
         except LoomFileError as exc:
             self._error("Cannot export this run", str(exc))
             return False
-        from engine.export import ExportError, export
-
-        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
-        try:
-            result = export(project, path, weights=run.weights)
-        except ExportError as exc:
-            problem = str(exc)
-        except Exception as exc:  # noqa: BLE001 -- shown, not raised into Qt
-            problem = f"{type(exc).__name__}: {exc}"
-        else:
-            problem = None
-        finally:
-            QtWidgets.QApplication.restoreOverrideCursor()
-        if problem is not None:
-            self._error("Export failed", f"{path}: {problem}")
+        outcome = export_with_cursor(project, path, weights=run.weights)
+        if outcome.problem is not None:
+            self._error("Export failed", outcome.problem)
             return False
-        written = ", ".join(str(p) for p in result.paths)
-        self._say(f"Exported the trained model: {written}" + (f" ({'; '.join(result.notes)})" if result.notes else ""))
+        self._say(f"Exported the trained model: {outcome.written}")
         return True
 
     # -- messages --------------------------------------------------------------------------

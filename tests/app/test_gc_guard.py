@@ -38,23 +38,33 @@ def test_holds_nest_and_the_last_release_restores_automatic_collection(qtbot):
 
 
 def test_while_held_garbage_is_collected_by_the_gui_thread_timer(qtbot):
+    """With a threshold of 1, any thread that allocated would collect at once were collection
+    automatic; held, only the GUI thread's timer does. (The count is allocations minus
+    deallocations, so the main thread keeps allocating until the timer finds a collection due.)"""
     collection = GuiThreadCollection()
     Cycle.collected_on.clear()
+    thresholds = gc.get_threshold()
+    kept: list = []
+
+    def make_garbage() -> None:
+        Cycle()
+        kept.extend([] for _ in range(100))
+
+    def collected() -> bool:
+        kept.append([])
+        return bool(Cycle.collected_on)
+
     collection.hold()
+    gc.set_threshold(1, *thresholds[1:])
     try:
-        kept: list = []
-
-        def make_garbage() -> None:
-            Cycle()
-            kept.extend([] for _ in range(5 * gc.get_threshold()[0]))  # enough to make one due
-
         worker = threading.Thread(target=make_garbage, name="worker")
         worker.start()
         worker.join()
         assert Cycle.collected_on == []   # the worker allocated plenty, but did not collect
-        qtbot.waitUntil(lambda: Cycle.collected_on != [], timeout=3000)
+        qtbot.waitUntil(collected, timeout=5000)
         assert Cycle.collected_on == [threading.main_thread().name]
     finally:
+        gc.set_threshold(*thresholds)
         collection.release()
 
 
