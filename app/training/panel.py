@@ -733,22 +733,27 @@ class TrainingPanel(QtWidgets.QWidget):
 
     def show_progress(self, p, status: str) -> None:
         if status == "starting":  # not Qt's busy indicator: it animates (repaints) without end
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(0)
-            self.progress.setFormat("starting…")
+            self._set_progress(0.0, "starting…")
             return
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(round(p.fraction * 1000))
         parts = [f"epoch {max(p.epoch, 1)}/{p.epochs}", f"step {p.step:,}/{p.total_steps:,}"]
         if status in ("running", "paused", "stopping"):
             if p.samples_per_s:
                 parts.append(f"{rate_text(p.samples_per_s)} samples/s")
             parts.append(f"ETA {duration_text(p.eta_s)}")
         prefix = {"paused": "paused · ", "stopping": "stopping · "}.get(status, "")
-        self.progress.setFormat(prefix + " · ".join(parts))
+        self._set_progress(p.fraction, prefix + " · ".join(parts))
 
     def show_result(self, text: str, fraction: float | None = None) -> None:
-        self.progress.setRange(0, 1000)
+        self._set_progress(fraction, text)
+
+    def _set_progress(self, fraction: float | None, text: str) -> None:
+        """QProgressBar.setValue repaints at once, on the GUI thread and holding the GIL the
+        training thread needs (2 ms here); with updates held back it repaints later, in the
+        event loop, once for the value and the text together."""
+        bar = self.progress
+        bar.setUpdatesEnabled(False)
+        bar.setRange(0, 1000)
         if fraction is not None:
-            self.progress.setValue(round(fraction * 1000))
-        self.progress.setFormat(text)
+            bar.setValue(round(fraction * 1000))
+        bar.setFormat(text)
+        bar.setUpdatesEnabled(True)
