@@ -192,7 +192,6 @@ class Editor(QtCore.QObject):
         mime.setData(NODES_MIME, QtCore.QByteArray(text.encode()))
         mime.setText(text)
         QtWidgets.QApplication.clipboard().setMimeData(mime)
-        _release_clipboard_at_exit()
         self._paste_count = 0
         return True
 
@@ -260,27 +259,18 @@ class Editor(QtCore.QObject):
 
 
 _MISSING = object()
-_RELEASE_REGISTERED = False
 
 
-def _release_clipboard_at_exit() -> None:
+@atexit.register
+def _release_clipboard() -> None:
     """PySide6 6.11 crashes the interpreter's exit (a segmentation fault after everything else,
     so `pytest` exits 139) when the clipboard still holds mime data set from Python. LayerLoom
     lets go of the nodes it copied before that."""
-    global _RELEASE_REGISTERED
-    if _RELEASE_REGISTERED:
-        return
-    _RELEASE_REGISTERED = True
-
-    def release() -> None:
-        app = QtWidgets.QApplication.instance()
-        if app is not None:
-            clipboard = app.clipboard()
-            data = clipboard.mimeData()
-            if data is not None and data.hasFormat(NODES_MIME):
-                clipboard.clear()
-
-    atexit.register(release)
+    app = QtWidgets.QApplication.instance()
+    if app is not None:
+        data = app.clipboard().mimeData()
+        if data is not None and data.hasFormat(NODES_MIME):
+            app.clipboard().clear()
 
 
 def standard_key(action: QtGui.QAction, key: QtGui.QKeySequence.StandardKey, fallback: str) -> None:

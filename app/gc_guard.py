@@ -13,6 +13,7 @@ automatic collection back on as it was.
 """
 from __future__ import annotations
 
+import functools
 import gc
 
 from PySide6 import QtCore
@@ -61,12 +62,7 @@ class GuiThreadCollection(QtCore.QObject):
             gc.collect(generation)
 
 
-_GUARD: GuiThreadCollection | None = None
-
-
+@functools.cache
 def guard() -> GuiThreadCollection:
     """The process's one guard, created on (and owned by) the GUI thread."""
-    global _GUARD
-    if _GUARD is None:
-        _GUARD = GuiThreadCollection()
-    return _GUARD
+    return GuiThreadCollection()

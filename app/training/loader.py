@@ -12,6 +12,7 @@ tests). While a loading thread runs, garbage is collected on the GUI thread only
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from typing import Any
 
@@ -114,11 +115,6 @@ class EngineLoader(QtCore.QObject):
         return self.devices
 
 
-_LOADER: EngineLoader | None = None
-
-
+@functools.cache
 def engine_loader() -> EngineLoader:
-    global _LOADER
-    if _LOADER is None:
-        _LOADER = EngineLoader()
-    return _LOADER
+    return EngineLoader()
