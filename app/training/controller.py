@@ -30,7 +30,7 @@ from app.training.runs import DESIGN_NAME, RunInfo, list_runs, new_run_dir, read
 from app.training.store import RELU_LIKE, RunData
 from graph.project import LoomFileError, from_dict, load, save, to_dict
 
-REDRAW_MS = 100            # the redraw timer: 10 ticks a second; each plot redraws at most at its own rate
+REDRAW_MS = 100            # the redraw timer: 10 ticks a second; the plots' CPU budget decides which redraw
 STATUS_S = 0.5             # canvas badges and the progress bar: at most twice a second
 CLOSE_WAIT_MS = 10_000     # closing the window waits this long for the run to stop
 LOCK_REASON = "the design is locked while it trains (moving nodes is allowed); stop the run to edit it"
@@ -237,6 +237,7 @@ class TrainingController(QtCore.QObject):
         self._show_plots()
         self._update_actions()
         session.start()
+        self.plots.start_run()
         self.timer.start()
         self._say("Training started")
         self.run_started.emit()

@@ -2,8 +2,9 @@
 
 Each plot is a `PlotFrame`: a title row (title, its own controls, PNG and CSV buttons) over a
 pyqtgraph view. Plots never redraw per event: the controller's timer calls `refresh()` at a
-bounded rate, and a frame redraws only when its part of the RunData changed (its revision) and
-it is visible (a hidden one catches up when shown). Data is replaced with `setData`/`setImage`;
+bounded rate, and a frame redraws only when its part of the RunData changed (its revision), it
+is visible (a hidden one catches up when shown), its own `min_gap` has passed and the GUI
+thread is within its CPU budget (app.training.pacing); the most overdue plots go first. Data is replaced with `setData`/`setImage`;
 ranges are never set by the plots, so pyqtgraph's auto-range follows the data until the user
 zooms or pans, and from then on the user's view stays (the "A" button in the corner goes back
 to following). Right-click a plot for Save as PNG / Save data as CSV too.
@@ -17,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.training.boundary import class_color
+from app.training.pacing import CpuBudget
 from app.training.store import RunData
 
 BACKGROUND = (30, 30, 32)
@@ -29,9 +31,10 @@ TRAIN_COLOR = (96, 165, 250)
 VAL_COLOR = (250, 152, 60)
 OVERLAY_COLORS = ((150, 150, 160), (190, 140, 200), (130, 190, 160), (200, 190, 120))
 WEIGHT_BINS = 64
-MIN_GAP = 0.1     # no plot redraws more than 10 times a second
-MAX_GAP = 2.0     # nor less than every 2 s while its data changes
+STARVED_S = 2.0   # a plot whose data changed redraws after this long even when the budget is spent
 MAX_PER_TICK = 2  # plots redrawn in one timer tick (the most overdue first): bounds the event loop's latency
+MARKED_POINTS = 25        # epoch curves show a marker per point up to this many points
+SAMPLES_PER_PIXEL = 1.0   # per-step curves are thinned to about this many points per pixel (peak-preserving)
 
 
 def _pen(color, width: float = 1.5, alpha: int = 255, dash: bool = False):
@@ -39,6 +42,14 @@ def _pen(color, width: float = 1.5, alpha: int = 255, dash: bool = False):
     if dash:
         pen.setStyle(QtCore.Qt.PenStyle.DashLine)
     return pen
+
+
+def _mark_points(curve, count: int, symbol: str = "o") -> None:
+    """Per-epoch markers while a curve has few points (a single epoch shows as a dot, not as an
+    invisible line); none beyond MARKED_POINTS, where they would cost more than they show."""
+    wanted = symbol if count <= MARKED_POINTS else None
+    if curve.opts["symbol"] != wanted:
+        curve.setSymbol(wanted)
 
 
 def _finite(x: np.ndarray, y: np.ndarray, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -87,39 +98,57 @@ def _bounds(*arrays: np.ndarray) -> tuple[float | None, float | None]:
     return float(min(v.min() for v in values)), float(max(v.max() for v in values))
 
 
-class _Timed:
-    """Times the view's paints (the larger part of a redraw), for the plot's budget."""
+class TitleLine(QtWidgets.QWidget):
+    """A plot's title and its latest figures ("Loss  train 0.21 · val 0.25"), redrawn with every
+    plot redraw. A QLabel asks its layout to recompute on every setText (1-1.5 ms of the GUI
+    thread each time, measured); this line has a fixed height and only repaints itself."""
 
-    frame: PlotFrame | None = None
+    DETAIL_COLOR = QtGui.QColor(154, 164, 174)
+
+    def __init__(self, title: str, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self._title, self._detail, self._accent = title, "", ""
+        self._bold = QtGui.QFont(self.font())
+        self._bold.setBold(True)
+        self.setFixedHeight(QtGui.QFontMetrics(self._bold).height() + 4)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(40)
+
+    def set_text(self, title: str, detail: str = "", accent: str = "") -> None:
+        """`detail` in grey after the title; `accent` (a warning such as dead units) in orange after it."""
+        if (title, detail, accent) != (self._title, self._detail, self._accent):
+            self._title, self._detail, self._accent = title, detail, accent
+            self.setToolTip(self.text())
+            self.update()
+
+    def text(self) -> str:
+        return "  ".join(part for part in (self._title, self._detail, self._accent) if part)
 
     def paintEvent(self, event) -> None:
-        started = time.perf_counter()
-        super().paintEvent(event)
-        if self.frame is not None:
-            self.frame._painted(time.perf_counter() - started)
-
-
-class TimedPlotWidget(_Timed, pg.PlotWidget):
-    pass
-
-
-class TimedLayoutWidget(_Timed, pg.GraphicsLayoutWidget):
-    pass
+        painter = QtGui.QPainter(self)
+        rect = self.rect().adjusted(0, 0, -2, 0)
+        flags = QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter
+        x = rect.left()
+        for text, font, color in ((self._title, self._bold, self.palette().color(QtGui.QPalette.ColorRole.WindowText)),
+                                  (self._detail, self.font(), self.DETAIL_COLOR),
+                                  (self._accent, self.font(), QtGui.QColor(240, 130, 40))):
+            if not text or x >= rect.right():
+                continue
+            metrics = QtGui.QFontMetrics(font)
+            shown = metrics.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, rect.right() - x)
+            painter.setFont(font)
+            painter.setPen(color)
+            painter.drawText(QtCore.QRect(x, rect.top(), rect.right() - x, rect.height()), flags, shown)
+            x += metrics.horizontalAdvance(shown) + metrics.horizontalAdvance("  ")
 
 
 class PlotFrame(QtWidgets.QFrame):
-    """A titled plot that redraws from a RunData when its group's revision moved.
-
-    Its rate is budgeted: a redraw (draw + paint) is timed, and the next one waits until the
-    plot has used no more than `share` of the GUI thread's time, so a plot that costs 4 ms
-    redraws at most every 270 ms with a 1.5 % share (never faster than MIN_GAP, never slower than
-    MAX_GAP). On a fast machine the plots go at the timer's rate; on a slow one they slow down
-    instead of slowing the training thread, with which the GUI thread shares the GIL. The cost
-    is the `draw()` (setData...) plus the paints of the view until the next redraw."""
+    """A titled plot that redraws from a RunData when its group's revision moved, at most every
+    `min_gap` seconds (the panel's CPU budget decides how often it really does)."""
 
     group = "loss"
     title = ""
-    share = 0.01
+    min_gap = 0.25
 
     def __init__(self, name: str, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -131,7 +160,6 @@ class PlotFrame(QtWidgets.QFrame):
         self._drawn: tuple | None = None
         self.redraws = 0
         self._last_draw = -1e9
-        self.cost = 0.004            # seconds per redraw, a moving average
         self.user_range = False   # the user zoomed or panned: the plot keeps their view
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(2, 2, 2, 2)
@@ -139,17 +167,12 @@ class PlotFrame(QtWidgets.QFrame):
         self.header = QtWidgets.QHBoxLayout()
         self.header.setContentsMargins(4, 0, 2, 0)
         self.header.setSpacing(4)
-        self.title_label = QtWidgets.QLabel(f"<b>{self.title}</b>")
-        self.title_label.setObjectName(f"{name}Title")
-        # its text changes on every redraw: never let that re-lay out the frame
-        self.title_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
-        self.title_label.setMinimumWidth(40)
-        self.header.addWidget(self.title_label, 1)   # takes the room the controls leave
+        self.title_line = TitleLine(self.title)
+        self.title_line.setObjectName(f"{name}Title")
+        self.header.addWidget(self.title_line, 1)   # takes the room the controls leave
         outer.addLayout(self.header)
         self.view = self.make_view()
         self.view.setObjectName(f"{name}View")
-        self.view.frame = self
-        self._spent = 0.0            # draw + paint time of the latest redraw so far
         outer.addWidget(self.view, 1)
         self._controls()
         for label, tip, slot in (("PNG", "Save this plot as a PNG image", self.save_png_dialog),
@@ -224,7 +247,7 @@ class PlotFrame(QtWidgets.QFrame):
 
     # -- to override ------------------------------------------------------------------
     def make_view(self) -> QtWidgets.QWidget:
-        return TimedPlotWidget()
+        return pg.PlotWidget()
 
     def view_boxes(self) -> list:
         return [self.view.getPlotItem().getViewBox()]
@@ -264,19 +287,16 @@ class PlotFrame(QtWidgets.QFrame):
         store = self.store
         return (id(store), store.revision[self.group] if store is not None else -1, self.selected, len(self.overlays))
 
-    def gap(self) -> float:
-        return min(MAX_GAP, max(MIN_GAP, self.cost / self.share))
-
     def due(self, now: float) -> float | None:
-        """How overdue a redraw is (seconds), or None when none is wanted now."""
+        """How overdue a redraw is (seconds past `min_gap`), or None when none is wanted now."""
         if self._key() == self._drawn or not self.isVisible():
             return None
-        late = now - self._last_draw - self.gap()
+        late = now - self._last_draw - self.min_gap
         return late if late >= 0 else None
 
     def refresh(self, force: bool = False) -> bool:
-        """Redraw if the data changed since the last draw, the plot can be seen and its budget
-        allows (`force`: now, whatever the budget and visibility); True if drawn."""
+        """Redraw if the data changed since the last draw, the plot can be seen and `min_gap` has
+        passed (`force`: now, whatever the gap and visibility); True if drawn."""
         key = self._key()
         if key == self._drawn and not force:
             return False
@@ -285,17 +305,10 @@ class PlotFrame(QtWidgets.QFrame):
             return False
         self._drawn = key
         if self.store is not None:
-            if self.redraws:
-                self.cost = 0.7 * self.cost + 0.3 * self._spent   # the previous redraw, paints included
-            started = time.perf_counter()
             self.draw(self.store)
-            self._spent = time.perf_counter() - started
             self.redraws += 1
         self._last_draw = time.monotonic()
         return True
-
-    def _painted(self, seconds: float) -> None:
-        self._spent += seconds
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -359,15 +372,16 @@ class LossPlot(PlotFrame):
 
     group = "loss"
     title = "Loss"
-    share = 0.015
+    min_gap = 0.1
 
     def _controls(self) -> None:
         item = _plot_item(self)
         _style(item, "epoch", "loss")
         self.legend = item.addLegend(offset=(-6, 6), labelTextSize="8pt")
         self.overlay_items: list = []
-        self.raw = item.plot(pen=_pen(TRAIN_COLOR, 1, 70), connect="finite")
-        self.smooth = item.plot(pen=_pen(TRAIN_COLOR, 2), name="train (smoothed)", connect="finite")
+        self.raw = item.plot(pen=_pen(TRAIN_COLOR, 1, 70), connect="finite", autoDownsampleFactor=SAMPLES_PER_PIXEL)
+        self.smooth = item.plot(pen=_pen(TRAIN_COLOR, 2), name="train (smoothed)", connect="finite",
+                                autoDownsampleFactor=SAMPLES_PER_PIXEL)
         self.val = item.plot(pen=_pen(VAL_COLOR, 2), symbol="o", symbolSize=5, symbolBrush=VAL_COLOR, symbolPen=None,
                              name="validation", connect="finite")
         self.log_box = QtWidgets.QCheckBox("log")
@@ -394,7 +408,9 @@ class LossPlot(PlotFrame):
         self.raw.setData(*_finite(steps[:, 0], steps[:, 2], positive))
         self.smooth.setData(*_finite(steps[:, 0], steps[:, 3], positive))
         table = store.epoch_table()
-        self.val.setData(*_finite(table["epoch"], table["val_loss"], positive))
+        val = _finite(table["epoch"], table["val_loss"], positive)
+        _mark_points(self.val, len(val[0]))
+        self.val.setData(*val)
         item = _plot_item(self)
         for old in self.overlay_items:
             item.removeItem(old)
@@ -402,9 +418,11 @@ class LossPlot(PlotFrame):
         for i, run in enumerate(self.overlays):
             color = OVERLAY_COLORS[i % len(OVERLAY_COLORS)]
             train = item.plot(*_finite(run.steps_x, run.smoothed(), positive), pen=_pen(color, 1.2, 200, dash=True),
-                              name=f"{run.name} train")
-            val = item.plot(*_finite(run.epochs, run.val_loss, positive), pen=_pen(color, 1.2, 200, dash=True),
-                            symbol="t", symbolSize=5, symbolBrush=color, symbolPen=None, name=f"{run.name} val")
+                              name=f"{run.name} train", autoDownsampleFactor=SAMPLES_PER_PIXEL)
+            run_val = _finite(run.epochs, run.val_loss, positive)
+            val = item.plot(*run_val, pen=_pen(color, 1.2, 200, dash=True), name=f"{run.name} val",
+                            **({"symbol": "t", "symbolSize": 5, "symbolBrush": color, "symbolPen": None}
+                               if len(run_val[0]) <= MARKED_POINTS else {}))
             train.setZValue(-1)
             val.setZValue(-1)
             self.overlay_items += [train, val]
@@ -413,13 +431,12 @@ class LossPlot(PlotFrame):
             *[a[a > 0] for a in (steps[:, 2], table["val_loss"], *overlay_values)])
         self.follow(item.getViewBox(), x=self.horizon(), y=(lo, hi), ylog=positive)
         last = steps[-1, 3] if len(steps) else math.nan
-        text = f"<b>{self.title}</b>"
+        detail = ""
         if math.isfinite(last):
-            text += f" &nbsp;<span style='color:#9aa4ae'>train {last:.4g}"
+            detail = f"train {last:.4g}"
             if len(table["val_loss"]) and math.isfinite(table["val_loss"][-1]):
-                text += f" · val {table['val_loss'][-1]:.4g}"
-            text += "</span>"
-        self.title_label.setText(text)
+                detail += f" · val {table['val_loss'][-1]:.4g}"
+        self.title_line.set_text(self.title, detail)
 
     def csv_table(self) -> tuple[list[str], list[list]]:
         rows: list[list] = []
@@ -439,7 +456,6 @@ class MetricPlot(PlotFrame):
 
     group = "metric"
     title = "Accuracy"
-    share = 0.006
 
     def _controls(self) -> None:
         item = _plot_item(self)
@@ -467,8 +483,10 @@ class MetricPlot(PlotFrame):
         table = store.epoch_table()
         scale = 100.0 if percent else 1.0
         if metric is not None:
-            self.train.setData(*_finite(table["epoch"], table[f"train_{metric}"] * scale))
-            self.val.setData(*_finite(table["epoch"], table[f"val_{metric}"] * scale))
+            for curve, prefix, symbol in ((self.train, "train", "o"), (self.val, "val", "o")):
+                points = _finite(table["epoch"], table[f"{prefix}_{metric}"] * scale)
+                _mark_points(curve, len(points[0]), symbol)
+                curve.setData(*points)
         for old in self.overlay_items:
             item.removeItem(old)
         self.overlay_items = []
@@ -489,14 +507,14 @@ class MetricPlot(PlotFrame):
             values += [run.metrics[k] for run in self.overlays for k in (f"train_{metric}", f"val_{metric}")
                        if k in run.metrics]
             self.follow(item.getViewBox(), x=self.horizon(), y=_bounds(*values))
-        text = f"<b>{name}</b>"
+        detail = ""
         if metric is not None and len(table["epoch"]):
             last = table[f"val_{metric}"][-1]
             if not math.isfinite(last):
                 last = table[f"train_{metric}"][-1]
             if math.isfinite(last):
-                text += f" &nbsp;<span style='color:#9aa4ae'>{last * scale:.4g}{'%' if percent else ''}</span>"
-        self.title_label.setText(text)
+                detail = f"{last * scale:.4g}{'%' if percent else ''}"
+        self.title_line.set_text(name, detail)
 
     def csv_table(self) -> tuple[list[str], list[list]]:
         store = self.store
@@ -532,7 +550,6 @@ class WeightsPlot(PlotFrame):
 
     group = "weights"
     title = "Weights"
-    share = 0.005
 
     def _controls(self) -> None:
         item = _plot_item(self)
@@ -574,8 +591,7 @@ class WeightsPlot(PlotFrame):
                           np.array([h[2].mean for h in history]))
         self.follow(_plot_item(self).getViewBox(), x=self.horizon(), y=(low, high))
         last = history[-1][2]
-        self.title_label.setText(f"<b>Weights</b> &nbsp;<span style='color:#9aa4ae'>{node}: mean {last.mean:.3g} · "
-                                 f"std {last.std:.3g} · norm {last.norm:.3g}</span>")
+        self.title_line.set_text(self.title, f"{node}: mean {last.mean:.3g} · std {last.std:.3g} · norm {last.norm:.3g}")
 
     def csv_table(self) -> tuple[list[str], list[list]]:
         rows: list[list] = []
@@ -620,7 +636,6 @@ class GradientsPlot(PlotFrame):
 
     group = "gradients"
     title = "Gradient norms"
-    share = 0.005
 
     def _controls(self) -> None:
         item = _plot_item(self)
@@ -665,10 +680,7 @@ class GradientsPlot(PlotFrame):
             self._decades = decades
             item.getAxis("left").setTicks([[(d, f"{10.0 ** d:g}") for d in decades], []])
         total = store.gradient_total.array
-        text = "<b>Gradient norms</b>"
-        if len(total):
-            text += f" &nbsp;<span style='color:#9aa4ae'>total {total[-1, 2]:.3g}</span>"
-        self.title_label.setText(text)
+        self.title_line.set_text(self.title, f"total {total[-1, 2]:.3g}" if len(total) else "")
 
     def csv_table(self) -> tuple[list[str], list[list]]:
         rows: list[list] = []
@@ -687,12 +699,11 @@ class ActivationsPlot(PlotFrame):
 
     group = "activations"
     title = "Activations"
-    share = 0.005
 
     def make_view(self) -> QtWidgets.QWidget:
         self._layout_key = None
         self._maps_shown = None
-        view = TimedLayoutWidget()
+        view = pg.GraphicsLayoutWidget()
         view.ci.setContentsMargins(2, 2, 2, 2)
         view.ci.setSpacing(4)
         self.dist = pg.PlotItem()
@@ -807,11 +818,8 @@ class ActivationsPlot(PlotFrame):
                 self._maps_shown = (node, image.shape)
                 self.maps_box.autoRange(padding=0.02)
         kind = store.node_types.get(node, "")
-        text = (f"<b>Activations</b> &nbsp;<span style='color:#9aa4ae'>{node} ({kind}): mean {sample.mean:.3g} · "
-                f"std {sample.std:.3g}")
-        if relu:
-            text += f" · <span style='color:#f08228'>dead {sample.dead_fraction * 100:.0f}%</span>"
-        self.title_label.setText(text + "</span>")
+        self.title_line.set_text(self.title, f"{node} ({kind}): mean {sample.mean:.3g} · std {sample.std:.3g}",
+                                 f"dead {sample.dead_fraction * 100:.0f}%" if relu else "")
 
     def csv_table(self) -> tuple[list[str], list[list]]:
         store = self.store
@@ -847,7 +855,7 @@ class BoundaryPlot(PlotFrame):
 
     group = "boundary"
     title = "Decision boundary"
-    share = 0.008
+    min_gap = 0.2
 
     def _controls(self) -> None:
         item = _plot_item(self)
@@ -872,7 +880,7 @@ class BoundaryPlot(PlotFrame):
         if store.boundary_problem and store.boundary is None:
             self.message.setText(f"No decision boundary: {store.boundary_problem}")
             self.message.setPos(0, 0)
-            self.title_label.setText("<b>Decision boundary</b>")
+            self.title_line.set_text(self.title)
             return
         self.message.setText("")
         points = store.boundary_points
@@ -896,8 +904,7 @@ class BoundaryPlot(PlotFrame):
             x0, x1, y0, y1 = frame.extent
             self.image.setImage(frame.image, autoLevels=False)
             self.image.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
-            self.title_label.setText(f"<b>Decision boundary</b> &nbsp;<span style='color:#9aa4ae'>after epoch "
-                                     f"{frame.epoch}</span>")
+            self.title_line.set_text(self.title, f"after epoch {frame.epoch}")
 
     def csv_table(self) -> tuple[list[str], list[list]]:
         store = self.store
@@ -928,6 +935,7 @@ class PlotsPanel(QtWidgets.QWidget):
             grid.addWidget(frame, i // 3, i % 3)
         for col in range(3):
             grid.setColumnStretch(col, 1)
+        self.budget = CpuBudget()
 
     def frames(self) -> list[PlotFrame]:
         return [self.loss_plot, self.metric_plot, self.boundary_plot, self.weights_plot, self.gradients_plot,
@@ -945,14 +953,21 @@ class PlotsPanel(QtWidgets.QWidget):
         for frame in (self.weights_plot, self.gradients_plot, self.activations_plot):
             frame.select_node(node)
 
+    def start_run(self) -> None:
+        """A run starts: the GUI thread's CPU budget starts afresh."""
+        self.budget.reset()
+
     def refresh(self, force: bool = False) -> int:
-        """Redraw the plots that are due, the most overdue first, at most MAX_PER_TICK of them
+        """Redraw the plots that are due, the most overdue first: at most MAX_PER_TICK of them
+        while the GUI thread is within its CPU budget, otherwise only one starved for STARVED_S
         (`force`: every plot whose data changed, now). Returns how many were drawn."""
         if force:
             return sum(frame.refresh(True) for frame in self.frames())
         now = time.monotonic()
         due = [(late, i, frame) for i, frame in enumerate(self.frames()) if (late := frame.due(now)) is not None]
-        due.sort(key=lambda t: (-t[0], t[1]))
+        due.sort(key=lambda t: (-t[0] / t[2].min_gap, t[1]))   # lateness in gaps: the loss plot comes round most
+        if not self.budget.allows():
+            due = [d for d in due if d[0] + d[2].min_gap >= STARVED_S][:1]
         return sum(frame.refresh() for _, _, frame in due[:MAX_PER_TICK])
 
     def pending(self) -> bool:

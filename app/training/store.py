@@ -23,17 +23,23 @@ GROUPS = ("loss", "metric", "weights", "gradients", "activations", "boundary", "
 
 
 class Series:
-    """A growing table of floats (rows appended one at a time)."""
+    """A growing table of floats (rows appended one at a time or many at once)."""
 
     def __init__(self, columns: int):
         self._data = np.empty((64, columns), dtype=np.float64)
         self.n = 0
 
     def append(self, *values: float) -> None:
-        if self.n == len(self._data):
-            self._data = np.concatenate([self._data, np.empty_like(self._data)])
-        self._data[self.n] = values
-        self.n += 1
+        self.extend(np.array([values], dtype=np.float64))
+
+    def extend(self, rows: np.ndarray) -> None:
+        end = self.n + len(rows)
+        if end > len(self._data):
+            grown = np.empty((max(end, 2 * len(self._data)), self._data.shape[1]), dtype=np.float64)
+            grown[:self.n] = self._data[:self.n]
+            self._data = grown
+        self._data[self.n:end] = rows
+        self.n = end
 
     @property
     def array(self) -> np.ndarray:
@@ -152,21 +158,22 @@ class RunData:
         p = self.progress
         p.epoch, p.batch, p.step, p.steps_per_epoch = e.epoch, e.batch, e.step, e.steps_per_epoch
         p.samples_per_s, p.eta_s, p.elapsed_s = e.samples_per_s, e.eta_s, e.elapsed_s
-        # one point per optimiser step when the event carries each step's loss, else its mean
-        losses = tuple(getattr(e, "losses", ()) or ())
-        if losses:
-            first = e.step - len(losses) + 1
-            points = [(first + i, loss) for i, loss in enumerate(losses)]
-        else:
-            points = [(e.step, e.loss)]
-        for step, loss in points:
+        # one point per optimiser step when the event carries each step's loss, else its mean;
+        # filed as one block (a fast run sends hundreds of steps a second)
+        losses = tuple(getattr(e, "losses", ()) or ()) or (e.loss,)
+        smoothed = []
+        ema, count = self._ema, self._ema_count
+        for loss in losses:
             if math.isfinite(loss):
-                self._ema_count += 1
-                self._ema = self._ema * SMOOTHING + (1 - SMOOTHING) * loss
-                smoothed = self._ema / (1 - SMOOTHING ** self._ema_count)
+                count += 1
+                ema = ema * SMOOTHING + (1 - SMOOTHING) * loss
+                smoothed.append(ema / (1 - SMOOTHING ** count))
             else:
-                smoothed = loss
-            self.steps.append(self.x_of(step), step, loss, smoothed)
+                smoothed.append(loss)
+        self._ema, self._ema_count = ema, count
+        steps = np.arange(e.step - len(losses) + 1, e.step + 1, dtype=np.float64)
+        spe = p.steps_per_epoch
+        self.steps.extend(np.column_stack([steps / spe if spe else steps, steps, losses, smoothed]))
         self._bump("loss", "progress")
 
     def _on_epoch_ended(self, e) -> None:

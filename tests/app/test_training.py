@@ -422,7 +422,7 @@ def test_feature_maps_regression_and_no_boundary_on_other_examples(trainer_windo
     start(window, qtbot)
     assert wait_end(window, qtbot).kind == "finished"
     assert plots.metric_plot.metric_name == "mae"
-    assert plots.metric_plot.title_label.text().startswith("<b>Error (mean absolute)")
+    assert plots.metric_plot.title_line.text().startswith("Error (mean absolute)")
     assert len(plots.metric_plot.val.getData()[0]) == 3
 
 
