@@ -3,7 +3,7 @@
     xvfb-run -a -s "-screen 0 1920x1080x24" python -m app.screenshot docs/screenshot-designer.png \\
         [FILE.loom] [--select NODE] [--center] [--size 1440x900]
     xvfb-run -a -s "-screen 0 1920x1080x24" python -m app.screenshot docs/screenshot-training.png \\
-        resources/examples/spiral_mlp.loom --train 30 --epochs 40 --select act1 --size 1920x1080 --hide layerPalette
+        resources/examples/spiral_mlp.loom --train 120 --epochs 160 --select act1 --size 1920x1080 --hide layerPalette
 
 It opens FILE (the default example when none is given) as `python main.py` would, with fresh
 settings (no remembered geometry), selects a node so that the properties panel shows it, lets

@@ -584,7 +584,11 @@ class WeightsPlot(PlotFrame):
         image, low, high = strips(history)
         xs = np.array([h[0] for h in history])
         x0 = float(xs[0])
-        width = float(xs[-1] - xs[0]) if len(xs) > 1 else 1e-3   # the strips fill the time sampled
+        if len(xs) > 1:
+            width = float(xs[-1] - xs[0])          # the strips fill the time sampled
+        else:                                      # one snapshot: a strip wide enough to see, ending at it
+            width = (self.horizon()[1] - self.horizon()[0]) / 50
+            x0 -= width
         self.image.setImage(image, autoLevels=False, levels=(0.0, 1.0))
         self.image.setRect(QtCore.QRectF(x0, float(low), max(width, 1e-3), float(max(high - low, 1e-9))))
         self.mean.setData(np.linspace(x0, x0 + width, len(xs)) if len(xs) > 1 else xs,
@@ -656,7 +660,7 @@ class GradientsPlot(PlotFrame):
         for curve in self.curves.values():
             item.removeItem(curve)
             self.legend.removeItem(curve)
-        self.curves = {node: item.plot(name=node, connect="finite") for node in nodes}
+        self.curves = {node: item.plot(name=node, connect="finite", symbolSize=5, symbolPen=None) for node in nodes}
 
     def draw(self, store: RunData) -> None:
         item = _plot_item(self)
@@ -670,7 +674,10 @@ class GradientsPlot(PlotFrame):
             curve.setPen(_pen(color, 3.0 if chosen else 1.4, 255 if chosen or self.selected is None else 150))
             curve.setZValue(2 if chosen else 0)
             series = store.gradients[node].array
-            curve.setData(*_finite(series[:, 0], series[:, 2], positive=True))
+            points = _finite(series[:, 0], series[:, 2], positive=True)
+            curve.setSymbolBrush(color)
+            _mark_points(curve, len(points[0]))
+            curve.setData(*points)
         positive = [s.array[:, 2] for s in store.gradients.values()]
         positive = [a[(a > 0) & np.isfinite(a)] for a in positive]
         self.follow(item.getViewBox(), x=self.horizon(), y=_bounds(*positive), ylog=True)
@@ -713,7 +720,8 @@ class ActivationsPlot(PlotFrame):
         self.stats = pg.PlotItem()
         self.stats.setLabel("bottom", "epoch")
         self.stats.setLabel("left", "mean ± std")
-        self.mean = self.stats.plot(pen=_pen((240, 240, 240), 1.6))
+        self.mean = self.stats.plot(pen=_pen((240, 240, 240), 1.6), symbolSize=4, symbolPen=None,
+                                    symbolBrush=(240, 240, 240))
         self.band_high = self.stats.plot(pen=_pen(TRAIN_COLOR, 0.8, 150))
         self.band_low = self.stats.plot(pen=_pen(TRAIN_COLOR, 0.8, 150))
         self.band = pg.FillBetweenItem(self.band_high, self.band_low, brush=(*TRAIN_COLOR, 50))
@@ -803,6 +811,7 @@ class ActivationsPlot(PlotFrame):
         edges = np.linspace(sample.low, sample.high if sample.high > sample.low else sample.low + 1e-6, len(counts) + 1)
         self.hist.setData(edges, counts)
         x, mean, std = series[:, 0], series[:, 2], series[:, 3]
+        _mark_points(self.mean, len(x))
         self.mean.setData(x, mean)
         self.band_high.setData(x, mean + std)
         self.band_low.setData(x, mean - std)
