@@ -454,3 +454,34 @@ def test_an_example_from_the_menu_trains_and_keeps_its_runs_in_the_user_folder(t
     assert run.path.parent == tmp_path / "user-runs" and run.path.name.startswith("Spiral-classifier-")
     assert json.loads((run.path / "design.loom").read_text())["training"]["epochs"] == 2
     assert not (EXAMPLES / "runs").exists()
+
+
+@pytest.mark.gpu
+def test_the_spiral_trains_on_the_gpu_chosen_in_the_device_box(trainer_window, tmp_path, qtbot):
+    """Issue 7's "the same on a GPU when one is chosen": the device box lists the GPU by name,
+    choosing it is an undoable edit, and the run trains there with every plot, the boundary and
+    the export working as on the CPU."""
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    window = trainer_window(spiral_copy(tmp_path, epochs=12))
+    panel, controller = window.training.panel, window.training
+    index = panel.device_box.findData("cuda:0")
+    assert index >= 0 and torch.cuda.get_device_name(0) in panel.device_box.itemText(index)
+    panel.device_box.setCurrentIndex(index)
+    panel.device_box.activated.emit(index)           # as a user's pick
+    assert window.doc.project.training["device"] == "cuda:0"
+    start(window, qtbot)
+    result = wait_end(window, qtbot)
+    assert result.kind == "finished", result
+    store = controller.store
+    assert store.started.device.startswith("cuda") and torch.cuda.get_device_name(0) in store.started.device_name
+    for frame in controller.plots.frames():
+        assert frame.received_data() and frame.redraws >= 1, frame.objectName()
+    assert store.boundary.epoch == 12 and store.epochs[-1].val_metrics["accuracy"] > 0.5
+    out = tmp_path / "export" / "spiral_gpu.py"
+    assert controller.export_run_to(controller.panel.runs()[0], out)
+    assert out.with_suffix(".safetensors").is_file()
+    window.action_undo.trigger()
+    assert window.doc.project.training.get("device", "auto") != "cuda:0"
