@@ -4,10 +4,10 @@ Each plot is a `PlotFrame`: a title row (title, its own controls, PNG and CSV bu
 pyqtgraph view. Plots never redraw per event: the controller's timer calls `refresh()` at a
 bounded rate, and a frame redraws only when its part of the RunData changed (its revision), it
 is visible (a hidden one catches up when shown), its own `min_gap` has passed and the GUI
-thread is within its CPU budget (app.training.pacing); the most overdue plots go first. Data is replaced with `setData`/`setImage`;
-ranges are never set by the plots, so pyqtgraph's auto-range follows the data until the user
-zooms or pans, and from then on the user's view stays (the "A" button in the corner goes back
-to following). Right-click a plot for Save as PNG / Save data as CSV too.
+thread is within its CPU budget (app.training.pacing); the most overdue plots go first. Data
+is replaced with `setData`/`setImage`; ranges are never set by the plots, so pyqtgraph's
+auto-range follows the data until the user zooms or pans, and from then on the user's view
+stays (the "A" button in the corner goes back to following). Right-click a plot for Save as PNG / Save data as CSV too.
 """
 from __future__ import annotations
 
@@ -104,6 +104,7 @@ class TitleLine(QtWidgets.QWidget):
     thread each time, measured); this line has a fixed height and only repaints itself."""
 
     DETAIL_COLOR = QtGui.QColor(154, 164, 174)
+    ACCENT_COLOR = QtGui.QColor(240, 130, 40)
 
     def __init__(self, title: str, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -131,7 +132,7 @@ class TitleLine(QtWidgets.QWidget):
         x = rect.left()
         for text, font, color in ((self._title, self._bold, self.palette().color(QtGui.QPalette.ColorRole.WindowText)),
                                   (self._detail, self.font(), self.DETAIL_COLOR),
-                                  (self._accent, self.font(), QtGui.QColor(240, 130, 40))):
+                                  (self._accent, self.font(), self.ACCENT_COLOR)):
             if not text or x >= rect.right():
                 continue
             metrics = QtGui.QFontMetrics(font)
@@ -420,9 +421,10 @@ class LossPlot(PlotFrame):
             train = item.plot(*_finite(run.steps_x, run.smoothed(), positive), pen=_pen(color, 1.2, 200, dash=True),
                               name=f"{run.name} train", autoDownsampleFactor=SAMPLES_PER_PIXEL)
             run_val = _finite(run.epochs, run.val_loss, positive)
-            val = item.plot(*run_val, pen=_pen(color, 1.2, 200, dash=True), name=f"{run.name} val",
-                            **({"symbol": "t", "symbolSize": 5, "symbolBrush": color, "symbolPen": None}
-                               if len(run_val[0]) <= MARKED_POINTS else {}))
+            val = item.plot(pen=_pen(color, 1.2, 200, dash=True), name=f"{run.name} val", symbolSize=5,
+                            symbolBrush=color, symbolPen=None)
+            _mark_points(val, len(run_val[0]), "t")
+            val.setData(*run_val)
             train.setZValue(-1)
             val.setZValue(-1)
             self.overlay_items += [train, val]
@@ -483,9 +485,9 @@ class MetricPlot(PlotFrame):
         table = store.epoch_table()
         scale = 100.0 if percent else 1.0
         if metric is not None:
-            for curve, prefix, symbol in ((self.train, "train", "o"), (self.val, "val", "o")):
+            for curve, prefix in ((self.train, "train"), (self.val, "val")):
                 points = _finite(table["epoch"], table[f"{prefix}_{metric}"] * scale)
-                _mark_points(curve, len(points[0]), symbol)
+                _mark_points(curve, len(points[0]))
                 curve.setData(*points)
         for old in self.overlay_items:
             item.removeItem(old)
@@ -587,7 +589,8 @@ class WeightsPlot(PlotFrame):
         if len(xs) > 1:
             width = float(xs[-1] - xs[0])          # the strips fill the time sampled
         else:                                      # one snapshot: a strip wide enough to see, ending at it
-            width = (self.horizon()[1] - self.horizon()[0]) / 50
+            start, end = self.horizon()
+            width = (end - start) / 50
             x0 -= width
         self.image.setImage(image, autoLevels=False, levels=(0.0, 1.0))
         self.image.setRect(QtCore.QRectF(x0, float(low), max(width, 1e-3), float(max(high - low, 1e-9))))
