@@ -1,7 +1,10 @@
 """What every subcommand shares: loading a project and reporting its problems."""
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+from pathlib import Path
 
 from graph.analysis import Analysis, analyse
 from graph.project import LoomFileError, Project, load
@@ -35,3 +38,24 @@ def analysed(project: Project) -> Analysis:
     if not analysis.valid:
         raise CommandError(f"the design has {len(analysis.errors)} problem(s); run `check` for details")
     return analysis
+
+
+def check_folder_writable(folder: Path, flag: str) -> None:
+    """Refuse, before any long work, a results folder that cannot be made or written (DESIGN §8).
+
+    A missing folder is judged by its nearest existing parent, which is where it would be made;
+    writing is tried with a probe file, since permission bits do not tell the whole story
+    (read-only mounts, root, ACLs).
+    """
+    existing = Path(os.path.abspath(folder))
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise CommandError(f"{flag} {folder}: {existing} is a file, not a folder; choose another {flag}")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".layerloom-probe-", dir=existing)
+    except OSError as exc:
+        raise CommandError(f"{flag} {folder}: cannot write in {existing} ({exc.strerror or exc}); choose a "
+                           f"folder you can write to with {flag}") from None
+    os.close(fd)
+    os.unlink(probe)

@@ -16,7 +16,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine.cli.common import CommandError, analysed, load_project
+from engine.cli.common import CommandError, analysed, check_folder_writable, load_project
 from engine.training.events import (
     CheckpointSaved,
     EpochEnded,
@@ -28,18 +28,47 @@ from engine.training.events import (
     RunStarted,
     Step,
 )
-from engine.training.outputs import RUN_NAME, RunWriter
+from engine.training.outputs import METRICS_NAME, MODEL_NAME, RUN_NAME, STEPS_NAME, WEIGHTS_NAME, RunWriter
 from engine.training.trainer import CHECKPOINT_NAME, Trainer
 
+RUN_FILES = (METRICS_NAME, STEPS_NAME, WEIGHTS_NAME, MODEL_NAME, RUN_NAME, CHECKPOINT_NAME)
 
-def _finished_run(path: Path) -> bool:
-    """Whether run.json records a finished run (a failed one without a checkpoint may be replaced)."""
+
+def _run_record(path: Path) -> dict | None:
+    """run.json as a LayerLoom run wrote it, or None when there is none or it is someone else's file."""
     import json
 
     try:
-        return json.loads(path.read_text(encoding="utf-8")).get("status") == "finished"
-    except (OSError, ValueError, AttributeError):
-        return path.exists()
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("format") == "layerloom-run" else None
+
+
+def check_out_dir(out_dir: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse, before any work, a results folder the run cannot use or would use to destroy something.
+
+    A run writes only the files in RUN_FILES; the folder may hold anything else. Files of those
+    names that no LayerLoom run made (the user's own model.py, say) are never replaced without
+    --overwrite (DESIGN §8), and neither is a finished run.
+    """
+    check_folder_writable(out_dir, "--out")
+    checkpoint = out_dir / CHECKPOINT_NAME
+    if resume:
+        if not checkpoint.is_file():
+            raise CommandError(f"--resume: there is no {CHECKPOINT_NAME} in {out_dir} to go on from")
+        return
+    if overwrite:
+        return
+    record = _run_record(out_dir / RUN_NAME)
+    if checkpoint.exists() or (record is not None and record.get("status") == "finished"):
+        raise CommandError(f"{out_dir} already holds a run; pass --resume to go on with it, --overwrite to replace "
+                           "it, or choose another --out")
+    if record is None:
+        theirs = [name for name in RUN_FILES if (out_dir / name).exists()]
+        if theirs:
+            raise CommandError(f"--out {out_dir} holds {', '.join(theirs)}, which no LayerLoom run wrote; choose "
+                               "another --out, or pass --overwrite to replace them")
 
 
 def default_out_dir(path: str) -> Path:
@@ -150,13 +179,8 @@ def run(path: str, epochs: int | None = None, device: str | None = None, out: st
         raise CommandError(str(exc), code=1) from None
     analysed(project)
     out_dir = Path(out) if out else default_out_dir(path)
+    check_out_dir(out_dir, resume, overwrite)
     checkpoint = out_dir / CHECKPOINT_NAME
-    if resume:
-        if not checkpoint.is_file():
-            raise CommandError(f"--resume: there is no {CHECKPOINT_NAME} in {out_dir} to go on from")
-    elif not overwrite and (checkpoint.exists() or _finished_run(out_dir / RUN_NAME)):
-        raise CommandError(f"{out_dir} already holds a run; pass --resume to go on with it, --overwrite to replace "
-                           "it, or choose another --out")
     if overwrite and not resume:
         checkpoint.unlink(missing_ok=True)
     overrides = {}
