@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.data.images import image_suffixes, read_image, to_channels
+from engine.data.images import image_suffixes, read_image, resize, to_channels
 from engine.data.registry import Context, DataError, DatasetType, Raw, register
 from graph.params import Param
 
@@ -272,9 +272,6 @@ register(DatasetType(
 
 # -- image folder ------------------------------------------------------------------------------
 def _image_folder(o: dict[str, Any], ctx: Context) -> Raw:
-    import torch
-    import torch.nn.functional as F
-
     folder = ctx.path(o["path"])
     if not folder.is_dir():
         raise DataError(f"data.path: {folder} is not a folder of class subfolders")
@@ -298,14 +295,10 @@ def _image_folder(o: dict[str, Any], ctx: Context) -> Raw:
             if file.suffix.lower() not in suffixes:
                 skipped += 1
                 continue
-            pixels = to_channels(read_image(file), channels)
-            tensor = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1).float()[None] / 255.0
+            pixels = to_channels(read_image(file), channels).transpose(2, 0, 1)[None].astype(np.float32) / 255.0
             if size is None:
-                size = list(tensor.shape[2:])
-            if list(tensor.shape[2:]) != list(size):
-                tensor = F.interpolate(tensor, size=tuple(size), mode="bilinear", align_corners=False,
-                                       antialias=True)
-            images.append(tensor[0].numpy())
+                size = list(pixels.shape[2:])
+            images.append(resize(pixels, size)[0])
             labels.append(label)
     if not images:
         raise DataError(f"data.path: no images in the subfolders of {folder} (read: {', '.join(suffixes)})")

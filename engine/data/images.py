@@ -214,3 +214,15 @@ def to_channels(pixels: np.ndarray, channels: int) -> np.ndarray:
     if colour.shape[2] == 1:
         return np.repeat(colour, channels, axis=2)
     raise DataError(f"cannot turn a {have}-channel image into {channels} channels")
+
+
+def resize(images: np.ndarray, size: tuple[int, int] | list[int]) -> np.ndarray:
+    """(N, C, H, W) floats to (N, C, *size): bilinear, antialiased when shrinking, so that every
+    data set that resizes images (a folder of them, the upscaled digits) resizes them alike."""
+    import torch
+    import torch.nn.functional as F
+
+    tensor = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
+    if tuple(tensor.shape[2:]) == tuple(size):
+        return tensor.numpy()
+    return F.interpolate(tensor, size=tuple(size), mode="bilinear", align_corners=False, antialias=True).numpy()

@@ -215,6 +215,17 @@ def _standardize(train: list[np.ndarray], val: list[np.ndarray]) -> dict[str, An
     return stats
 
 
+def _resize_hint(name: str, sample: tuple[int, ...], wanted: tuple[int, ...]) -> str:
+    """`set data.size to 28, ` when the data set makes square images of any size (digits, shapes)
+    and only the size differs from the Input's: the one-field fix for a design made for other images."""
+    dataset = get(name)
+    sized = dataset is not None and any(p.name == "size" and p.kind == "int" for p in dataset.options)
+    square = len(wanted) == 3 and wanted[1] == wanted[2]
+    if sized and square and len(sample) == 3 and sample[0] == wanted[0]:
+        return f"set data.size to {wanted[1]}, "
+    return ""
+
+
 def _fit_input(array: np.ndarray, spec: InputSpec, name: str, graph: Graph, notes: list[str]) -> torch.Tensor:
     sample = tuple(array.shape[1:])
     if spec.dtype == "int64":
@@ -238,7 +249,8 @@ def _fit_input(array: np.ndarray, spec: InputSpec, name: str, graph: Graph, note
         if math.prod(sample) != math.prod(spec.shape):
             raise DataError(
                 f"Input '{spec.node}' takes {fmt(spec.shape)}, but the data set '{name}' gives inputs of shape "
-                f"{fmt(sample)}; set {spec.node}'s shape to {list(sample)} or choose another data set")
+                f"{fmt(sample)}; {_resize_hint(name, sample, spec.shape)}set {spec.node}'s shape to "
+                f"{list(sample)} or choose another data set")
         notes.append(f"inputs {fmt(sample)} reshaped to {fmt(spec.shape)} for Input '{spec.node}'")
         tensor = tensor.reshape(len(tensor), *spec.shape)
     return tensor

@@ -245,14 +245,21 @@ register(DatasetType(
 def _digits(o: dict[str, Any], ctx: Context) -> Raw:
     from sklearn.datasets import load_digits
 
+    from engine.data.images import resize
+
     bunch = load_digits()
     images = (bunch.images / 16.0).astype(np.float32)[:, None]
-    return Raw([images], [bunch.target.astype(np.int64)], [str(i) for i in range(10)],
-               info={"source": "scikit-learn load_digits (1,797 images of 8x8 pixels)"})
+    info: dict[str, Any] = {"source": "scikit-learn load_digits (1,797 images of 8x8 pixels)"}
+    if o["size"] != 8:  # so that designs for 28x28 digits (LeNet-5, MNIST-sized) train without a download
+        images = resize(images, (o["size"], o["size"]))
+        info["size"] = [o["size"], o["size"]]
+    return Raw([images], [bunch.target.astype(np.int64)], [str(i) for i in range(10)], info=info)
 
 
 register(DatasetType(
     "digits", "bundled", "scikit-learn's bundled handwritten digits: 1,797 images of 8x8 pixels, 10 classes "
-    "(no download).",
-    "x (1, 8, 8) float 0..1; label 0..9", _digits,
+    "(no download), optionally resized.",
+    "x (1, size, size) float 0..1; label 0..9", _digits,
+    (Param("size", "int", 8, "image height and width in pixels: the 8x8 originals resized (bilinear), e.g. "
+           "28 for designs made for MNIST", minimum=4, maximum=128),),
 ))
