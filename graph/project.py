@@ -10,13 +10,14 @@ so that diffs stay small.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph import registry
+from graph import bounded_json, registry
 from graph.files import write_atomic
 from graph.model import Edge, Graph, Node
 
@@ -25,6 +26,7 @@ VERSION = 1
 SECTIONS = ("data", "training", "ui")
 _NODE_KEYS = ("id", "type", "label", "params", "trainable", "pos")
 _EDGE_KEYS = {"from", "to", "from_port", "to_port"}
+MAX_POS = 1e9  # canvas coordinates
 
 # Migrations from older format versions: MIGRATIONS[v] turns a version-v document (a dict)
 # into a version v+1 document. Version 1 is the first released format, so the chain is empty;
@@ -51,9 +53,11 @@ class Project:
 def load(path: str | os.PathLike) -> Project:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = bounded_json.read_bytes(path).decode("utf-8")
     except FileNotFoundError:
         raise LoomFileError(f"{path}: no such file") from None
+    except bounded_json.BoundsError as exc:
+        raise LoomFileError(f"{path}: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise LoomFileError(f"{path}: cannot read the file ({exc})") from None
     try:
@@ -66,9 +70,11 @@ def loads(text: str) -> Project:
     if not text.strip():
         raise LoomFileError("the file is empty")
     try:
-        doc = json.loads(text)
+        doc = bounded_json.loads(text)
     except json.JSONDecodeError as exc:
         raise LoomFileError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except bounded_json.BoundsError as exc:
+        raise LoomFileError(str(exc)) from None
     return from_dict(doc)
 
 
@@ -138,6 +144,8 @@ def _read_node(index: int, entry: Any) -> Node:
         if (not isinstance(pos, list) or len(pos) != 2
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos)):
             raise LoomFileError(f'{where}: "pos" must be [x, y]')
+        if not all(math.isfinite(v) and abs(v) <= MAX_POS for v in pos):  # the canvas cannot paint NaN or 1e300
+            raise LoomFileError(f'{where}: "pos" must be two finite numbers within ±{MAX_POS:.0e}, got {pos!r}')
         pos = (float(pos[0]), float(pos[1]))
     extra = {k: v for k, v in entry.items() if k not in _NODE_KEYS}
     return Node(entry.get("id", ""), node_type, dict(params), pos, label, trainable, extra)
@@ -230,5 +238,11 @@ def dumps(project: Project) -> str:
 
 
 def save(project: Project, path: str | os.PathLike) -> None:
-    """Write atomically: a temporary file in the same folder, flushed, then renamed over."""
+    """Write atomically: a temporary file in the same folder, flushed, then renamed over.
+
+    Text that UTF-8 cannot hold (a lone surrogate) is refused with LoomFileError naming where,
+    before anything is written, so that the file on disk stays as it was."""
+    problem = bounded_json.problem_in(to_dict(project), max_depth=None)
+    if problem:
+        raise LoomFileError(f"{path}: cannot save: {problem}")
     write_atomic(Path(path), dumps(project))

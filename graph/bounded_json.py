@@ -1,0 +1,89 @@
+"""JSON from a file someone else wrote, read within bounds (DESIGN §8).
+
+A design file is small, shallow text. Anything else (a multi-gigabyte file, /dev/zero, a
+5,000-digit number, arrays nested thousands deep, text that is not valid Unicode) is refused
+with a message *before* it can exhaust memory, the interpreter's digit limit or its stack, so
+that every reader of user files (check, export, train, the window) reports instead of raising.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+
+MAX_BYTES = 64 << 20   # a 10,000-node design is about 1 MiB
+MAX_DIGITS = 1000      # far beyond any size or seed; Python refuses ints over 4,300 digits
+MAX_DEPTH = 64         # a design nests about 6 deep; the JSON parser's own limit is the C stack
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class BoundsError(ValueError):
+    """The text is beyond what a design can be; the message says which bound and where."""
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def read_bytes(path: str | os.PathLike, limit: int = MAX_BYTES) -> bytes:
+    """The file's bytes, never more than `limit` read: a larger file (or an endless device) is refused."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise BoundsError(f"the file is {_size(size)}, too large to be a design (at most {_size(limit)})")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise BoundsError(f"the file goes on past {_size(limit)}, too large to be a design")
+    return data
+
+
+def _int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_DIGITS:
+        raise BoundsError(f"a number with {digits:,} digits is too long (at most {MAX_DIGITS:,})")
+    return int(text)
+
+
+def loads(text: str) -> Any:
+    """json.loads with the bounds above; json.JSONDecodeError still means malformed text."""
+    try:
+        value = json.loads(text, parse_int=_int)
+    except RecursionError:
+        raise BoundsError(f"the text is nested too deeply (at most {MAX_DEPTH} levels)") from None
+    problem = problem_in(value)
+    if problem:
+        raise BoundsError(problem)
+    return value
+
+
+def _where(path: tuple) -> str:
+    out = ""
+    for key in path:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out or "the document"
+
+
+def problem_in(value: Any, max_depth: int | None = MAX_DEPTH) -> str | None:
+    """What makes a parsed document unusable (deeper than `max_depth`, text that is not valid Unicode),
+    naming where; None when it is fine. Walked with a stack, not recursion, so any depth is safe."""
+    stack: list[tuple[Any, tuple, int]] = [(value, (), 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if max_depth is not None and depth > max_depth:
+            return f"{_where(path)}: nested more than {max_depth} levels deep"
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return f"{_where(path)}: {item!r} is not valid Unicode text (it holds a lone surrogate)"
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    return f"{_where(path)}: the key {key!r} is not valid Unicode text (it holds a lone surrogate)"
+                stack.append((sub, path + (key,), depth + 1))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((sub, path + (i,), depth + 1) for i, sub in enumerate(item))
+    return None
