@@ -15,6 +15,7 @@ from app.document import Document
 from app.editor import Editor, standard_key
 from app.exporting import export_with_cursor
 from app.layout import layered_positions
+from app.notice import DesignNotice
 from app.palette import LayerPalette
 from app.problems import ProblemsPanel
 from app.properties import PropertiesPanel
@@ -25,7 +26,7 @@ from graph.analysis import Analysis
 from graph.project import LoomFileError, Project, load, save
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "examples"
-DEFAULT_EXAMPLE = EXAMPLES_DIR / "lenet5.loom"
+DEFAULT_EXAMPLE = EXAMPLES_DIR / "spiral_mlp.loom"  # trains in seconds and fills every plot: docs/designer.md
 MAX_RECENT = 8
 FILE_FILTER = "LayerLoom designs (*.loom);;All files (*)"
 EXPORT_FILTERS = {"PyTorch code (*.py)": ".py", "ONNX model (*.onnx)": ".onnx", "TorchScript (*.pt)": ".pt"}
@@ -63,6 +64,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.editor = Editor(self.doc, self.canvas, self)
         self.setCentralWidget(self.canvas.widget)
         self._make_banner()
+        self.design_notice = DesignNotice(self.canvas.viewer, self.doc, self._show_training_data)
         self._shown = False
         self.startup_error: str | None = None
 
@@ -121,6 +123,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if watched is self.canvas.viewer and event.type() == QtCore.QEvent.Type.Resize:
             self._place_banner()
         return super().eventFilter(watched, event)
+
+    def _show_training_data(self) -> None:
+        self.docks["trainingPanel"].show()
+        self.docks["trainingPanel"].raise_()
+        self.training.panel.show_data()
 
     def _place_banner(self) -> None:
         width = self.canvas.viewer.width()

@@ -1,5 +1,6 @@
 """Every trainable example reaches its stated figure (README, "Training") in its stated
 epochs on the CPU, and the weights + model.py it leaves reproduce the validation figures."""
+import importlib.util
 import json
 import subprocess
 import sys
@@ -9,12 +10,13 @@ import pytest
 import torch
 
 from engine.training import Finished, RunWriter, Trainer
-from graph.project import load
+from graph.project import dumps, load
 from tests.conftest import EXAMPLES, ROOT
 from tests.test_train_cli import evaluate, reload_model
 
 # example: (figure, at least / at most, value) -- keep in step with the README's table
 QUALITY = {
+    "lenet5": ("val_accuracy", ">=", 0.97),
     "spiral_mlp": ("val_accuracy", ">=", 0.97),
     "digits_cnn": ("val_accuracy", ">=", 0.95),
     "lstm_bits": ("val_accuracy", ">=", 0.97),
@@ -28,6 +30,27 @@ QUALITY = {
 def test_quality_table_covers_the_trainable_examples():
     trainable = {p.stem for p in EXAMPLES.glob("*.loom") if json.loads(p.read_text()).get("data")}
     assert trainable == set(QUALITY)
+
+
+def test_every_example_trains_or_says_it_is_design_only():
+    """Issue 11: an example either names a data set or carries ui.design_only, which the
+    designer shows over the canvas and in the Training panel (tests/app/test_first_design.py)."""
+    for path in EXAMPLES.glob("*.loom"):
+        doc = json.loads(path.read_text())
+        if not doc["data"].get("dataset"):
+            assert doc["ui"].get("design_only") is True, path.name
+    assert json.loads((EXAMPLES / "resnet18.loom").read_text())["ui"]["design_only"] is True
+
+
+def test_the_examples_are_what_the_generator_writes():
+    """The .loom files come from tools/make_examples.py: a hand edit of one alone is caught."""
+    spec = importlib.util.spec_from_file_location("make_examples", ROOT / "tools" / "make_examples.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    made = {**module.DESIGN_ONLY, **module.TRAINABLE}
+    assert set(made) == {p.name for p in EXAMPLES.glob("*.loom")}
+    for name, make in made.items():
+        assert dumps(make()) == (EXAMPLES / name).read_text(encoding="utf-8"), name
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.notice import DESIGN_ONLY_KEY
 from graph.model import Graph
 from graph.project import Project, save
 
@@ -43,7 +44,10 @@ def lenet5() -> Project:
     x = b.add("Tanh", "act4", x)
     x = b.add("Linear", "fc3", x, out_features=10)
     b.add("Output", "logits", x)
-    return Project("LeNet-5", b.graph)
+    # the bundled 8x8 digits resized to the 28x28 of MNIST, for which LeNet-5 was made: no download
+    return Project("LeNet-5", b.graph, data={"dataset": "digits", "size": 28},
+                   training={"epochs": 10, "batch_size": 32, "optimizer": "adam", "learning_rate": 0.002,
+                             "schedule": "cosine", "seed": 0})
 
 
 def resnet18(num_classes: int = 1000) -> Project:
@@ -77,7 +81,8 @@ def resnet18(num_classes: int = 1000) -> Project:
     x = b.add("Flatten", "flatten", x)
     x = b.add("Linear", "fc", x, out_features=num_classes)
     b.add("Output", "logits", x)
-    return Project("ResNet-18", b.graph)
+    # 224x224 ImageNet images are not bundled: the designer says so over the canvas (app.notice)
+    return Project("ResNet-18", b.graph, ui={DESIGN_ONLY_KEY: True})
 
 
 def spiral_mlp() -> Project:
@@ -204,8 +209,10 @@ def sine_regression() -> Project:
                              "early_stopping": {"patience": 15}, "seed": 0})
 
 
-# Examples that `python main.py train` trains as they are (their data and training sections set).
+# Examples that `python main.py train` trains as they are (their data and training sections set);
+# the others are design-only (DESIGN_ONLY).
 TRAINABLE = {
+    "lenet5.loom": lenet5,
     "spiral_mlp.loom": spiral_mlp,
     "digits_cnn.loom": digits_cnn,
     "lstm_bits.loom": lstm_bits,
@@ -215,8 +222,10 @@ TRAINABLE = {
     "sine_regression.loom": sine_regression,
 }
 
+DESIGN_ONLY = {"resnet18.loom": resnet18}
+
 
 if __name__ == "__main__":
-    for filename, make in (("lenet5.loom", lenet5), ("resnet18.loom", resnet18), *TRAINABLE.items()):
+    for filename, make in (*DESIGN_ONLY.items(), *TRAINABLE.items()):
         save(make(), EXAMPLES / filename)
         print("wrote", EXAMPLES / filename)

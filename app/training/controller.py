@@ -420,7 +420,7 @@ class TrainingController(QtCore.QObject):
             self.plots.set_store(self.store)
         self.refresh_runs()
         self.panel.show_result("not running", 0.0)
-        self.panel.status.setText("Press Train to train this design on its data set.")
+        self.panel.show_hint()
 
     # -- runs ------------------------------------------------------------------------------
     def refresh_runs(self) -> list[RunInfo]:

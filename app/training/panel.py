@@ -27,6 +27,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.document import Document
 from app.editor import Editor
+from app.notice import idle_hint
 from app.properties import _ParamRow
 from app.training.commands import SetSection
 from app.training.loader import engine_loader
@@ -103,10 +104,12 @@ class TrainingPanel(QtWidgets.QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("not running")
         outer.addWidget(self.progress)
-        self.status = QtWidgets.QLabel("Press Train to train this design on its data set.")
+        self.status = QtWidgets.QLabel()
         self.status.setObjectName("trainingStatus")
         self.status.setWordWrap(True)
         outer.addWidget(self.status)
+        self._hint = ""
+        self.show_hint()
 
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.setObjectName("trainingTabs")
@@ -121,6 +124,7 @@ class TrainingPanel(QtWidgets.QWidget):
         self.tabs.addTab(self._make_runs_tab(), "Runs")
 
         doc.settings_changed.connect(lambda _section: self.update_values())
+        doc.settings_changed.connect(lambda _section: self._refresh_hint())
         doc.replaced.connect(self._on_replaced)
         doc.analysed.connect(lambda _analysis: self._on_analysed())
         loader = engine_loader()
@@ -724,6 +728,22 @@ class TrainingPanel(QtWidgets.QWidget):
             QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(run.path)))
 
     # -- a run -------------------------------------------------------------------------
+    def show_hint(self) -> None:
+        """The line before a run: Train only when there is a data set to train on (app.notice)."""
+        self._hint = idle_hint(self.doc.project)
+        self.status.setText(self._hint)
+
+    def _refresh_hint(self) -> None:
+        if self.status.text() == self._hint:  # not a run's own line, which stays until the next
+            self.show_hint()
+
+    def show_data(self) -> None:
+        """Where "Training ▸ Data" leads: the settings tab, the data-set box focused."""
+        self.tabs.setCurrentIndex(0)
+        if self._built:
+            self.settings_scroll.ensureWidgetVisible(self.dataset_box)
+            self.dataset_box.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
+
     def set_running(self, running: bool) -> None:
         """During a run the settings are those of the run: the form is read-only."""
         self._running = running
