@@ -7,7 +7,7 @@ from PySide6 import QtCore, QtGui
 
 from graph.analysis import Analysis, analyse
 from graph.model import Graph
-from graph.project import Project
+from graph.project import LoomFileError, Project, save
 
 
 class Document(QtCore.QObject):
@@ -116,6 +116,18 @@ class Document(QtCore.QObject):
         self._unsaved = True
         self.refresh()
         self.dirty_changed.emit(self.dirty)
+
+    def save(self, path: Path) -> str | None:
+        """Write the design to `path` (atomically) and mark it saved. On failure nothing changes, on
+        disk or here, and the reason is returned for the window to report: Save never raises."""
+        try:
+            save(self.project, path)
+        except LoomFileError as exc:
+            return str(exc)
+        except OSError as exc:
+            return f"{path}: {exc.strerror or exc}"
+        self.mark_saved(path)
+        return None
 
     def mark_saved(self, path: Path) -> None:
         self.path = Path(path)

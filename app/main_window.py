@@ -23,7 +23,7 @@ from app.recovery import INTERVAL_MS, Autosaver, default_directory, orphans
 from app.summary import SummaryPanel
 from app.training.controller import BANNER, TrainingController
 from graph.analysis import Analysis
-from graph.project import LoomFileError, Project, load, save
+from graph.project import LoomFileError, Project, load
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "examples"
 DEFAULT_EXAMPLE = EXAMPLES_DIR / "spiral_mlp.loom"  # trains in seconds and fills every plot: docs/designer.md
@@ -489,12 +489,10 @@ class MainWindow(QtWidgets.QMainWindow):
         """Atomic save (graph.project.save); the view state goes into the `ui` section."""
         path = Path(path)
         self.doc.project.ui[UI_KEY] = self.canvas.view_state()
-        try:
-            save(self.doc.project, path)
-        except OSError as exc:
-            self._error("Cannot save the design", f"{path}: {exc.strerror or exc}")
+        problem = self.doc.save(path)
+        if problem:
+            self._error("Cannot save the design", problem)
             return False
-        self.doc.mark_saved(path)
         self.autosaver.discard()
         self._remember(path)
         self._update_title()
