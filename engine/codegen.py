@@ -16,14 +16,15 @@ and the exporter writes the same text, so a trained model and an exported one ca
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
-import inspect
 import keyword
 import linecache
 import re
 import string
 import sys
 import types
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,77 +177,62 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 
 
 # -- constructor signatures -------------------------------------------------------------------
-_MISSING = inspect.Parameter.empty
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
 
 
-@dataclass(frozen=True)
-class _Sig:
-    """A constructor's named parameters in order, with their defaults (_MISSING = required)."""
+REQUIRED = _Required()  # in a Signature: torch's constructor has no default for this argument
 
-    params: tuple[tuple[str, Any], ...] = ()
-    known: bool = False  # False when the class itself hides its signature behind *args, **kwargs
+Signature = tuple[tuple[str, Any], ...]  # (argument name, torch's default or REQUIRED), in order
 
 
-_SIGNATURES: dict[Any, _Sig] = {}
-_HELPER_CLASSES: dict[str, type] = {}
+def constructor_signature(layer: LayerType, derived: Iterable[str] = (), code: Code | None = None) -> Signature:
+    """The constructor a node of `layer` calls, read from the registry alone (no torch): the
+    declared `signature`, else the `__init__` of the helper class the declaration carries, else
+    the derived sizes (`derived`, all required) followed by the params with their defaults."""
+    code = code or layer.code or _DEFAULT_CODE
+    if layer.signature is not None:
+        return _parse_signature(layer.signature, layer.name)
+    if not layer.torch_class and code.module:
+        return _helper_signature(code.helper, code.module, layer.name)
+    return (tuple((name, REQUIRED) for name in derived)
+            + tuple((p.name, p.default) for p in layer.params if p.ctor))
 
 
-def _signature(cls: type) -> _Sig:
-    """The first explicit __init__ signature along the MRO (nn.LSTM takes *args and passes
-    them to nn.RNNBase, whose signature names them)."""
-    if cls not in _SIGNATURES:
-        sig, hidden = _Sig(), False
-        for klass in cls.__mro__:
-            init = klass.__dict__.get("__init__")
-            if init is None:
-                continue
-            params = list(inspect.signature(init).parameters.values())[1:]
-            if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
-                hidden = True  # this class may take keywords of its own (nn.RNN's nonlinearity)
-                continue
-            sig = _Sig(tuple((p.name, p.default) for p in params), not hidden)
-            break
-        _SIGNATURES[cls] = sig
-    return _SIGNATURES[cls]
+@functools.cache
+def _parse_signature(text: str, where: str) -> Signature:
+    try:
+        function = ast.parse(f"def _({text}): pass").body[0]
+        return _arguments(function.args)
+    except (SyntaxError, ValueError) as exc:
+        raise CodegenError(f"{where}: the declared signature {text!r} is not a list of arguments with literal "
+                           f"defaults ({exc}; a bug in its declaration)", where) from None
 
 
-def _helper_class(code: Code, where: str) -> type:
-    """The class a helper source defines (compiled once, to read its signature)."""
-    if code.helper not in _HELPER_CLASSES:
-        import math
-
-        import torch
-        from torch import nn
-
-        namespace: dict[str, Any] = {"torch": torch, "nn": nn, "math": math, "__name__": "layerloom_helpers"}
-        exec(compile(code.helper, f"<layerloom-helper-{code.module}>", "exec"), namespace)  # noqa: S102
-        cls = namespace.get(code.module)
-        if not isinstance(cls, type):
-            raise CodegenError(f"{where}: the helper source does not define class {code.module}", where)
-        _HELPER_CLASSES[code.helper] = cls
-    return _HELPER_CLASSES[code.helper]
+@functools.cache
+def _helper_signature(helper: str, module: str, where: str) -> Signature:
+    """The arguments of the helper class's __init__ after self, read from its source text."""
+    classes = [n for n in ast.parse(helper).body if isinstance(n, ast.ClassDef) and n.name == module]
+    if not classes:
+        raise CodegenError(f"{where}: the helper source does not define class {module}", where)
+    inits = [n for n in classes[0].body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
+    return _arguments(inits[0].args)[1:] if inits else ()
 
 
-def _torch_class(name: str) -> type:
-    from torch import nn
-
-    return getattr(nn, name)
+def _arguments(args: ast.arguments) -> Signature:
+    if args.vararg or args.kwarg or args.kwonlyargs:
+        raise ValueError("*args, **kwargs and keyword-only arguments cannot be read")
+    names = [a.arg for a in args.posonlyargs + args.args]
+    defaults = [REQUIRED] * (len(names) - len(args.defaults)) + [ast.literal_eval(d) for d in args.defaults]
+    return tuple(zip(names, defaults, strict=True))
 
 
 def _same(value: Any, default: Any) -> bool:
-    """Whether `value` equals a torch default (1 == 1.0, but True != 1; F.relu == 'relu')."""
-    if default is _MISSING:
+    """Whether `value` equals torch's default (1 == 1.0 and [3, 3] == (3, 3), but True != 1)."""
+    if default is REQUIRED or isinstance(value, bool) != isinstance(default, bool):
         return False
-    if callable(default) and not isinstance(default, type):
-        return getattr(default, "__name__", None) == value
-    if isinstance(value, bool) != isinstance(default, bool):
-        return False
-    if isinstance(default, tuple) and isinstance(value, list):
-        return tuple(value) == default
-    try:
-        return bool(value == default)
-    except Exception:  # noqa: BLE001 -- an exotic default never equals a plain value
-        return False
+    return (tuple(value) if isinstance(value, list) else value) == default
 
 
 # -- the generator ---------------------------------------------------------------------------
@@ -427,42 +413,38 @@ class _Generator:
     def _constructor(self, node_id: str, code: Code) -> str | None:
         layer, info = self.layers[node_id], self.info[node_id]
         if layer.torch_class:
-            cls, prefix = _torch_class(layer.torch_class), f"nn.{layer.torch_class}"
+            prefix = f"nn.{layer.torch_class}"
         elif code.module:
-            cls, prefix = _helper_class(code, node_id), code.module
+            prefix = code.module
         else:
             if "m" in _names_in(code.call):
                 raise CodegenError(f"{node_id}: type {layer.name} has neither a torch_class nor a Code module, "
                                    "but its call uses {m}", node_id)
             return None
-        # (name, value, always): derived sizes and fixed arguments are always passed.
-        given: list[tuple[str, Any, bool]] = [
-            (k, v[0] if isinstance(v, list) and len(v) == 1 else v, True) for k, v in info.derived.items()]
+        # name -> (value, always): derived sizes and fixed arguments are always passed.
+        given: dict[str, tuple[Any, bool]] = {
+            k: (v[0] if isinstance(v, list) and len(v) == 1 else v, True) for k, v in info.derived.items()}
         for p in layer.params:
             if p.ctor:
                 value = info.values[p.name]
                 if p.kind in ("size", "padding") and isinstance(value, list) and len(set(value)) == 1:
                     value = value[0]
-                given.append((p.name, value, False))
-        given += [(k, v, True) for k, v in layer.fixed_ctor]
-        declared = {p.name: p.default for p in layer.params}
-        sig = _signature(cls)
-        values = {name: (value, always) for name, value, always in given}
+                given[p.name] = (value, False)
+        given.update((k, (v, True)) for k, v in layer.fixed_ctor)
+        signature = constructor_signature(layer, info.derived, code)
+        unknown = sorted(given.keys() - dict(signature).keys())
+        if unknown:
+            raise CodegenError(f"{node_id}: the {layer.name} declaration passes {', '.join(unknown)}, which its "
+                               f"constructor signature does not list (a bug in its declaration)", node_id)
         positional: list[str] = []
         keywords: list[str] = []
-        for name, default in sig.params:
-            if name not in values:
-                continue  # filled by the subclass (RNNBase's mode) or left at torch's default
-            value, always = values.pop(name)
-            if default is _MISSING and len(positional) < 2 and not keywords:
+        for name, default in signature:
+            if name not in given:
+                continue  # left at torch's default
+            value, always = given[name]
+            if default is REQUIRED and len(positional) < 2 and not keywords:
                 positional.append(literal(value))
-            elif default is _MISSING or always or not _same(value, default):
-                keywords.append(f"{name}={literal(value)}")
-        for name, (value, always) in values.items():  # not in the signature (RNN's nonlinearity)
-            if sig.known and name in declared and not always:
-                raise CodegenError(f"{node_id}: {prefix} takes no argument {name!r} "
-                                   f"(the {layer.name} declaration is out of step with torch)", node_id)
-            if always or not _same(value, declared.get(name, _MISSING)):
+            elif default is REQUIRED or always or not _same(value, default):
                 keywords.append(f"{name}={literal(value)}")
         return f"{prefix}({', '.join(positional + keywords)})"
 

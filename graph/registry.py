@@ -125,6 +125,12 @@ class LayerType:
     torch_class: the `torch.nn` class the node becomes, or None for LayerLoom types that
                  codegen writes by hand (Reshape, Add, PositionalEncoding, ...).
     fixed_ctor:  constructor arguments LayerLoom always passes (`batch_first=True`).
+    signature:   torch_class's constructor arguments as torch declares them, in its order and
+                 with its defaults (`"in_features, out_features, bias=True"`; device and dtype
+                 left out), where they are not just the derived sizes followed by `params` with
+                 the declared defaults. Codegen reads the order, the required arguments and
+                 torch's defaults from here, so writing code needs no torch
+                 (tests/engine/test_codegen_signatures.py holds it to torch).
     dtype:       see DTYPE_RULES.
     code:        how codegen writes the node when it is not `self.<id>(x)` (see `Code`).
     """
@@ -138,6 +144,7 @@ class LayerType:
     outputs: tuple[str, ...] | PortsFn = ("output",)
     torch_class: str | None = None
     fixed_ctor: tuple[tuple[str, Any], ...] = ()
+    signature: str | None = None
     dtype: str = "float"
     code: Code | None = None
 

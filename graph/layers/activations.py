@@ -57,5 +57,5 @@ def _softmax(p, inputs):
 
 for _name, _doc in (("Softmax", "Normalises to probabilities along `dim`."),
                     ("LogSoftmax", "log(softmax(x)) along `dim`; pair it with the nll loss.")):
-    register(LayerType(name=_name, category="Activation", torch_class=_name, doc=_doc,
+    register(LayerType(name=_name, category="Activation", torch_class=_name, doc=_doc, signature="dim=None",
                        params=(dim_param(-1, "dimension that sums to one"),), infer=_softmax))

@@ -47,6 +47,8 @@ register(LayerType(
     ),
     inputs=("query", "key", "value"), outputs=("output", "weights"),
     fixed_ctor=(("batch_first", True),), infer=_mha,
+    signature="embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False, kdim=None, "
+              "vdim=None, batch_first=False",
     code=Code(unpack="{y}, {weights}", outputs=("{y}", "{weights}"),
               unused=((1, "{m}({xs}, need_weights=False)"),)),
 ))
@@ -84,6 +86,10 @@ def _decoder(p, inputs):
     return Inferred(((length, embed),), params, macs, {"d_model": embed})
 
 
+_TRANSFORMER_SIGNATURE = ("d_model, nhead, dim_feedforward=2048, dropout=0.1, activation='relu', layer_norm_eps=1e-05, "
+                          "batch_first=False, norm_first=False, bias=True")
+
+
 def _transformer_params() -> tuple[Param, ...]:
     return (
         Param("nhead", "int", 4, "attention heads; must divide d_model", minimum=1),
@@ -100,14 +106,14 @@ register(LayerType(
     name="TransformerEncoderLayer", category="Attention", torch_class="TransformerEncoderLayer",
     doc="Self-attention plus a feed-forward block, each with a residual connection and LayerNorm.",
     params=_transformer_params(), inputs=("src",),
-    fixed_ctor=(("batch_first", True),), infer=_encoder,
+    fixed_ctor=(("batch_first", True),), infer=_encoder, signature=_TRANSFORMER_SIGNATURE,
 ))
 
 register(LayerType(
     name="TransformerDecoderLayer", category="Attention", torch_class="TransformerDecoderLayer",
     doc="Self-attention, attention over the encoder memory, and a feed-forward block.",
     params=_transformer_params(), inputs=("tgt", "memory"),
-    fixed_ctor=(("batch_first", True),), infer=_decoder,
+    fixed_ctor=(("batch_first", True),), infer=_decoder, signature=_TRANSFORMER_SIGNATURE,
 ))
 
 

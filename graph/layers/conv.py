@@ -97,12 +97,16 @@ def _conv_params(dims: int, transpose: bool) -> tuple[Param, ...]:
 for _dims in (1, 2, 3):
     register(LayerType(
         name=f"Conv{_dims}d", category="Convolution", torch_class=f"Conv{_dims}d",
+        signature="in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, "
+                  "padding_mode='zeros'",
         doc=f"{_dims}-D convolution over {_LAYOUT[_dims]}.",
         params=_conv_params(_dims, transpose=False), infer=_conv_rule(_dims),
     ))
 for _dims in (1, 2):
     register(LayerType(
         name=f"ConvTranspose{_dims}d", category="Convolution", torch_class=f"ConvTranspose{_dims}d",
+        signature="in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, "
+                  "bias=True, dilation=1",
         doc=f"{_dims}-D transposed convolution: learned upsampling of {_LAYOUT[_dims]}.",
         params=_conv_params(_dims, transpose=True), infer=_conv_transpose_rule(_dims),
     ))
@@ -139,10 +143,13 @@ def _pool_params(dims: int, dilated: bool) -> tuple[Param, ...]:
     return params
 
 
+_POOL_SIGNATURES = {"Max": "kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False",
+                    "Avg": "kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True"}
 for _dims in (1, 2):
     for _kind, _dilated, _what in (("Max", True, "maximum"), ("Avg", False, "average")):
         register(LayerType(
             name=f"{_kind}Pool{_dims}d", category="Pooling", torch_class=f"{_kind}Pool{_dims}d",
+            signature=_POOL_SIGNATURES[_kind],
             doc=f"{_dims}-D {_what} pooling over {_LAYOUT[_dims]}.",
             params=_pool_params(_dims, _dilated), infer=_pool_rule(_dims, _dilated),
         ))
@@ -159,6 +166,7 @@ def _adaptive_rule(dims: int):
 for _kind, _dims in (("Avg", 1), ("Avg", 2), ("Max", 2)):
     register(LayerType(
         name=f"Adaptive{_kind}Pool{_dims}d", category="Pooling", torch_class=f"Adaptive{_kind}Pool{_dims}d",
+        signature="output_size",
         doc=f"{_kind}-pools {_LAYOUT[_dims]} to a fixed output size, whatever the input size.",
         params=(Param("output_size", "size", 1, "size of the output", minimum=1, dims=_dims),),
         infer=_adaptive_rule(_dims),
@@ -198,6 +206,7 @@ def _upsample(p, inputs):
 
 register(LayerType(
     name="Upsample", category="Convolution", torch_class="Upsample",
+    signature="size=None, scale_factor=None, mode='nearest', align_corners=None",
     doc="Resizes feature maps by a scale factor or to a size (no learned weights).",
     params=(
         Param("size", "ints", None, "output spatial size, one entry per spatial dimension (or set scale_factor)",

@@ -53,7 +53,7 @@ def _linear(p, inputs):
 
 
 register(LayerType(
-    name="Linear", category="Core", torch_class="Linear",
+    name="Linear", category="Core", torch_class="Linear", signature="in_features, out_features, bias=True",
     doc="Fully connected layer: y = x W^T + b over the last dimension.",
     params=(
         Param("out_features", "int", 64, "size of each output sample", minimum=1),
@@ -78,6 +78,7 @@ def _bilinear(p, inputs):
 
 register(LayerType(
     name="Bilinear", category="Core", torch_class="Bilinear",
+    signature="in1_features, in2_features, out_features, bias=True",
     doc="Bilinear layer: y = x1^T A x2 + b.",
     params=(
         Param("out_features", "int", 64, "size of each output sample", minimum=1),
@@ -126,7 +127,7 @@ def _unflatten(p, inputs):
 
 
 register(LayerType(
-    name="Unflatten", category="Core", torch_class="Unflatten", dtype="same",
+    name="Unflatten", category="Core", torch_class="Unflatten", dtype="same", signature="dim, unflattened_size",
     doc="Splits one dimension into several, e.g. (N, 784) -> (N, 1, 28, 28).",
     params=(
         Param("dim", "int", 1, "dimension to split (0 is the batch)"),
@@ -224,6 +225,7 @@ def _embedding(p, inputs):
 
 register(LayerType(
     name="Embedding", category="Core", torch_class="Embedding", dtype="int",
+    signature="num_embeddings, embedding_dim, padding_idx=None",
     doc="Looks up a learned vector for each token id (int64 input).",
     params=(
         Param("num_embeddings", "int", 1000, "vocabulary size: token ids run from 0 to this minus 1", minimum=1),

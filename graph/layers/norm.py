@@ -79,6 +79,7 @@ def _group_norm(p, inputs):
 
 register(LayerType(
     name="GroupNorm", category="Normalisation", torch_class="GroupNorm",
+    signature="num_groups, num_channels, eps=1e-05, affine=True",
     doc="Normalises groups of channels of each sample; works with any batch size.",
     params=(
         Param("num_groups", "int", 8, "number of channel groups; must divide the channels", minimum=1),
