@@ -8,10 +8,14 @@ from __future__ import annotations
 import keyword
 import re
 
+from graph.module_names import NN_MODULE_NAMES
+
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
-# Names that would shadow nn.Module members or the names generated code relies on.
-RESERVED = frozenset(["T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init", "children", "compile", "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer", "get_extra_state", "get_parameter", "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia", "named_buffers", "named_children", "named_modules", "named_parameters", "parameters", "register_backward_hook", "register_buffer", "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook", "register_full_backward_pre_hook", "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook", "register_module", "register_parameter", "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_", "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty", "train", "training", "type", "xpu", "zero_grad", "self", "torch", "nn", "F", "math", "build_model", "example_inputs", "batch_size", "super"])
+# Names the generated code itself relies on (DESIGN §5), beside every name nn.Module defines or sets
+# on an instance (generated from torch by tools/gen_module_names.py): an id becomes an attribute.
+CODE_NAMES = frozenset(["self", "torch", "nn", "F", "math", "build_model", "example_inputs", "batch_size", "super"])
+RESERVED = NN_MODULE_NAMES | CODE_NAMES
 
 
 def id_problem(candidate: object) -> str | None:
@@ -23,6 +27,8 @@ def id_problem(candidate: object) -> str | None:
                 "not starting with a digit")
     if keyword.iskeyword(candidate) or keyword.issoftkeyword(candidate):
         return f"id {candidate!r} is a Python keyword"
+    if candidate in NN_MODULE_NAMES:
+        return f"id {candidate!r} is reserved: torch's nn.Module uses that name (the layer would replace it)"
     if candidate in RESERVED or candidate.startswith("__"):
         return f"id {candidate!r} is reserved (it would clash with a name in the generated code)"
     return None
