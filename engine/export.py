@@ -9,34 +9,29 @@ same program. Weights are a state_dict, read from `.safetensors` or from a `.pt`
 with `torch.load(..., weights_only=True)` (DESIGN §8). A `.py` export with weights writes them
 beside the code as `<stem>.safetensors`.
 
+Writing `.py` without weights is text only: the design is validated by graph analysis, as
+`check` does, and neither torch nor the model is needed, so it costs about what `check` costs.
+Everything that needs the built model (weights, ONNX, TorchScript) is in engine.export_torch,
+imported only when asked for.
+
 Every user mistake raises `ExportError` with a message that names the node or file at fault.
 """
 from __future__ import annotations
 
-import importlib.util
-import io
 import os
-import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-from torch import nn
-
-from engine.codegen import CodegenError, generate_code, graph_inputs, graph_outputs, load_generated
-from graph.analysis import analyse
-from graph.files import write_atomic, write_atomic_with
+from engine.codegen import CodegenError, generate_code
+from graph.analysis import Analysis
+from graph.files import write_atomic
 from graph.project import Project
 
 FORMATS = ("py", "onnx", "pt")
 SUFFIXES = {".py": "py", ".onnx": "onnx", ".pt": "pt"}
-WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth")
-# Exported files are checked on a batch size other than the one they were traced with,
-# so that a batch size baked in by mistake shows up here rather than for the user.
-TRACE_BATCH, CHECK_BATCH = 2, 3
-RTOL, ATOL = 1e-4, 1e-5
+# The names engine.export_torch defines, reachable from here without importing torch up front.
+_WITH_TORCH = ("apply_weights", "load_weights", "export_onnx", "export_torchscript")
 
 
 class ExportError(ValueError):
@@ -70,267 +65,54 @@ def format_for(out: str | os.PathLike, fmt: str | None = None) -> str:
 
 
 def export(project: Project, out: str | os.PathLike, fmt: str | None = None,
-           weights: str | os.PathLike | None = None, verify: bool = True) -> ExportResult:
-    """Write `project` to `out` in `fmt` (default: from the suffix), with trained `weights` if given."""
+           weights: str | os.PathLike | None = None, verify: bool = True,
+           analysis: Analysis | None = None) -> ExportResult:
+    """Write `project` to `out` in `fmt` (default: from the suffix), with trained `weights` if given.
+    `analysis`: the design's analysis when the caller has made it already (the CLI has)."""
     fmt = format_for(out, fmt)
-    return _EXPORTERS[fmt](project, Path(out), weights, verify)
+    if fmt == "py":
+        return export_python(project, Path(out), weights, verify, analysis)
+    from engine import export_torch
+
+    exporter = export_torch.export_onnx if fmt == "onnx" else export_torch.export_torchscript
+    return exporter(project, Path(out), weights, verify, analysis)
 
 
 export_project = export  # the name the designer's Export action calls
 
 
-# -- the model and its weights ----------------------------------------------------------------
-def _compile(project: Project):
+def generated_source(project: Project, analysis: Analysis | None = None) -> str:
+    """The code of `project`, or an ExportError naming the node that stops it."""
     try:
-        source = generate_code(project)
+        return generate_code(project, analysis=analysis)
     except CodegenError as exc:
         raise ExportError(str(exc), exc.node) from None
-    return source, load_generated(source)
 
 
-def load_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """A state_dict from `.safetensors`, or from `.pt`/`.pth` (loaded with weights_only=True).
-
-    A checkpoint dict holding the state_dict under "state_dict" or "model" is accepted too.
-    """
-    path = Path(path)
-    if path.suffix.lower() not in WEIGHT_SUFFIXES:
-        raise ExportError(f"weights {str(path)!r}: expected a .safetensors, .pt or .pth file")
-    if not path.is_file():
-        raise ExportError(f"weights {str(path)!r}: no such file")
-    try:
-        if path.suffix.lower() == ".safetensors":
-            from safetensors.torch import load_file
-
-            state = load_file(str(path))
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except ImportError:
-        raise ExportError("reading .safetensors needs the safetensors package: pip install safetensors") from None
-    except Exception as exc:  # noqa: BLE001 -- any unreadable file is a user mistake
-        raise ExportError(f"weights {str(path)!r} cannot be read as a state_dict: {_first_line(exc)}") from None
-    if isinstance(state, dict):
-        for key in ("state_dict", "model"):
-            if isinstance(state.get(key), dict):
-                state = state[key]
-                break
-    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
-                                              for k, v in state.items()):
-        raise ExportError(f"weights {str(path)!r} is not a state_dict (a mapping from names to tensors)")
-    return state
-
-
-def apply_weights(model: nn.Module, state: dict[str, torch.Tensor], source: str = "the weights") -> None:
-    """Load `state` into `model`, or say which nodes do not fit and why."""
-    expected = model.state_dict()
-    problems, nodes = [], []
-    for key, tensor in expected.items():
-        if key not in state:
-            problems.append(f"{_node_of(key)}: {source} have no '{key}'")
-            nodes.append(_node_of(key))
-        elif tuple(state[key].shape) != tuple(tensor.shape):
-            problems.append(f"{_node_of(key)}: '{key}' is {tuple(state[key].shape)} in {source}, "
-                            f"but the design needs {tuple(tensor.shape)}")
-            nodes.append(_node_of(key))
-    extra = [k for k in state if k not in expected]
-    if extra:
-        problems.append(f"{source} have entries the design does not: {', '.join(extra[:5])}"
-                        + (" ..." if len(extra) > 5 else ""))
-    if problems:
-        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        raise ExportError("; ".join(problems[:3]) + more + " (the weights do not fit this design: "
-                          "were they saved from another version of it?)", nodes[0] if nodes else None)
-    model.load_state_dict(state)
-
-
-def _node_of(key: str) -> str:
-    return key.split(".", 1)[0].split(":", 1)[0]
-
-
-def _model(project: Project, weights: str | os.PathLike | None):
-    source, module = _compile(project)
-    model = module.build_model()
-    if weights is not None:
-        apply_weights(model, load_weights(weights), f"the weights in {Path(weights).name}")
-    return source, module, model.eval()
-
-
-def _inputs(module, batch_size: int) -> tuple[torch.Tensor, ...]:
-    generator_state = torch.random.get_rng_state()
-    try:
-        torch.manual_seed(0)
-        return tuple(module.example_inputs(batch_size))
-    finally:
-        torch.random.set_rng_state(generator_state)
-
-
-def _as_tuple(outputs: Any) -> tuple[torch.Tensor, ...]:
-    return tuple(outputs) if isinstance(outputs, (tuple, list)) else (outputs,)
-
-
-def _compare(names: list[str], got: tuple, want: tuple, what: str) -> float:
-    worst = 0.0
-    for name, g, w in zip(names, got, want, strict=True):
-        g = torch.as_tensor(g)
-        if tuple(g.shape) != tuple(w.shape):
-            raise ExportError(f"{name}: {what} gives shape {tuple(g.shape)}, torch gives {tuple(w.shape)}", name)
-        if not torch.allclose(g.to(w.dtype), w, rtol=RTOL, atol=ATOL):
-            diff = (g.to(w.dtype) - w).abs().max().item()
-            raise ExportError(f"{name}: {what} differs from torch by up to {diff:.3g}", name)
-        if w.numel():
-            worst = max(worst, (g.to(w.dtype) - w).abs().max().item())
-    return worst
-
-
-def _write_binary(out: Path, write: Callable[[str], None]) -> None:
+def write_text(out: Path, text: str) -> None:
     """Write atomically (graph.files), turning OS errors into an ExportError naming the file."""
     try:
-        write_atomic_with(out, write)
+        write_atomic(out, text)
     except OSError as exc:
         raise ExportError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from None
 
 
-def _first_line(exc: BaseException) -> str:
-    """The gist of an exception from torch: its first sentence or line, without the boilerplate."""
-    lines = str(exc).strip().splitlines()
-    text = lines[0] if lines else type(exc).__name__
-    text = text.split(" Please feel free to request support")[0]
-    return text if len(text) <= 240 else text[:237] + "..."
-
-
-# -- .py ------------------------------------------------------------------------------------
-def export_python(project: Project, out: Path, weights=None, verify: bool = True) -> ExportResult:
-    """The generated code; with weights, also `<stem>.safetensors` beside it."""
-    source, _, model = _model(project, weights)
-    result = ExportResult("py")
-    try:
-        write_atomic(out, source)
-    except OSError as exc:
-        raise ExportError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from None
-    result.paths.append(out)
+def export_python(project: Project, out: Path, weights=None, verify: bool = True,
+                  analysis: Analysis | None = None) -> ExportResult:
+    """The generated code; with weights, also `<stem>.safetensors` beside it (engine.export_torch)."""
+    source = generated_source(project, analysis)
     if weights is not None:
-        state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-        try:
-            from safetensors.torch import save_file
-        except ImportError:
-            target = out.with_suffix(".weights.pt")
-            _write_binary(target, lambda tmp: torch.save(state, tmp))
-            result.notes.append(f"load the weights with model.load_state_dict(torch.load({target.name!r}, "
-                                "weights_only=True))")
-        else:
-            target = out.with_suffix(".safetensors")
-            _write_binary(target, lambda tmp: save_file(state, tmp))
-            result.notes.append("load the weights with "
-                                f"model.load_state_dict(safetensors.torch.load_file({target.name!r}))")
-        result.paths.append(target)
-    return result
+        from engine.export_torch import export_python_with_weights
+
+        return export_python_with_weights(source, out, weights)
+    write_text(out, source)
+    return ExportResult("py", [out])
 
 
-# -- TorchScript ---------------------------------------------------------------------------
-def export_torchscript(project: Project, out: Path, weights=None, verify: bool = True) -> ExportResult:
-    """`torch.jit.trace` of the model in eval mode, saved, reloaded and compared with torch."""
-    _, module, model = _model(project, weights)
-    outputs = _output_ids(project)
-    example = _inputs(module, TRACE_BATCH)
+def __getattr__(name: str) -> Any:
+    """PEP 562: `from engine.export import load_weights` works, importing torch only then."""
+    if name in _WITH_TORCH:
+        from engine import export_torch
 
-    def trace(target: nn.Module, args: tuple) -> torch.jit.ScriptModule:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            return torch.jit.trace(target, args, check_trace=False)
-
-    try:
-        traced = trace(model, example)
-    except Exception as exc:  # noqa: BLE001 -- reported with the node that fails
-        raise _culprit(project, module, model, "TorchScript", trace, exc) from None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.save/load: deprecated, still supported
-        _write_binary(out, lambda tmp: torch.jit.save(traced, tmp))
-        reloaded = torch.jit.load(str(out), map_location="cpu") if verify else None
-    result = ExportResult("pt", [out])
-    if reloaded is not None:
-        check = _inputs(module, CHECK_BATCH)
-        with torch.no_grad():
-            diff = _compare(outputs, _as_tuple(reloaded(*check)), _as_tuple(model(*check)), "the TorchScript file")
-        result.notes.append(f"reloaded and compared with the PyTorch model: max difference {diff:.2g}")
-    return result
-
-
-# -- ONNX ----------------------------------------------------------------------------------
-def export_onnx(project: Project, out: Path, weights=None, verify: bool = True) -> ExportResult:
-    """`torch.onnx.export` (the TorchScript-based exporter) with a dynamic batch dimension,
-    then, when onnxruntime is installed, run and compared with torch."""
-    if importlib.util.find_spec("onnx") is None:
-        raise ExportError("ONNX export needs the onnx package: pip install 'layerloom[onnx]' "
-                          "(onnx and onnxruntime)")
-    _, module, model = _model(project, weights)
-    inputs = graph_inputs(project.graph)
-    outputs = _output_ids(project)
-    example = _inputs(module, TRACE_BATCH)
-
-    def to_onnx(target: nn.Module, args: tuple, path: str | None = None, names=None) -> None:
-        in_names, out_names = names or ([f"in{i}" for i in range(len(args))], None)
-        axes = {name: {0: "batch"} for name in [*in_names, *(out_names or [])]}
-        # Not under no_grad: there attention layers take fused fast paths that ONNX cannot express.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(target, args, path if path is not None else io.BytesIO(), dynamo=False,
-                              input_names=in_names, output_names=out_names, dynamic_axes=axes)
-
-    try:
-        _write_binary(out, lambda tmp: to_onnx(model, example, tmp, (inputs, outputs)))
-    except ExportError:
-        raise
-    except ImportError as exc:
-        raise ExportError(f"ONNX export needs the onnx packages ({_first_line(exc)}): "
-                          "pip install 'layerloom[onnx]'") from None
-    except Exception as exc:  # noqa: BLE001 -- reported with the node that fails
-        raise _culprit(project, module, model, "ONNX", to_onnx, exc) from None
-    result = ExportResult("onnx", [out])
-    if not verify:
-        return result
-    try:
-        import onnxruntime
-    except ImportError:
-        result.notes.append("not checked: onnxruntime is not installed (pip install 'layerloom[onnx]')")
-        return result
-    session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
-    check = _inputs(module, CHECK_BATCH)
-    got = session.run(outputs, {name: t.numpy() for name, t in zip(inputs, check, strict=True)})
-    with torch.no_grad():
-        want = _as_tuple(model(*check))
-    diff = _compare(outputs, tuple(torch.from_numpy(g) for g in got), want, "onnxruntime")
-    result.notes.append(f"checked with onnxruntime: max difference from PyTorch {diff:.2g}")
-    return result
-
-
-def _output_ids(project: Project) -> list[str]:
-    return graph_outputs(project.graph)
-
-
-def _culprit(project: Project, module, model: nn.Module, what: str, convert, exc: Exception) -> ExportError:
-    """Find the first node whose submodule alone cannot be converted, to name it in the error."""
-    reason = _first_line(exc)
-    analysis = analyse(project.graph)
-    for node_id in analysis.order:
-        sub = getattr(model, node_id, None)
-        info = analysis.nodes[node_id]
-        if not isinstance(sub, nn.Module) or not info.inputs:
-            continue
-        args = tuple(torch.randint(0, 2, (TRACE_BATCH, *shape)) if dtype == "int64"
-                     else torch.randn(TRACE_BATCH, *shape)
-                     for shape, dtype in zip(info.inputs, _input_dtypes(project, analysis, node_id)))
-        try:
-            convert(sub, args)
-        except Exception as sub_exc:  # noqa: BLE001
-            node = project.graph[node_id]
-            return ExportError(f"{node_id}: {node.type} cannot be exported to {what}: {_first_line(sub_exc)}",
-                               node_id)
-    return ExportError(f"the model cannot be exported to {what}: {reason}")
-
-
-def _input_dtypes(project: Project, analysis, node_id: str) -> list[str]:
-    incoming = sorted((e for e in project.graph.edges if e.dst == node_id), key=lambda e: e.dst_port)
-    return [analysis.nodes[e.src].dtypes[e.src_port] for e in incoming]
-
-
-_EXPORTERS = {"py": export_python, "onnx": export_onnx, "pt": export_torchscript}
+        return getattr(export_torch, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

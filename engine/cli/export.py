@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 from engine.cli.common import CommandError, analysed, load_project
+from engine.export import ExportError, export, format_for
 
 
 def run(path: str, out: str, fmt: str | None = None, weights: str | None = None) -> int:
     project = load_project(path)
-    analysed(project)  # an invalid design prints the same problems as `check`, then stops
-    from engine.export import ExportError, export, format_for
-
+    analysis = analysed(project)  # an invalid design prints the same problems as `check`, then stops
     try:
         fmt = format_for(out, fmt)
-        result = export(project, out, fmt, weights)
+        result = export(project, out, fmt, weights, analysis=analysis)
     except ExportError as exc:
         raise CommandError(str(exc)) from None
     for written in result.paths:

@@ -3,6 +3,8 @@
     model = build_model()
     outputs = model(*example_inputs())
 
+Run as a script, it does just that and prints the shape of each output.
+
 Weights exported with it (`export --weights`) lie beside this file as <name>.safetensors:
 
     model.load_state_dict(safetensors.torch.load_file("model.safetensors"))
@@ -160,3 +162,10 @@ def build_model():
 def example_inputs(batch_size=2):
     """Random inputs of the right shapes and dtypes, one per forward() argument."""
     return (torch.randn(batch_size, 3, 32, 32),)
+
+
+if __name__ == "__main__":
+    model = build_model().eval()
+    with torch.no_grad():
+        logits = model(*example_inputs())
+    print('logits:', tuple(logits.shape))
