@@ -3,7 +3,8 @@
 Generation runs a moment after the last edit (so typing a number does not regenerate per key),
 at least three times as long as the last generation took (so that a big design never spends
 more than a quarter of the time regenerating), and only while the panel is visible; a hidden
-panel catches up when it is shown.
+panel catches up when it is shown. A newly opened design replaces the old code at once.
+Generating is text from the registry alone: it never imports torch on the GUI thread.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from graph.project import Project
 
 DELAY_MS = 250
+PENDING = "# Generating the code of this design…\n"
 
 
 def generated_code(project: Project, problems: int) -> str:
@@ -115,10 +117,15 @@ class CodePanel(QtWidgets.QPlainTextEdit):
         self._timer.timeout.connect(self.regenerate)
 
     def schedule(self, project: Project, problems: int) -> None:
+        """Regenerate soon. Another project (New, Open) drops the old code at once and is
+        generated on the next turn of the event loop, without the delay meant for edits."""
+        replaced = self._source is None or project is not self._source[0]
         self._source = (project, problems)
         self._stale = True
+        if replaced:
+            self.setPlainText(PENDING)
         if self.isVisible():
-            self._timer.start(max(DELAY_MS, int(3000 * self._last_cost)))
+            self._timer.start(0 if replaced else max(DELAY_MS, int(3000 * self._last_cost)))
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
