@@ -260,3 +260,24 @@ class _Analyser:
             if layer.name != "Output" and node_id not in feeding and self.infos[node_id].outputs is not None:
                 self.diagnostics.append(Diagnostic(
                     node_id, "its output is not used", hint="wire it onward or delete it", severity="warning"))
+
+
+def consumers_through_passthrough(graph: Graph, node_id: str) -> list[Node]:
+    """The nodes that compute on `node_id`'s values, looking through layers that only pass them on
+    (element type "same": Identity, Dropout, Reshape, ...), in the order first reached. The data side
+    (an Embedding's vocabulary against the token ids) and the code generator (example token ids) ask
+    this one question, so that they cannot disagree about which layers a token Input reaches."""
+    found: list[Node] = []
+    seen, stack = {node_id}, [node_id]
+    while stack:
+        for edge in graph.edges_from(stack.pop()):
+            node = graph.node(edge.dst)
+            if node is None or node.id in seen:
+                continue
+            seen.add(node.id)
+            layer = node.layer
+            if layer is not None and layer.dtype == "same":
+                stack.append(node.id)
+            else:
+                found.append(node)
+    return found

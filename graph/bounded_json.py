@@ -12,6 +12,8 @@ import os
 import re
 from typing import Any
 
+from graph.footprint import size_text
+
 MAX_BYTES = 64 << 20   # a 10,000-node design is about 1 MiB
 MAX_DIGITS = 1000      # far beyond any size or seed; Python refuses ints over 4,300 digits
 MAX_DEPTH = 64         # a design nests about 6 deep; the JSON parser's own limit is the C stack
@@ -23,22 +25,15 @@ class BoundsError(ValueError):
     """The text is beyond what a design can be; the message says which bound and where."""
 
 
-def _size(n: int) -> str:
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} bytes"
-
-
 def read_bytes(path: str | os.PathLike, limit: int = MAX_BYTES) -> bytes:
     """The file's bytes, never more than `limit` read: a larger file (or an endless device) is refused."""
     with open(path, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         if size > limit:
-            raise BoundsError(f"the file is {_size(size)}, too large to be a design (at most {_size(limit)})")
+            raise BoundsError(f"the file is {size_text(size)}, too large to be a design (at most {size_text(limit)})")
         data = handle.read(limit + 1)
     if len(data) > limit:
-        raise BoundsError(f"the file goes on past {_size(limit)}, too large to be a design")
+        raise BoundsError(f"the file goes on past {size_text(limit)}, too large to be a design")
     return data
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import gzip
 import math
+import os
 import struct
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,14 @@ import numpy as np
 
 from engine.data.images import image_suffixes, read_image, resize, to_channels
 from engine.data.registry import Context, DataError, DatasetType, Raw, register
+from engine.memory import available_bytes
+from graph.footprint import size_text
 from graph.params import Param
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+CSV_BLOCK_BYTES = 4 << 20   # values are parsed into float32 blocks of this size
+CSV_COPIES = 4              # the parsed values, the split, standardisation and the tensors
+LABEL_BYTES = 64            # a class label kept as text until the classes are known
 
 _PATH = Param("path", "str", None, "the file or folder, relative to the .loom file")
 
@@ -51,21 +59,73 @@ def _column(name: Any, header: list[str], key: str) -> int:
     raise DataError(f"{key}: {name!r} is not a column name or number")
 
 
+class _Counting:
+    """A text file's lines, counting the characters read so far: how far into the file we are."""
+
+    def __init__(self, handle):
+        self.handle, self.read = handle, 0
+
+    def __iter__(self):
+        for line in self.handle:
+            self.read += len(line)
+            yield line
+
+
+def _filled(row: list[str]) -> bool:
+    return any(c.strip() for c in row)
+
+
+def _value(text: str, path: Path, line: int, column: str, target: bool) -> float:
+    value = _number(text.strip())
+    if value is None:
+        if target:
+            raise DataError(f"{path}, line {line}, column {column!r}: {text!r} is not a number, but a regression "
+                            "target must be (set data.task to classification for class labels)")
+        raise DataError(f"{path}, line {line}, column {column!r}: {text!r} is not a number; features must be "
+                        "numbers (pick columns with data.features)")
+    if abs(value) > FLOAT32_MAX:
+        raise DataError(f"{path}, line {line}, column {column!r}: {text.strip()} is beyond the float32 range "
+                        f"(±{FLOAT32_MAX:.3g}) that training computes in; scale the column down (or leave it out "
+                        "with data.features)")
+    return value
+
+
+def _check_room(path: Path, size: int, lines: _Counting, cells: int, labels: int, columns: int) -> None:
+    """Refuse a file whose values, projected from the part read so far, cannot fit in memory."""
+    available = available_bytes()
+    if available is None or not lines.read:
+        return
+    scale = size / lines.read
+    need = (cells * 4 + labels * LABEL_BYTES) * scale * CSV_COPIES
+    if need > available:
+        rows = int((cells // max(columns, 1) or labels) * scale)
+        raise DataError(f"data.path: {path} is {size_text(size)}: about {rows:,} rows of {columns:,} numeric "
+                        f"column(s), which need about {size_text(need)} of memory to train on, more than the "
+                        f"{size_text(available)} available; use fewer columns (data.features) or fewer rows")
+
+
 def _csv(o: dict[str, Any], ctx: Context) -> Raw:
+    """Rows are parsed one at a time into float32 blocks, never held as text: the memory a file
+    needs is projected as it is read and refused before the bulk of it is allocated."""
     path = ctx.path(o["path"])
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = [r for r in csv.reader(handle, delimiter=o["delimiter"]) if any(c.strip() for c in r)]
+            return _read_csv(o, ctx, path, handle)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"data.path: cannot read {path} as CSV ({exc})") from None
-    if not rows:
+
+
+def _read_csv(o: dict[str, Any], ctx: Context, path: Path, handle) -> Raw:
+    size = os.fstat(handle.fileno()).st_size
+    lines = _Counting(handle)
+    reader = csv.reader(lines, delimiter=o["delimiter"])
+    first = next((r for r in reader if _filled(r)), None)
+    if first is None:
         raise DataError(f"data.path: {path} is empty")
     if o["header"]:
-        header, rows = [c.strip() for c in rows[0]], rows[1:]
+        header, pending = [c.strip() for c in first], []
     else:
-        header = [str(i) for i in range(len(rows[0]))]
-    if not rows:
-        raise DataError(f"data.path: {path} has a header but no rows")
+        header, pending = [str(i) for i in range(len(first))], [(reader.line_num, first)]
     targets = o["target"] if isinstance(o["target"], list) else [o["target"] if o["target"] is not None else -1]
     target_cols = [_column(t, header, "data.target") for t in targets]
     if o["features"] is None:
@@ -74,37 +134,44 @@ def _csv(o: dict[str, Any], ctx: Context) -> Raw:
         if not isinstance(o["features"], list) or not o["features"]:
             raise DataError("data.features: expected a list of column names or numbers")
         feature_cols = [_column(f, header, "data.features") for f in o["features"]]
-    first_line = 2 if o["header"] else 1
-    for i, row in enumerate(rows):
-        if len(row) != len(header):
-            raise DataError(f"{path}, line {i + first_line}: {len(row)} fields, but the file has "
-                            f"{len(header)} columns")
-    x = np.empty((len(rows), len(feature_cols)), dtype=np.float32)
-    for j, col in enumerate(feature_cols):
-        for i, row in enumerate(rows):
-            value = _number(row[col].strip())
-            if value is None:
-                raise DataError(f"{path}, line {i + first_line}, column {header[col]!r}: {row[col]!r} is not a "
-                                "number; features must be numbers (pick columns with data.features)")
-            x[i, j] = value
     task = o["task"] if o["task"] != "auto" else ("classification" if ctx.wants_classes() else "regression")
+    if task == "classification" and len(target_cols) != 1:
+        raise DataError("data.target: a classification task takes one target column")
+    numeric = feature_cols + (target_cols if task == "regression" else [])
+    is_target = [False] * len(feature_cols) + [True] * (len(numeric) - len(feature_cols))
+    labels: list[str] = []
+    block_rows = max(1, CSV_BLOCK_BYTES // (4 * max(len(numeric), 1)))
+    blocks: list[np.ndarray] = []
+    block, filled, count = np.empty((block_rows, len(numeric)), dtype=np.float32), 0, 0
+
+    def rows():
+        yield from pending
+        for row in reader:
+            if _filled(row):
+                yield reader.line_num, row
+
+    for line, row in rows():
+        if len(row) != len(header):
+            raise DataError(f"{path}, line {line}: {len(row)} fields, but the file has {len(header)} columns")
+        if filled == block_rows:
+            blocks.append(block)
+            _check_room(path, size, lines, len(blocks) * block.size, len(labels), len(numeric))
+            block, filled = np.empty_like(block), 0
+        block[filled] = [_value(row[c], path, line, header[c], t) for c, t in zip(numeric, is_target)]
+        if task == "classification":
+            labels.append(row[target_cols[0]].strip())
+        filled += 1
+        count += 1
+    if not count:
+        raise DataError(f"data.path: {path} has a header but no rows")
+    values = np.concatenate(blocks + [block[:filled]]) if blocks else block[:filled]
+    x = values[:, :len(feature_cols)]
     classes = None
     if task == "classification":
-        if len(target_cols) != 1:
-            raise DataError("data.target: a classification task takes one target column")
-        labels = [row[target_cols[0]].strip() for row in rows]
         mapping, classes = class_mapping(labels)
         y = np.asarray([mapping[v] for v in labels], dtype=np.int64)
     else:
-        y = np.empty((len(rows), len(target_cols)), dtype=np.float32)
-        for j, col in enumerate(target_cols):
-            for i, row in enumerate(rows):
-                value = _number(row[col].strip())
-                if value is None:
-                    raise DataError(f"{path}, line {i + first_line}, column {header[col]!r}: {row[col]!r} is not "
-                                    "a number, but a regression target must be (set data.task to "
-                                    "classification for class labels)")
-                y[i, j] = value
+        y = values[:, len(feature_cols):]
     info = {"features": [header[c] for c in feature_cols], "target": [header[c] for c in target_cols],
             "task": task}
     return Raw([x], [y], classes, info=info)

@@ -8,7 +8,6 @@ shapes.
 """
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,24 +17,21 @@ import numpy as np
 import torch
 
 from engine.data.augment import Augment, build_augment
+from engine.data.files import FLOAT32_MAX
 from engine.data.loader import Split
 from engine.data.registry import (
-    AUGMENT_KEYS,
-    COMMON_KEYS,
     Context,
     DataError,
     InputSpec,
     OutputSpec,
     Raw,
-    all_datasets,
-    check_options,
     get,
+    parse_section,
 )
-from graph.analysis import Analysis
+from graph.analysis import Analysis, consumers_through_passthrough
 from graph.model import Graph
 
 CLASS_LOSSES = ("cross_entropy", "nll")
-FREE_FORM = ("augment", "coefficients", "target", "features", "inputs", "targets", "dataset")
 
 
 @dataclass(frozen=True)
@@ -88,32 +84,10 @@ def graph_specs(graph: Graph, analysis: Analysis) -> tuple[list[InputSpec], list
 
 def _embedding_limits(graph: Graph, input_id: str) -> list[tuple[str, int]]:
     limits = []
-    for edge in graph.edges_from(input_id):
-        node = graph.node(edge.dst)
-        if node is not None and node.type == "Embedding":
+    for node in consumers_through_passthrough(graph, input_id):
+        if node.type == "Embedding":
             limits.append((node.id, node.values()["num_embeddings"]))
     return limits
-
-
-def parse_section(section: Any) -> tuple[Any, dict[str, Any]]:
-    if not isinstance(section, dict) or not section.get("dataset"):
-        names = ", ".join(d.name for d in all_datasets())
-        raise DataError(f"data.dataset: the project names no data set; set data.dataset to one of {names}")
-    name = section["dataset"]
-    dataset = get(name) if isinstance(name, str) else None
-    if dataset is None:
-        names = [d.name for d in all_datasets()]
-        close = difflib.get_close_matches(str(name), names, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else "one of " + ", ".join(names)
-        raise DataError(f"data.dataset: unknown data set {name!r} ({hint})")
-    options = check_options(section, COMMON_KEYS + dataset.options, "data", skip=FREE_FORM)
-    for p in dataset.options:
-        if p.name == "path" and not isinstance(options["path"], str):
-            raise DataError(f"data.path: the {dataset.name} data set needs a path (relative to the .loom file)")
-    augment = options["augment"]
-    if augment is not None:
-        options["augment"] = check_options(augment, AUGMENT_KEYS, "data.augment")
-    return dataset, options
 
 
 def prepare_data(section: Any, graph: Graph, analysis: Analysis, base_dir: str | Path = ".") -> Prepared:
@@ -204,8 +178,10 @@ def _standardize(train: list[np.ndarray], val: list[np.ndarray]) -> dict[str, An
     for i, a in enumerate(train):
         if a.dtype.kind != "f":
             continue
-        mean = a.mean(axis=0)
-        std = a.std(axis=0)
+        wide = a.astype(np.float64)  # float32 squares of values past 1.8e19 overflow
+        mean = wide.mean(axis=0)
+        std = wide.std(axis=0)
+        del wide
         std = np.where(std > 1e-12, std, 1.0)
         train[i] = ((a - mean) / std).astype(np.float32)
         if val:
@@ -226,6 +202,17 @@ def _resize_hint(name: str, sample: tuple[int, ...], wanted: tuple[int, ...]) ->
     return ""
 
 
+def _float32(array: np.ndarray, what: str, name: str) -> np.ndarray:
+    """The array as float32, refusing values that float32 cannot hold instead of making them inf."""
+    if array.dtype.kind == "f" and array.dtype.itemsize > 4 and array.size:
+        with np.errstate(invalid="ignore"):
+            top = float(np.nanmax(np.abs(array))) if not np.all(np.isnan(array)) else 0.0
+        if math.isfinite(top) and top > FLOAT32_MAX:
+            raise DataError(f"the data set '{name}' gives {what} up to {top:.3g}, beyond the float32 range "
+                            f"(±{FLOAT32_MAX:.3g}) that training computes in; scale them down")
+    return np.ascontiguousarray(array).astype(np.float32)
+
+
 def _fit_input(array: np.ndarray, spec: InputSpec, name: str, graph: Graph, notes: list[str]) -> torch.Tensor:
     sample = tuple(array.shape[1:])
     if spec.dtype == "int64":
@@ -244,7 +231,7 @@ def _fit_input(array: np.ndarray, spec: InputSpec, name: str, graph: Graph, note
     else:
         if array.dtype.kind not in "biuf":
             raise DataError(f"the data set '{name}' gives {array.dtype} values for Input '{spec.node}'")
-        tensor = torch.from_numpy(np.ascontiguousarray(array).astype(np.float32))
+        tensor = torch.from_numpy(_float32(array, f"inputs for Input '{spec.node}'", name))
     if sample != spec.shape:
         if math.prod(sample) != math.prod(spec.shape):
             raise DataError(
@@ -299,7 +286,7 @@ def _fit_target(array: np.ndarray, out: OutputSpec, name: str, classes: list[str
                 f"gets {count} class scores per sample{src} {fmt(shape)}; {_size_hint(out, known, 'scores')}")
         return (TargetSpec(out.node, out.loss, "classification", class_dim, count, shape),
                 torch.from_numpy(np.ascontiguousarray(labels)))
-    values = array.astype(np.float32)
+    values = _float32(array, f"targets for Output '{out.node}'", name)
     if out.loss == "bce_with_logits":
         if len(values) and (values.min() < 0 or values.max() > 1):
             raise DataError(f"Output '{out.node}' uses bce_with_logits, which needs targets from 0 to 1, but the "

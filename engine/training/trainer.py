@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from engine.data import BatchLoader, DataError, Prepared, Split, prepare_data
+from engine.memory import available_bytes
 from engine.training.checkpoint import cpu_state, load_checkpoint, load_initial_weights, save_checkpoint
 from engine.training.device import DeviceInfo, autocast_dtype, resolve_device
 from engine.training.events import (
@@ -47,6 +48,7 @@ from engine.training.optim import build_optimizer, build_schedule
 from engine.training.settings import TrainingSettings, parse_training
 from engine.training.telemetry import Sampler
 from graph.analysis import Analysis, analyse
+from graph.footprint import too_large
 from graph.project import Project
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -160,6 +162,11 @@ class Trainer:
         s = self.settings = parse_training(section, [n.id for n in outputs])
         self.device = resolve_device(s.device)
         device = self.device.device
+        # weights, gradients and two optimiser moments; activations kept for the backward pass
+        too_big = too_large(analysis, available_bytes(device), batch=2 * s.batch_size, weight_copies=4,
+                            purpose=f"training with batch size {s.batch_size}")
+        if too_big:
+            raise TrainingError(f"{too_big[0]}: {too_big[1]}", "out_of_memory")
         self.threads = torch.get_num_threads()
         self.amp_dtype = autocast_dtype(s.mixed_precision, self.device)
         self.seed = s.seed if s.seed is not None else int.from_bytes(os.urandom(4), "little")
