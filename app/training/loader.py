@@ -90,8 +90,9 @@ class EngineLoader(QtCore.QObject):
 
     def _load(self) -> None:
         try:
-            import engine.data
-            import engine.training  # noqa: F401
+            # the packages name their parts lazily (engine.lazy): import the modules that load torch
+            import engine.training.outputs
+            import engine.training.trainer  # noqa: F401 -- with it engine.data's loaders and torch
             from engine.training.device import available_devices
 
             devices = available_devices()

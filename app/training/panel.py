@@ -10,8 +10,9 @@ change (an undo included). What `parse_training` / `parse_section` find wrong is
 field it names. The loss of each Output is that node's `loss` parameter, set through the editor
 like any parameter.
 
-The engine (and with it torch) is imported in the background (app.training.loader); until it is
-there the panel says "Loading PyTorch…".
+The declarations it reads need no torch and are imported here; the engine (and with it torch)
+is imported in the background (app.training.loader); until it is there the panel says
+"Loading PyTorch…".
 """
 from __future__ import annotations
 
@@ -32,6 +33,17 @@ from app.properties import _ParamRow
 from app.training.commands import SetSection
 from app.training.loader import engine_loader
 from app.training.runs import RunInfo
+from engine.data.registry import AUGMENT_KEYS, COMMON_KEYS, DataError, all_datasets, parse_section
+from engine.data.registry import get as get_dataset
+from engine.training.events import TrainingError
+from engine.training.settings import (
+    EARLY_STOPPING_KEYS,
+    SCHEDULE_KEYS,
+    SCHEDULES,
+    TRAINING_KEYS,
+    parse_training,
+)
+from graph.layers.core import LOSSES
 
 RUN_ROLE = QtCore.Qt.ItemDataRole.UserRole
 _MISSING = object()
@@ -163,9 +175,6 @@ class TrainingPanel(QtWidgets.QWidget):
         if self._built:
             return
         self._built = True
-        from engine.data.registry import AUGMENT_KEYS, COMMON_KEYS
-        from engine.training.settings import EARLY_STOPPING_KEYS, TRAINING_KEYS
-
         self._training_keys = {p.name: p for p in TRAINING_KEYS}
         self._common_keys = {p.name: p for p in COMMON_KEYS}
         body = QtWidgets.QWidget()
@@ -223,8 +232,6 @@ class TrainingPanel(QtWidgets.QWidget):
         self.schedule_box = QtWidgets.QComboBox()
         self.schedule_box.setObjectName("scheduleBox")
         self.schedule_box.setToolTip(self._training_keys["schedule"].help)
-        from engine.training.settings import SCHEDULES
-
         for kind in SCHEDULES:
             self.schedule_box.addItem(kind.replace("_", " "), kind)
         self.schedule_box.activated.connect(lambda i: self._set_schedule(self.schedule_box.itemData(i)))
@@ -342,13 +349,9 @@ class TrainingPanel(QtWidgets.QWidget):
         return row
 
     def _early_default(self) -> int:
-        from engine.training.settings import EARLY_STOPPING_KEYS
-
         return next(p.default for p in EARLY_STOPPING_KEYS if p.name == "patience")
 
     def _fill_datasets(self) -> None:
-        from engine.data.registry import all_datasets
-
         box = self.dataset_box
         box.clear()
         box.addItem("(choose a data set)", None)
@@ -500,8 +503,6 @@ class TrainingPanel(QtWidgets.QWidget):
         self._validate()
 
     def _build_dataset_options(self, name: Any) -> None:
-        from engine.data.registry import get
-
         self._dataset_shown = name
         form = self.dataset_form
         for key in [k for k in self.rows if k.startswith("data.") and k.count(".") == 1
@@ -510,7 +511,7 @@ class TrainingPanel(QtWidgets.QWidget):
             self._readers = [(r, f) for r, f in self._readers if r is not row]
         while form.rowCount():
             form.removeRow(0)
-        dataset = get(name) if isinstance(name, str) else None
+        dataset = get_dataset(name) if isinstance(name, str) else None
         self.dataset_gives.setText(f"{html.escape(dataset.doc)}<br/>gives: {html.escape(dataset.gives)}"
                                    if dataset else "")
         self.dataset_gives.setVisible(dataset is not None)
@@ -541,8 +542,6 @@ class TrainingPanel(QtWidgets.QWidget):
         self._set_key("data", "path", path, "Set data.path")
 
     def _build_schedule_options(self, kind: str) -> None:
-        from engine.training.settings import SCHEDULE_KEYS
-
         self._schedule_shown = kind
         for key in [k for k in self.rows if k.startswith("training.schedule.")]:
             row = self.rows.pop(key)
@@ -570,8 +569,6 @@ class TrainingPanel(QtWidgets.QWidget):
         self.schedule_options.setVisible(bool(SCHEDULE_KEYS.get(kind)))
 
     def _update_losses(self) -> None:
-        from graph.layers.core import LOSSES
-
         outputs = [n for n in self.doc.graph.nodes if n.type == "Output" and isinstance(n.id, str)]
         ids = [n.id for n in outputs]
         if ids != self._outputs_shown:
@@ -598,11 +595,6 @@ class TrainingPanel(QtWidgets.QWidget):
 
     def _validate(self) -> None:
         """Show what the engine would refuse, under the field it names."""
-        from engine.data import DataError
-        from engine.data.prepare import parse_section
-        from engine.training.events import TrainingError
-        from engine.training.settings import parse_training
-
         problems: dict[str, str] = {}
         general: list[str] = []
         outputs = [n.id for n in self.doc.graph.nodes if n.type == "Output"]

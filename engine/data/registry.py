@@ -7,6 +7,8 @@ fits them to the graph's Input and Output nodes and turns them into tensors.
 """
 from __future__ import annotations
 
+import difflib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from graph.params import Param
+from graph.params import Param, ParamError
 
 
 class DataError(ValueError):
@@ -130,6 +132,9 @@ COMMON_KEYS: tuple[Param, ...] = (
           optional=True),
 )
 
+# Keys whose values are objects or lists that the data set's own loader checks.
+FREE_FORM = ("augment", "coefficients", "target", "features", "inputs", "targets", "dataset")
+
 AUGMENT_KEYS: tuple[Param, ...] = (
     Param("flip", "choice", "none", "random flips of image inputs: none, horizontal, vertical, both",
           choices=FLIPS),
@@ -150,11 +155,6 @@ def check_options(section: Any, params: tuple[Param, ...], where: str, skip: tup
     Keys in `skip` are copied unchecked (values that are objects or lists the caller checks).
     Messages name the key: `data.noise is -1; expected a number >= 0`.
     """
-    import difflib
-    import json
-
-    from graph.params import ParamError
-
     if not isinstance(section, dict):
         raise error(f"{where}: must be an object, got {json.dumps(section)}")
     declared = {p.name: p for p in params}
@@ -173,3 +173,26 @@ def check_options(section: Any, params: tuple[Param, ...], where: str, skip: tup
         except ParamError:
             raise error(f"{where}.{p.name} is {json.dumps(section[p.name])}; expected {p.expected()}") from None
     return values
+
+
+def parse_section(section: Any) -> tuple[DatasetType, dict[str, Any]]:
+    """Check a project's `data` section: the data set it names and that set's options, with
+    defaults filled in. Needs no torch: the training panel checks the section as it is edited."""
+    if not isinstance(section, dict) or not section.get("dataset"):
+        names = ", ".join(d.name for d in all_datasets())
+        raise DataError(f"data.dataset: the project names no data set; set data.dataset to one of {names}")
+    name = section["dataset"]
+    dataset = get(name) if isinstance(name, str) else None
+    if dataset is None:
+        names = [d.name for d in all_datasets()]
+        close = difflib.get_close_matches(str(name), names, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "one of " + ", ".join(names)
+        raise DataError(f"data.dataset: unknown data set {name!r} ({hint})")
+    options = check_options(section, COMMON_KEYS + dataset.options, "data", skip=FREE_FORM)
+    for p in dataset.options:
+        if p.name == "path" and not isinstance(options["path"], str):
+            raise DataError(f"data.path: the {dataset.name} data set needs a path (relative to the .loom file)")
+    augment = options["augment"]
+    if augment is not None:
+        options["augment"] = check_options(augment, AUGMENT_KEYS, "data.augment")
+    return dataset, options

@@ -4,34 +4,21 @@
     trainer = Trainer(project, base_dir=folder_of_the_loom, out_dir="runs/x")
     trainer.subscribe(callback)   # receives the events of engine.training.events
     trainer.run()                 # -> Finished | Failed; stop()/pause()/resume() from any thread
-"""
-from engine.training.device import DeviceInfo, available_devices, resolve_device
-from engine.training.events import (
-    Activations,
-    ActivationSample,
-    CheckpointSaved,
-    EpochEnded,
-    Event,
-    Failed,
-    Finished,
-    GradientNorms,
-    Histogram,
-    LayerSummary,
-    Note,
-    Paused,
-    Resumed,
-    RunStarted,
-    Step,
-    TrainingError,
-    WeightStats,
-)
-from engine.training.outputs import RunWriter
-from engine.training.settings import TrainingSettings, parse_training
-from engine.training.trainer import Trainer
 
-__all__ = [
-    "ActivationSample", "Activations", "CheckpointSaved", "DeviceInfo", "EpochEnded", "Event", "Failed", "Finished",
-    "GradientNorms", "Histogram", "LayerSummary", "Note", "Paused", "Resumed", "RunStarted", "RunWriter", "Step",
-    "Trainer", "TrainingError", "TrainingSettings", "WeightStats", "available_devices", "parse_training",
-    "resolve_device",
-]
+The names below are imported on first use (engine.lazy): the declarations in
+engine.training.settings and the events need no torch, and importing them does not load it.
+"""
+from engine.lazy import lazy_exports
+
+_EXPORTS = {
+    "engine.training.device": ("DeviceInfo", "available_devices", "resolve_device"),
+    "engine.training.events": (
+        "ActivationSample", "Activations", "CheckpointSaved", "EpochEnded", "Event", "Failed", "Finished",
+        "GradientNorms", "Histogram", "LayerSummary", "Note", "Paused", "Resumed", "RunStarted", "Step",
+        "TrainingError", "WeightStats",
+    ),
+    "engine.training.outputs": ("RunWriter",),
+    "engine.training.settings": ("TrainingSettings", "parse_training"),
+    "engine.training.trainer": ("Trainer",),
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

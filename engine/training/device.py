@@ -6,26 +6,12 @@ what the machine does have.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import torch
 
 from engine.training.events import TrainingError
-
-DEVICE_HELP = "auto, cpu, cuda, cuda:K (K = 0, 1, ...) or mps"
-_SPEC = re.compile(r"^(auto|cpu|mps|cuda)(?::(\d+))?$")
-
-
-def parse_device_spec(spec: str) -> tuple[str, int | None] | None:
-    """('cuda', 1) for 'cuda:1'; None when the text is not a device spec at all."""
-    match = _SPEC.match(spec.strip().lower()) if isinstance(spec, str) else None
-    if not match:
-        return None
-    kind, index = match.group(1), match.group(2)
-    if index is not None and kind != "cuda":
-        return None
-    return kind, int(index) if index is not None else None
+from engine.training.settings import DEVICE_HELP, parse_device_spec
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,16 @@ that name the key (`training.learning_rate is -1; expected a number >= 1e-12`).
 The declarations (`TRAINING_KEYS`, `SCHEDULE_KEYS`, ...) are data, like the layer registry:
 the GUI's training panel and docs/training.md read them. `parse_training(section)` returns
 a `TrainingSettings` with every default filled in, or raises `TrainingError(reason="settings")`.
+
+The tables are the one place a default is written: `TrainingSettings` has none of its own (it
+is made by `parse_training`, so `parse_training({})` is the defaults), and `Telemetry` takes its
+defaults from `TELEMETRY_KEYS`. This module needs no torch, so the designer reads it at start-up.
 """
 from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,6 +24,8 @@ from graph.params import Param
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("none", "step", "cosine", "one_cycle", "plateau")
 PRECISIONS = ("off", "auto", "bf16", "fp16")
+DEVICE_HELP = "auto, cpu, cuda, cuda:K (K = 0, 1, ...) or mps"
+_SPEC = re.compile(r"^(auto|cpu|mps|cuda)(?::(\d+))?$")
 
 TRAINING_KEYS: tuple[Param, ...] = (
     Param("epochs", "int", 20, "passes over the training data", minimum=1),
@@ -109,6 +116,21 @@ TELEMETRY_KEYS: tuple[Param, ...] = (
 )
 
 
+def parse_device_spec(spec: str) -> tuple[str, int | None] | None:
+    """('cuda', 1) for 'cuda:1'; None when the text is not a device spec at all. Whether this
+    machine has the device is engine.training.device's question (it needs torch)."""
+    match = _SPEC.match(spec.strip().lower()) if isinstance(spec, str) else None
+    if not match:
+        return None
+    kind, index = match.group(1), match.group(2)
+    if index is not None and kind != "cuda":
+        return None
+    return kind, int(index) if index is not None else None
+
+
+_TELEMETRY = {p.name: p.default for p in TELEMETRY_KEYS}
+
+
 @dataclass(frozen=True)
 class Schedule:
     type: str = "none"
@@ -117,21 +139,26 @@ class Schedule:
 
 @dataclass(frozen=True)
 class EarlyStopping:
+    """Made from EARLY_STOPPING_KEYS by `parse_training`, defaults filled in there."""
+
     patience: int
-    min_delta: float = 0.0
-    restore_best: bool = True
+    min_delta: float
+    restore_best: bool
 
 
 @dataclass(frozen=True)
 class Telemetry:
-    enabled: bool = True
-    every_steps: int = 10
-    max_hz: float = 2.0
-    step_hz: float = 20.0
-    bins: int = 32
-    probe_samples: int = 16
-    max_feature_maps: int = 8
-    activations: bool = True
+    """The telemetry settings; the defaults are TELEMETRY_KEYS' (the trainer's tests make these
+    directly)."""
+
+    enabled: bool = _TELEMETRY["enabled"]
+    every_steps: int = _TELEMETRY["every_steps"]
+    max_hz: float = _TELEMETRY["max_hz"]
+    step_hz: float = _TELEMETRY["step_hz"]
+    bins: int = _TELEMETRY["bins"]
+    probe_samples: int = _TELEMETRY["probe_samples"]
+    max_feature_maps: int = _TELEMETRY["max_feature_maps"]
+    activations: bool = _TELEMETRY["activations"]
 
 
 @dataclass(frozen=True)
@@ -142,33 +169,36 @@ class InitialWeights:
 
 @dataclass(frozen=True)
 class TrainingSettings:
-    epochs: int = 20
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    optimizer: str = "adam"
-    momentum: float = 0.0
-    nesterov: bool = False
-    betas: tuple[float, float] = (0.9, 0.999)
-    eps: float = 1e-8
-    alpha: float = 0.99
-    weight_decay: float = 0.0
-    l1_penalty: float = 0.0
-    grad_clip_norm: float | None = None
-    label_smoothing: float = 0.0
-    huber_delta: float = 1.0
-    loss_weights: dict[str, float] = field(default_factory=dict)
-    schedule: Schedule = field(default_factory=Schedule)
-    early_stopping: EarlyStopping | None = None
-    seed: int | None = 0
-    device: str = "auto"
-    threads: int | None = None
-    mixed_precision: str = "off"
-    channels_last: bool = False
-    compile: bool = False
-    initial_weights: InitialWeights | None = None
-    eval_batch_size: int | None = None
-    checkpoint_every: int | None = None
-    telemetry: Telemetry = field(default_factory=Telemetry)
+    """A checked `training` section, one field per TRAINING_KEYS entry; made by `parse_training`,
+    which fills the defaults from the table (`parse_training({})` is the default settings)."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    optimizer: str
+    momentum: float
+    nesterov: bool
+    betas: tuple[float, float]
+    eps: float
+    alpha: float
+    weight_decay: float
+    l1_penalty: float
+    grad_clip_norm: float | None
+    label_smoothing: float
+    huber_delta: float
+    loss_weights: dict[str, float]
+    schedule: Schedule
+    early_stopping: EarlyStopping | None
+    seed: int | None
+    device: str
+    threads: int | None
+    mixed_precision: str
+    channels_last: bool
+    compile: bool
+    initial_weights: InitialWeights | None
+    eval_batch_size: int | None
+    checkpoint_every: int | None
+    telemetry: Telemetry
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (for run.json and the RunStarted event)."""
@@ -224,8 +254,6 @@ def parse_training(section: Any, output_ids: list[str] | None = None) -> Trainin
 
 
 def _device(value: Any) -> str:
-    from engine.training.device import DEVICE_HELP, parse_device_spec
-
     if not isinstance(value, str) or parse_device_spec(value) is None:
         raise _fail("training.device", f"is {json.dumps(value)}; expected {DEVICE_HELP}")
     return value
