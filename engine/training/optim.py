@@ -1,6 +1,7 @@
 """Optimisers and learning-rate schedules from the training settings."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -51,9 +52,25 @@ class Schedule:
     def state_dict(self) -> dict | None:
         return self.scheduler.state_dict() if self.scheduler is not None else None
 
-    def load_state_dict(self, state: dict | None) -> None:
-        if self.scheduler is not None and state is not None:
-            self.scheduler.load_state_dict(state)
+    def load_state_dict(self, state: dict | None, steps_done: int = 0) -> None:
+        """Go on from a checkpoint's schedule. A per-step schedule planned for another total (the run is
+        resumed with more or fewer epochs) is re-planned for the new total instead: the learning rate
+        goes on from where the new plan stands after `steps_done` steps (docs/training.md)."""
+        if self.scheduler is None or state is None:
+            return
+        planned = _planned_steps(self.scheduler.state_dict())
+        if self.per_step and planned is not None and _planned_steps(state) != planned:
+            with warnings.catch_warnings():  # stepping a schedule without an optimiser step warns
+                warnings.simplefilter("ignore", UserWarning)
+                for _ in range(min(steps_done, planned)):
+                    self.scheduler.step()
+            return
+        self.scheduler.load_state_dict(state)
+
+
+def _planned_steps(state: dict) -> int | None:
+    """The number of steps a schedule's state was planned for (one_cycle, cosine), or None."""
+    return state.get("total_steps", state.get("T_max"))
 
 
 def build_schedule(optimizer: torch.optim.Optimizer, s: TrainingSettings, steps_per_epoch: int) -> Schedule:

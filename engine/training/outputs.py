@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import io
 import json
 import math
 import platform
@@ -80,18 +81,15 @@ class RunWriter:
         names = list(event.metrics)
         self.metric_columns = (["epoch", "train_loss", "val_loss"] + [f"train_{m}" for m in names]
                                + [f"val_{m}" for m in names] + ["lr", "seconds", "samples_per_s"])
-        resumed = event.start_epoch > 0
-        self._metrics = self._csv(self.out_dir / METRICS_NAME, self.metric_columns, resumed, event.start_epoch)
-        self._steps = self._csv(self.out_dir / STEPS_NAME, list(STEP_COLUMNS), resumed, event.start_epoch)
+        # a resume keeps what the checkpoint covers: the epochs from its own history (so a row cut short
+        # by a crash is written whole again), the steps it has taken as far as their rows are whole
+        kept = [self._metric_row(e) for e in self.trainer.history if e.epoch <= event.start_epoch]
+        resumed = getattr(self.trainer, "resume_from", None) is not None
+        steps = _whole_rows(self.out_dir / STEPS_NAME, list(STEP_COLUMNS), self.trainer.global_step) if resumed else []
+        self._metrics = self._csv(self.out_dir / METRICS_NAME, self.metric_columns, kept)
+        self._steps = self._csv(self.out_dir / STEPS_NAME, list(STEP_COLUMNS), steps)
 
-    def _csv(self, path: Path, columns: list[str], resumed: bool, keep_epochs: int):
-        rows: list[list[str]] = []
-        if resumed and path.exists():  # keep the rows of the epochs the checkpoint covers
-            with path.open(newline="") as handle:
-                reader = csv.reader(handle)
-                header = next(reader, None)
-                if header == columns:
-                    rows = [r for r in reader if r and r[0].isdigit() and int(r[0]) <= keep_epochs]
+    def _csv(self, path: Path, columns: list[str], rows: list[list]):
         handle = path.open("w", newline="", encoding="utf-8")
         writer = csv.writer(handle)
         writer.writerow(columns)
@@ -113,13 +111,15 @@ class RunWriter:
         if self._metrics is None:
             return
         handle, writer = self._metrics
+        writer.writerow(self._metric_row(e))
+        handle.flush()
+        self._steps[0].flush()
+
+    def _metric_row(self, e: EpochEnded) -> list:
         names = list(self.run_started.metrics)
         row = [e.epoch, _number(e.train_loss), _number(e.val_loss)]
         row += [_number(e.train_metrics.get(m)) for m in names] + [_number(e.val_metrics.get(m)) for m in names]
-        row += [_number(e.lr), f"{e.seconds:.3f}", f"{e.samples_per_s:.1f}"]
-        writer.writerow(row)
-        handle.flush()
-        self._steps[0].flush()
+        return row + [_number(e.lr), f"{e.seconds:.3f}", f"{e.samples_per_s:.1f}"]
 
     # -- the end -----------------------------------------------------------------------------
     def _close(self) -> None:
@@ -180,6 +180,26 @@ class RunWriter:
             if event.details:
                 out["traceback"] = event.details
         return out
+
+
+def _whole_rows(path: Path, columns: list[str], steps_done: int) -> list[list[str]]:
+    """The rows of an earlier step log that a resume keeps: whole ones, of the steps the checkpoint covers.
+
+    A crash can cut the last line short; it is dropped. A log that is not CSV text at all is moved
+    aside to NAME.damaged, never overwritten, and the resume goes on without its rows."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+        if not text.endswith("\n"):
+            text = text[:text.rfind("\n") + 1]
+        reader = csv.reader(io.StringIO(text, newline=""))
+        if next(reader, None) != columns:
+            return []
+        return [r for r in reader if len(r) == len(columns) and r[1].isdigit() and int(r[1]) <= steps_done]
+    except FileNotFoundError:
+        return []
+    except (UnicodeDecodeError, csv.Error):
+        path.replace(path.with_name(path.name + ".damaged"))
+        return []
 
 
 def _version(name: str) -> str | None:

@@ -269,7 +269,7 @@ class Trainer:
             self._notes.append("the optimizer changed since the checkpoint; its state starts afresh")
         if ckpt.get("schedule_type") == self.settings.schedule.type:
             with contextlib.suppress(Exception):
-                self.schedule.load_state_dict(ckpt.get("schedule"))
+                self.schedule.load_state_dict(ckpt.get("schedule"), steps_done=int(ckpt["step"]))
         if self.scaler is not None and ckpt.get("scaler"):
             self.scaler.load_state_dict(ckpt["scaler"])
         self.start_epoch = int(ckpt["epoch"])
