@@ -71,7 +71,7 @@ def export(project: Project, out: str | os.PathLike, fmt: str | None = None,
     `analysis`: the design's analysis when the caller has made it already (the CLI has)."""
     fmt = format_for(out, fmt)
     if fmt == "py":
-        return export_python(project, Path(out), weights, verify, analysis)
+        return export_python(project, Path(out), weights, analysis)
     from engine import export_torch
 
     exporter = export_torch.export_onnx if fmt == "onnx" else export_torch.export_torchscript
@@ -97,7 +97,7 @@ def write_text(out: Path, text: str) -> None:
         raise ExportError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from None
 
 
-def export_python(project: Project, out: Path, weights=None, verify: bool = True,
+def export_python(project: Project, out: Path, weights: str | os.PathLike | None = None,
                   analysis: Analysis | None = None) -> ExportResult:
     """The generated code; with weights, also `<stem>.safetensors` beside it (engine.export_torch)."""
     source = generated_source(project, analysis)
