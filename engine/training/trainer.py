@@ -318,6 +318,10 @@ class Trainer:
             clip = "" if s.grad_clip_norm else ", or set training.grad_clip_norm (e.g. 1.0)"
             self.result = Failed(f"the loss became {exc.value} {where}; lower training.learning_rate (now "
                                  f"{s.learning_rate:g}){clip}", "nan", exc.epoch, exc.step)
+        except OSError as exc:  # a full disk or a folder gone while writing checkpoints: the machine's, not ours
+            where = f" in {self.out_dir}" if self.out_dir is not None else ""
+            self.result = Failed(f"cannot write the run's files{where} ({exc.strerror or exc}); free some space "
+                                 "or choose another folder for the run", "settings", *self._where())
         except Exception as exc:  # noqa: BLE001 -- every failure must reach the user as an event
             if _is_oom(exc):
                 self.result = self._oom()
