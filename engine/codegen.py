@@ -181,6 +181,8 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 
 # -- constructor signatures -------------------------------------------------------------------
 class _Required:
+    """The marker for an argument without a default (its repr reads well in test failures)."""
+
     def __repr__(self) -> str:
         return "REQUIRED"
 
@@ -220,7 +222,11 @@ def _helper_signature(helper: str, module: str, where: str) -> Signature:
     if not classes:
         raise CodegenError(f"{where}: the helper source does not define class {module}", where)
     inits = [n for n in classes[0].body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
-    return _arguments(inits[0].args)[1:] if inits else ()
+    try:
+        return _arguments(inits[0].args)[1:] if inits else ()
+    except ValueError as exc:
+        raise CodegenError(f"{where}: {module}.__init__ cannot be read ({exc}; a bug in its declaration)",
+                           where) from None
 
 
 def _arguments(args: ast.arguments) -> Signature:
