@@ -1,0 +1,40 @@
+"""Fuzz: the window opens the same hostile files as tests/test_fuzz_files.py. Every one either
+opens (and paints, and saves back) or is reported with the open design left as it was; nothing
+raises, whatever the file holds (DESIGN §8)."""
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graph.project import load
+from tests.conftest import EXAMPLES
+from tests.fuzz_files import hostile_document, memory_cap, write
+
+
+def test_hostile_files_open_or_are_reported(make_window, dialogs, tmp_path):
+    window = make_window(EXAMPLES / "spiral_mlp.loom")
+    seen = {"opened": 0, "refused": 0}
+
+    @settings(max_examples=40, deadline=20_000, suppress_health_check=[HealthCheck.too_slow])
+    @given(data=st.data())
+    def open_one(data):
+        path = tmp_path / "hostile.loom"
+        write(path, hostile_document(data))
+        dialogs.calls.clear()
+        before = window.doc.project
+        with memory_cap():
+            opened = window.open_path(path, ask=False)
+            window.canvas.viewer.viewport().repaint()
+            if opened:
+                saved = tmp_path / "saved.loom"
+                if window.save_to(saved):
+                    load(saved)   # what the window writes, it reads back
+                else:
+                    assert dialogs.texts("critical")
+        if opened:
+            seen["opened"] += 1
+        else:
+            seen["refused"] += 1
+            assert len(dialogs.texts("critical")) == 1 and str(path) in dialogs.texts("critical")[0]
+            assert window.doc.project is before
+
+    open_one()
+    assert seen["opened"] and seen["refused"], seen
