@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.analysis import Analysis, Diagnostic, NodeInfo, analyse
+from graph.analysis import Analysis, Diagnostic, NodeInfo, analyse, consumers_through_passthrough
 from graph.identifiers import RESERVED
 from graph.model import Edge, Graph, Node
 from graph.project import Project
@@ -400,20 +400,10 @@ class _Generator:
                 *(f"    print({literal(o + ':')}, tuple({o}.shape))" for o in self.outputs)]
 
     def _vocabulary(self, input_id: str) -> int:
-        """Token ids must be valid for every Embedding the input reaches (through layers that
-        pass int64 on); 2 when it reaches none."""
-        sizes, stack, seen = [], [input_id], set()
-        while stack:
-            current = stack.pop()
-            for e in self.graph.edges:
-                if e.src != current or e.dst in seen:
-                    continue
-                seen.add(e.dst)
-                layer = self.layers[e.dst]
-                if layer.dtype == "int":
-                    sizes.append(self.info[e.dst].values.get("num_embeddings", 2))
-                elif layer.dtype == "same":
-                    stack.append(e.dst)
+        """Token ids must be valid for every Embedding the input reaches, through layers that pass
+        int64 on (the one query the data side asks too); 2 when it reaches none."""
+        sizes = [self.info[n.id].values.get("num_embeddings", 2)
+                 for n in consumers_through_passthrough(self.graph, input_id) if self.layers[n.id].dtype == "int"]
         return min(sizes, default=2)
 
     # -- __init__ ---------------------------------------------------------------------------

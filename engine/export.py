@@ -70,6 +70,8 @@ def export(project: Project, out: str | os.PathLike, fmt: str | None = None,
     """Write `project` to `out` in `fmt` (default: from the suffix), with trained `weights` if given.
     `analysis`: the design's analysis when the caller has made it already (the CLI has)."""
     fmt = format_for(out, fmt)
+    if fmt != "py" or weights is not None:  # these build the model: refuse one that cannot fit first
+        refuse_if_too_large(project, analysis, f"building the model to export it as {fmt}")
     if fmt == "py":
         return export_python(project, Path(out), weights, analysis)
     from engine import export_torch
@@ -79,6 +81,19 @@ def export(project: Project, out: str | os.PathLike, fmt: str | None = None,
 
 
 export_project = export  # the name the designer's Export action calls
+
+
+def refuse_if_too_large(project: Project, analysis: Analysis | None, purpose: str) -> None:
+    """An ExportError naming the node, before allocating, when the model cannot fit in memory (DESIGN §8);
+    the weights twice (tracing copies them), the activations of a small batch."""
+    from engine.memory import available_bytes
+    from graph.analysis import analyse
+    from graph.footprint import too_large
+
+    problem = too_large(analysis or analyse(project.graph), available_bytes(), batch=4, weight_copies=2,
+                        purpose=purpose)
+    if problem:
+        raise ExportError(f"{problem[0]}: {problem[1]}", problem[0])
 
 
 def generated_source(project: Project, analysis: Analysis | None = None) -> str:

@@ -59,3 +59,14 @@ def check_folder_writable(folder: Path, flag: str) -> None:
                            f"folder you can write to with {flag}") from None
     os.close(fd)
     os.unlink(probe)
+
+
+def check_not_input(out: str, source: str, flag: str = "-o") -> None:
+    """Refuse to write a command's results over its own input (DESIGN §8), however it is spelled."""
+    try:
+        same = Path(out).exists() and Path(out).samefile(source)
+    except OSError:
+        same = False
+    if same:
+        raise CommandError(f"{flag} {out} is the design being exported; writing there would replace it: "
+                           "choose another file")

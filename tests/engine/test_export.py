@@ -265,7 +265,7 @@ def test_an_invalid_design_prints_the_problems_check_prints(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
-    (["{tmp}/nothing.loom", "-o", "{tmp}/m.py"], 2, "no such file"),
+    (["{tmp}/nothing.loom", "-o", "{tmp}/m.py"], 1, "no such file"),  # DESIGN §4: export exits 0 or 1
     (["{lenet}", "-o", "{tmp}/m.txt"], 1, "cannot tell the format from"),
     (["{lenet}", "-o", "{tmp}/m.py", "--weights", "{tmp}/absent.pt"], 1, "no such file"),
     (["{lenet}", "-o", "{tmp}/not_a_dir/m.py"], 1, "cannot write"),
