@@ -25,7 +25,7 @@ def small(tmp_path, out_features=3, name="design.loom"):
 def test_export_onto_its_own_input_is_refused_and_the_design_kept(tmp_path, fmt):
     path = small(tmp_path)
     before = path.read_bytes()
-    code, out, err = run_main("export", str(path), "-o", str(path), "--format", fmt)
+    code, _, err = run_main("export", str(path), "-o", str(path), "--format", fmt)
     assert code == 1 and "is the design being exported" in err and "Traceback" not in err, err
     assert path.read_bytes() == before
     (tmp_path / "link.loom").symlink_to(path)
