@@ -2,13 +2,31 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
+from pathlib import Path
 
 SUBCOMMANDS = ("check", "export", "train")
 
 
+def version() -> str:
+    """The installed package's version, or pyproject.toml's when run from a clone not installed."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("layerloom")
+    except metadata.PackageNotFoundError:
+        import tomllib
+
+        with open(Path(__file__).resolve().parent / "pyproject.toml", "rb") as file:
+            return tomllib.load(file)["project"]["version"]
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="layerloom", description="Design, train and export neural networks.")
+    parser = argparse.ArgumentParser(
+        prog="layerloom", description="Design, train and export neural networks. With no command, or with a "
+        ".loom file, opens the designer.", usage="%(prog)s [FILE.loom] | %(prog)s COMMAND ... | %(prog)s --version")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = sub.add_parser("check", help="print each node's output shape and parameter count")
     check.add_argument("file", help="a .loom project")
@@ -29,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    if args.version:
+        print(f"layerloom {version()}")
+        return 0
+    if args.command is None:
+        return usage_error(build_parser(), "give a command, or a .loom file to open")
     from engine.cli.common import CommandError
 
     try:
@@ -53,13 +76,51 @@ def run_command(args: argparse.Namespace) -> int:
         return 1
 
 
+def usage_error(parser: argparse.ArgumentParser, message: str) -> int:
+    """argparse's way of saying a command line is wrong (usage, then the error; exit 2), returned
+    rather than raised."""
+    parser.print_usage(sys.stderr)
+    print(f"{parser.prog}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def file_to_open(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[str | None, int]:
+    """(FILE, 0) when `python main.py FILE` names a design to open, else (None, exit code) after
+    saying why: a mistyped command is never opened as a file, nor a file that is not there."""
+    first = argv[0]
+    path = Path(first)
+    if path.is_file():
+        if len(argv) > 1:
+            return None, usage_error(parser, f"the designer opens one file; unexpected: {' '.join(argv[1:])}")
+        return first, 0
+    if path.is_dir():
+        return None, usage_error(parser, f"{first} is a folder, not a .loom file")
+    if path.suffix or len(path.parts) > 1:
+        return None, usage_error(parser, f"no such file: {first}")
+    nearest = difflib.get_close_matches(first, SUBCOMMANDS, n=1)
+    hint = f"; did you mean {nearest[0]!r}?" if nearest else f" (commands: {', '.join(SUBCOMMANDS)})"
+    return None, usage_error(parser, f"{first!r} is neither a command nor a file{hint}")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in SUBCOMMANDS or argv[:1] in (["-h"], ["--help"]):
-        return run_command(build_parser().parse_args(argv))
+    parser = build_parser()
+    if argv and (argv[0] in SUBCOMMANDS or argv[0].startswith("-")):
+        return run_command(parser.parse_args(argv))
+    path = None
+    if argv:
+        path, code = file_to_open(parser, argv)
+        if path is None:
+            return code
+    from app.preflight import window_problem
+
+    problem = window_problem()  # before Qt, whose answer to a missing display or library is abort()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
     from app.launch import run_designer
 
-    return run_designer(argv[0] if argv else None)
+    return run_designer(path)
 
 
 if __name__ == "__main__":

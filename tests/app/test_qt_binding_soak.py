@@ -1,4 +1,4 @@
-"""The Qt binding holds up under live plotting (see ../shared/repro/pyqtgraph_soak.py).
+"""The Qt binding holds up under live plotting (SOAK below is the upstream crash repro).
 
 PySide6 6.12.0 kills the interpreter with "Fatal Python error: none_dealloc" within a few
 hundred pyqtgraph curve updates, so this runs in a subprocess: a crash there is a failed
