@@ -13,7 +13,7 @@ from app.code_view import CodePanel
 from app.commands import RemoveItems
 from app.document import Document
 from app.editor import Editor, standard_key
-from app.exporting import export_with_cursor
+from app.exporting import ask_trained, export_file_name, export_with_cursor, trained_run
 from app.layout import layered_positions
 from app.notice import DesignNotice
 from app.palette import LayerPalette
@@ -538,13 +538,21 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- export -----------------------------------------------------------------------
     def export_dialog(self) -> None:
+        run = trained_run(self.training.panel.selected_run(), self.training.panel.runs())
+        if run is not None:  # trained: ask which model is meant (app.exporting)
+            trained = ask_trained(self, run)
+            if trained is None:
+                return
+            if trained:
+                self.training.export_run(run)
+                return
         if not self.doc.analysis.valid:
             self._error("Cannot export yet", f"The design has {len(self.doc.analysis.errors)} problem(s); "
                         "see the Problems panel and fix them first.")
             return
-        base = self.doc.path.with_suffix("") if self.doc.path else Path(str(self.settings.value("files/lastDir", "")))\
-            / (self.doc.project.name or "model")
-        path, chosen = QtWidgets.QFileDialog.getSaveFileName(self, "Export model", f"{base}.py",
+        folder = self.doc.path.parent if self.doc.path else Path(str(self.settings.value("files/lastDir", "")))
+        name = export_file_name(self.doc.path, self.doc.project.name)
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(self, "Export model", str(folder / name),
                                                              ";;".join(EXPORT_FILTERS))
         if path:
             if not Path(path).suffix:

@@ -22,7 +22,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.exporting import export_with_cursor
+from app.exporting import export_file_name, export_with_cursor
 from app.node_item import LiveBadge
 from app.training.loader import engine_loader
 from app.training.panel import TrainingPanel, duration_text
@@ -476,8 +476,9 @@ class TrainingController(QtCore.QObject):
     def export_run(self, run: RunInfo | None) -> None:
         if run is None:
             return
-        base = (self.doc.path.parent if self.doc.path else run.path) / f"{run_stem(self.doc.path, self.doc.project.name)}"
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Export trained model", f"{base}-trained.py",
+        name = export_file_name(self.doc.path, self.doc.project.name, trained=True)
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Export trained model",
+                                                        str((self.doc.path.parent if self.doc.path else run.path) / name),
                                                         "PyTorch code + weights (*.py);;TorchScript (*.pt);;"
                                                         "ONNX (*.onnx)")
         if path:
