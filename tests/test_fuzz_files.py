@@ -20,7 +20,7 @@ def digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@settings(max_examples=60, deadline=15_000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=15_000, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_hostile_files_through_load_check_and_export(fuzz_dir, data):
     path, target = fuzz_dir / "design.loom", fuzz_dir / "x.py"
