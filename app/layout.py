@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from graph.model import Graph
+from graph.project import Project
 from graph.topology import topological_order
 
 Size = tuple[float, float]
@@ -62,3 +63,18 @@ def layered_positions(graph: Graph, sizes: dict[str, Size], gap_x: float = 70.0,
             y += size(node_id)[1] + gap_y
         x += max(size(n)[0] for n in members) + gap_x
     return positions
+
+
+def place_unplaced(project: Project) -> None:
+    """Give positions to nodes that have none (hand-written files) before they are shown.
+    This is how the file is shown, not an edit: it is not on the undo stack."""
+    graph = project.graph
+    if all(n.pos is not None for n in graph.nodes):
+        return
+    positions = layered_positions(graph, {})
+    if any(n.pos is not None for n in graph.nodes):  # keep the placed ones; put the rest underneath
+        bottom = max(n.pos[1] for n in graph.nodes if n.pos is not None) + 200.0
+        positions = {k: (x, y + bottom) for k, (x, y) in positions.items()}
+    for node in graph.nodes:
+        if node.pos is None:
+            node.pos = positions[node.id]

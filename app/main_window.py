@@ -12,9 +12,10 @@ from app.canvas import SYNC_LIMIT, Canvas
 from app.code_view import CodePanel
 from app.commands import RemoveItems
 from app.document import Document
+from app.drop import LoomDrop
 from app.editor import Editor, standard_key
 from app.exporting import ask_trained, export_file_name, export_with_cursor, trained_run
-from app.layout import layered_positions
+from app.layout import place_unplaced
 from app.notice import DesignNotice
 from app.palette import LayerPalette
 from app.problems import ProblemsPanel
@@ -22,6 +23,7 @@ from app.properties import PropertiesPanel
 from app.recovery import INTERVAL_MS, Autosaver, default_directory, orphans
 from app.summary import SummaryPanel
 from app.training.controller import BANNER, TrainingController
+from app.window_geometry import place, remember
 from graph.analysis import Analysis
 from graph.project import LoomFileError, Project, load
 
@@ -36,21 +38,6 @@ UI_KEY = "canvas"  # project.ui["canvas"] holds the view state; see docs/designe
 
 def example_files() -> list[Path]:
     return sorted(EXAMPLES_DIR.glob("*.loom"))
-
-
-def place_unplaced(project: Project) -> None:
-    """Give positions to nodes that have none (hand-written files) before they are shown.
-    This is how the file is shown, not an edit: it is not on the undo stack."""
-    graph = project.graph
-    if all(n.pos is not None for n in graph.nodes):
-        return
-    positions = layered_positions(graph, {})
-    if any(n.pos is not None for n in graph.nodes):  # keep the placed ones; put the rest underneath
-        bottom = max(n.pos[1] for n in graph.nodes if n.pos is not None) + 200.0
-        positions = {k: (x, y + bottom) for k, (x, y) in positions.items()}
-    for node in graph.nodes:
-        if node.pos is None:
-            node.pos = positions[node.id]
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -88,6 +75,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.editor.message.connect(self.show_message)
         self.palette.add_requested.connect(self._add_from_palette)
         self.problems.node_activated.connect(self.show_node)
+        self.problems.changed.connect(self._update_totals)
         self.summary.node_activated.connect(self.show_node)
         self.problems.remove_wire_requested.connect(lambda edge: self.editor.rewire([edge], []))
         self.problems.delete_node_requested.connect(
@@ -97,10 +85,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.viewer.context_menu_requested.connect(self._context_menu)
 
         self.autosaver = Autosaver(self.doc, recovery_dir or default_directory(), autosave_ms, self)
-        self.resize(1500, 900)
-        geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QtCore.QByteArray):
-            self.restoreGeometry(geometry)
+        LoomDrop(lambda path: self.open_path(path), self).watch(self, self.canvas.viewer.viewport())
+        place(self, self.settings)
         state = self.settings.value("window/state")
         if isinstance(state, QtCore.QByteArray):
             self.restoreState(state)
@@ -336,10 +322,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.problems.show_analysis(analysis, {i for i, c in counts.items() if c == 1})
         self.summary.show_analysis(self.doc.graph, analysis)
         self.code.schedule(self.doc.project, len(analysis.errors))
-        errors = len(analysis.errors)
-        state = ("<span style='color:#6fcf7f'>valid</span>" if analysis.valid
-                 else f"<span style='color:#ff6b6b'>{errors} problem{'s' if errors != 1 else ''}</span>")
-        self.status_totals.setText(f"{analysis.total_params:,} parameters · {state}")
+        self._update_totals()
+
+    def _update_totals(self) -> None:
+        """Parameters and the Problems panel's own count of its rows (never a count of its own)."""
+        tally = self.problems.tally()
+        errors, warnings = tally["error"], tally["warning"]
+        state = (f"<span style='color:#ff6b6b'>{errors} problem{'s' if errors != 1 else ''}</span>" if errors
+                 else "<span style='color:#6fcf7f'>valid</span>")
+        if warnings:
+            state += f" · <span style='color:#f0c060'>{warnings} warning{'s' if warnings != 1 else ''}</span>"
+        self.status_totals.setText(f"{self.doc.analysis.total_params:,} parameters · {state}")
 
     def _on_replaced(self) -> None:
         state = self.doc.project.ui.get(UI_KEY)
@@ -604,7 +597,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.show_message("Stopping the training run; the window closes when it has stopped", 0)
             event.ignore()
             return
-        self.settings.setValue("window/geometry", self.saveGeometry())
+        remember(self, self.settings)
         self.settings.setValue("window/state", self.saveState())
         self.autosaver.close()
         event.accept()

@@ -1,4 +1,7 @@
-"""The problems panel: every diagnostic of the latest analysis; clicking one shows its node."""
+"""The problems panel: every diagnostic of the latest analysis; clicking one shows its node.
+
+Its rows are the one count of problems: the status bar's figure is `tally()` of the rows shown
+here (`changed` says when it moved), so the two can never disagree. An empty panel says so."""
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -9,6 +12,8 @@ from graph.analysis import Analysis, Diagnostic
 NODE_ROLE = QtCore.Qt.ItemDataRole.UserRole
 EDGE_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
 RUN_ROLE = QtCore.Qt.ItemDataRole.UserRole + 2   # a training run's failure, not the design's
+SEVERITY_ROLE = QtCore.Qt.ItemDataRole.UserRole + 3
+EMPTY_TEXT = "No problems: every node is connected and its shape is known."
 
 
 def _dot(rgb: tuple[int, int, int]) -> QtGui.QIcon:
@@ -31,6 +36,7 @@ class ProblemsPanel(QtWidgets.QTreeWidget):
     setting_activated = QtCore.Signal(str)          # a training run's failure row: the key it names
     remove_wire_requested = QtCore.Signal(object)   # Edge
     delete_node_requested = QtCore.Signal(str)
+    changed = QtCore.Signal()                       # the rows (and so `tally()`) changed
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -86,10 +92,28 @@ class ProblemsPanel(QtWidgets.QTreeWidget):
             item.setData(0, NODE_ROLE, node)
             item.setData(0, RUN_ROLE, True)
             item.setToolTip(1, f"training run: {message}")
+            item.setData(0, SEVERITY_ROLE, "error")
             items.append(item)
         for d in diagnostics:
             items.append(self._item(d))
         self.addTopLevelItems(items)
+        self.changed.emit()
+
+    def tally(self) -> dict[str, int]:
+        """Rows shown, by severity: {"error": n, "warning": m} (a failed run's row is an error)."""
+        counts = {"error": 0, "warning": 0}
+        for i in range(self.topLevelItemCount()):
+            severity = self.topLevelItem(i).data(0, SEVERITY_ROLE)
+            counts[severity if severity in counts else "error"] += 1
+        return counts
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.topLevelItemCount() == 0 and self._analysis is not None:
+            painter = QtGui.QPainter(self.viewport())
+            painter.setPen(self.palette().color(QtGui.QPalette.ColorGroup.Disabled, QtGui.QPalette.ColorRole.Text))
+            painter.drawText(self.viewport().rect().adjusted(8, 8, -8, -8),
+                             QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap, EMPTY_TEXT)
 
     def _item(self, d: Diagnostic) -> QtWidgets.QTreeWidgetItem:
         where = d.where + (f".{d.field}" if d.field and d.field != "id" else "")
@@ -97,6 +121,7 @@ class ProblemsPanel(QtWidgets.QTreeWidget):
         item.setIcon(0, self._icons.get(d.severity, self._icons["error"]))
         item.setData(0, NODE_ROLE, d.node)
         item.setData(0, EDGE_ROLE, d.edge)
+        item.setData(0, SEVERITY_ROLE, d.severity)
         item.setToolTip(1, f"{d.severity}: {d.text()}")
         return item
 

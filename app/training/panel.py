@@ -30,6 +30,7 @@ from app.document import Document
 from app.editor import Editor
 from app.notice import idle_hint
 from app.properties import _ParamRow
+from app.text_fit import FittedProgressBar, WrappingDelegate
 from app.training.commands import SetSection
 from app.training.loader import engine_loader
 from app.training.runs import RunInfo
@@ -72,6 +73,7 @@ class _Group(QtWidgets.QGroupBox):
         self.setObjectName(name)
         self.form = QtWidgets.QFormLayout(self)
         self.form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.WrapLongRows)   # narrow: field under label
         self.form.setContentsMargins(6, 4, 6, 6)
         self.form.setVerticalSpacing(3)
 
@@ -109,7 +111,7 @@ class TrainingPanel(QtWidgets.QWidget):
             buttons.addWidget(button)
         buttons.addStretch(1)
         outer.addLayout(buttons)
-        self.progress = QtWidgets.QProgressBar()
+        self.progress = FittedProgressBar()
         self.progress.setObjectName("trainingProgress")
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
@@ -252,7 +254,8 @@ class TrainingPanel(QtWidgets.QWidget):
         reg = _Group("Regularisation", "trainingRegularisationGroup")
         for name in ("weight_decay", "l1_penalty", "grad_clip_norm"):
             self._simple_row(reg.form, "training", self._training_keys[name])
-        self.early_switch = QtWidgets.QCheckBox("stop when the validation loss stops improving")
+        self.early_switch = QtWidgets.QCheckBox("when the val loss stalls")
+        self.early_switch.setToolTip("stop when the validation loss stops improving (patience and min delta below)")
         self.early_switch.setObjectName("earlyStoppingSwitch")
         self.early_switch.toggled.connect(self._set_early_stopping)
         reg.form.addRow("early stopping", self.early_switch)
@@ -377,6 +380,8 @@ class TrainingPanel(QtWidgets.QWidget):
         self.runs_list.setHeaderHidden(True)
         self.runs_list.setRootIsDecorated(False)
         self.runs_list.setAlternatingRowColors(True)
+        self.runs_list.setWordWrap(True)   # a long row wraps at a word, never "val accu…"
+        self.runs_list.setItemDelegate(WrappingDelegate(self.runs_list))
         self.runs_list.itemChanged.connect(self._on_run_item_changed)
         self.runs_list.itemDoubleClicked.connect(lambda item, _c: self.export_run_requested.emit(item.data(0, RUN_ROLE)))
         layout.addWidget(self.runs_list, 1)
@@ -671,7 +676,7 @@ class TrainingPanel(QtWidgets.QWidget):
             for run in runs:
                 item = QtWidgets.QTreeWidgetItem([run.summary()])
                 item.setData(0, RUN_ROLE, run)
-                item.setToolTip(0, f"{run.path}")
+                item.setToolTip(0, f"{run.summary()}\n{run.path}")
                 item.setFlags(item.flags() | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(0, QtCore.Qt.CheckState.Checked if run.path in overlaid
                                    else QtCore.Qt.CheckState.Unchecked)
@@ -745,20 +750,22 @@ class TrainingPanel(QtWidgets.QWidget):
 
     def show_progress(self, p, status: str) -> None:
         if status == "starting":  # not Qt's busy indicator: it animates (repaints) without end
-            self._set_progress(0.0, "starting…")
+            self._set_progress(0.0, ["starting…"])
             return
-        parts = [f"epoch {max(p.epoch, 1)}/{p.epochs}", f"step {p.step:,}/{p.total_steps:,}"]
+        parts = [status] if status in ("paused", "stopping") else []
+        parts += [f"epoch {max(p.epoch, 1)}/{p.epochs}", f"step {p.step:,}/{p.total_steps:,}"]
+        drop = [len(parts) - 1]   # a narrow panel loses the step count, then the rate: never the ETA's time
         if status in ("running", "paused", "stopping"):
             if p.samples_per_s:
+                drop.append(len(parts))
                 parts.append(f"{rate_text(p.samples_per_s)} samples/s")
             parts.append(f"ETA {duration_text(p.eta_s)}")
-        prefix = {"paused": "paused · ", "stopping": "stopping · "}.get(status, "")
-        self._set_progress(p.fraction, prefix + " · ".join(parts))
+        self._set_progress(p.fraction, parts, tuple(drop))
 
     def show_result(self, text: str, fraction: float | None = None) -> None:
-        self._set_progress(fraction, text)
+        self._set_progress(fraction, text.split(" · "))
 
-    def _set_progress(self, fraction: float | None, text: str) -> None:
+    def _set_progress(self, fraction: float | None, parts: list[str], drop_order: tuple[int, ...] = ()) -> None:
         """QProgressBar.setValue repaints at once, on the GUI thread and holding the GIL the
         training thread needs (2 ms here); with updates held back it repaints later, in the
         event loop, once for the value and the text together."""
@@ -767,5 +774,5 @@ class TrainingPanel(QtWidgets.QWidget):
         bar.setRange(0, 1000)
         if fraction is not None:
             bar.setValue(round(fraction * 1000))
-        bar.setFormat(text)
+        bar.set_parts(parts, drop_order)
         bar.setUpdatesEnabled(True)

@@ -8,6 +8,10 @@ thread is within its CPU budget (app.training.pacing); the most overdue plots go
 is replaced with `setData`/`setImage`; ranges are never set by the plots, so pyqtgraph's
 auto-range follows the data until the user zooms or pans, and from then on the user's view
 stays (the "A" button in the corner goes back to following). Right-click a plot for Save as PNG / Save data as CSV too.
+
+Before a run each plot says what it will show (`EmptyState`) over sane axes (`empty_ranges`);
+the time axis spans the planned epochs while a run goes, and what was trained once it has ended
+(a run stopped at epoch 3 of 400 fills the axis, not its left 1 %).
 """
 from __future__ import annotations
 
@@ -18,10 +22,20 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from app.training.boundary import class_color
 from app.training.pacing import CpuBudget
+from app.training.plot_parts import (
+    EmptyState,
+    TitleLine,
+    _bounds,
+    _finite,
+    _NodeChooser,
+    mosaic,
+    nice_range,
+    strips,
+)
 from app.training.store import RunData
 
 BACKGROUND = (30, 30, 32)
@@ -30,7 +44,6 @@ pg.setConfigOptions(background=BACKGROUND, foreground=(200, 204, 210), antialias
 TRAIN_COLOR = (96, 165, 250)
 VAL_COLOR = (250, 152, 60)
 OVERLAY_COLORS = ((150, 150, 160), (190, 140, 200), (130, 190, 160), (200, 190, 120))
-WEIGHT_BINS = 64
 STARVED_S = 2.0   # a plot whose data changed redraws after this long even when the budget is spent
 MAX_PER_TICK = 2  # plots redrawn in one timer tick (the most overdue first): bounds the event loop's latency
 MARKED_POINTS = 25        # epoch curves show a marker per point up to this many points
@@ -52,97 +65,6 @@ def _mark_points(curve, count: int, symbol: str = "o") -> None:
         curve.setSymbol(wanted)
 
 
-def _finite(x: np.ndarray, y: np.ndarray, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    keep = np.isfinite(x) & np.isfinite(y)
-    if positive:
-        keep &= y > 0
-    return x[keep], y[keep]
-
-
-def nice_range(lo: float, hi: float, current: tuple[float, float], log: bool = False,
-               pad: float = 0.06) -> tuple[float, float] | None:
-    """A range for data from lo to hi, or None to keep `current`: kept while the data stays
-    inside and fills at least 40 % of it; otherwise rounded out to a step of the data's size
-    (whole decades on a log axis, where `current` is in log10 units as pyqtgraph keeps it)."""
-    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
-        return None
-    c0, c1 = current
-    if log:
-        if lo <= 0 or hi <= 0:
-            return None
-        lo, hi = math.log10(lo), math.log10(hi)
-        if c0 <= lo and hi <= c1 and (c1 - c0) <= (hi - lo) + 2.0:
-            return None
-        a = math.floor(lo)
-        return (float(a), float(max(math.ceil(hi), a + 1)))
-    span = hi - lo
-    if span <= 0:
-        span = abs(hi) * 0.2 or 1.0
-    if c0 <= lo and hi <= c1 and (hi - lo) >= 0.4 * (c1 - c0):
-        return None
-    step = 10 ** math.floor(math.log10(span))
-    if span / step < 2.5:
-        step /= 5
-    elif span / step < 5:
-        step /= 2
-    a = math.floor((lo - pad * span) / step) * step
-    b = math.ceil((hi + pad * span) / step) * step
-    return (a, b) if b > a else (a, a + step)
-
-
-def _bounds(*arrays: np.ndarray) -> tuple[float | None, float | None]:
-    values = [a[np.isfinite(a)] for a in arrays if a is not None and len(a)]
-    values = [v for v in values if len(v)]
-    if not values:
-        return None, None
-    return float(min(v.min() for v in values)), float(max(v.max() for v in values))
-
-
-class TitleLine(QtWidgets.QWidget):
-    """A plot's title and its latest figures ("Loss  train 0.21 · val 0.25"), redrawn with every
-    plot redraw. A QLabel asks its layout to recompute on every setText (1-1.5 ms of the GUI
-    thread each time, measured); this line has a fixed height and only repaints itself."""
-
-    DETAIL_COLOR = QtGui.QColor(154, 164, 174)
-    ACCENT_COLOR = QtGui.QColor(240, 130, 40)
-
-    def __init__(self, title: str, parent: QtWidgets.QWidget | None = None):
-        super().__init__(parent)
-        self._title, self._detail, self._accent = title, "", ""
-        self._bold = QtGui.QFont(self.font())
-        self._bold.setBold(True)
-        self.setFixedHeight(QtGui.QFontMetrics(self._bold).height() + 4)
-        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
-        self.setMinimumWidth(40)
-
-    def set_text(self, title: str, detail: str = "", accent: str = "") -> None:
-        """`detail` in grey after the title; `accent` (a warning such as dead units) in orange after it."""
-        if (title, detail, accent) != (self._title, self._detail, self._accent):
-            self._title, self._detail, self._accent = title, detail, accent
-            self.setToolTip(self.text())
-            self.update()
-
-    def text(self) -> str:
-        return "  ".join(part for part in (self._title, self._detail, self._accent) if part)
-
-    def paintEvent(self, event) -> None:
-        painter = QtGui.QPainter(self)
-        rect = self.rect().adjusted(0, 0, -2, 0)
-        flags = QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter
-        x = rect.left()
-        for text, font, color in ((self._title, self._bold, self.palette().color(QtGui.QPalette.ColorRole.WindowText)),
-                                  (self._detail, self.font(), self.DETAIL_COLOR),
-                                  (self._accent, self.font(), self.ACCENT_COLOR)):
-            if not text or x >= rect.right():
-                continue
-            metrics = QtGui.QFontMetrics(font)
-            shown = metrics.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, rect.right() - x)
-            painter.setFont(font)
-            painter.setPen(color)
-            painter.drawText(QtCore.QRect(x, rect.top(), rect.right() - x, rect.height()), flags, shown)
-            x += metrics.horizontalAdvance(shown) + metrics.horizontalAdvance("  ")
-
-
 class PlotFrame(QtWidgets.QFrame):
     """A titled plot that redraws from a RunData when its group's revision moved, at most every
     `min_gap` seconds (the panel's CPU budget decides how often it really does)."""
@@ -150,6 +72,7 @@ class PlotFrame(QtWidgets.QFrame):
     group = "loss"
     title = ""
     min_gap = 0.25
+    empty_text = ""
 
     def __init__(self, name: str, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -175,6 +98,7 @@ class PlotFrame(QtWidgets.QFrame):
         self.view = self.make_view()
         self.view.setObjectName(f"{name}View")
         outer.addWidget(self.view, 1)
+        self.empty = EmptyState(self.view)
         self._controls()
         for label, tip, slot in (("PNG", "Save this plot as a PNG image", self.save_png_dialog),
                                  ("CSV", "Save this plot's data as CSV", self.save_csv_dialog)):
@@ -237,10 +161,14 @@ class PlotFrame(QtWidgets.QFrame):
                         disableAutoRange=True)
 
     def horizon(self) -> tuple[float, float]:
-        """The time axis: the whole run (and any overlaid run), in epochs."""
+        """The time axis in epochs: the whole run while it goes, what it trained once it has
+        ended (stopped early: its data fill the axis); and any overlaid run."""
         epochs = 0.0
-        if self.store is not None and self.store.progress.epochs:
-            epochs = float(self.store.progress.epochs)
+        store = self.store
+        if store is not None and store.result is not None:
+            epochs = store.trained_epochs()
+        elif store is not None and store.progress.epochs:
+            epochs = float(store.progress.epochs)
         for run in self.overlays:
             if len(run.epochs):
                 epochs = max(epochs, float(np.nanmax(run.epochs)))
@@ -262,6 +190,19 @@ class PlotFrame(QtWidgets.QFrame):
     def clear_view(self) -> None:
         pass
 
+    @staticmethod
+    def ranges(*pairs, x=(0.0, 1.0), y=(0.0, 1.0)):
+        """An `empty_ranges` method: (x, y) ranges per plot item, or `x` and `y` for the one."""
+        return lambda _self: list(pairs) or [(x, y)]
+
+    def empty_ranges(self) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+        """(x range, y range) of each plot item before there is data: one epoch, 0 to 1."""
+        return [((0.0, 1.0), (0.0, 1.0))] * len(self.plot_items())
+
+    def empty_reason(self, store: RunData | None) -> str | None:
+        """What the plot says over its axes instead of data: what a run will show here."""
+        return self.empty_text if store is None or store.started is None else None
+
     def csv_table(self) -> tuple[list[str], list[list]]:
         return [], []
 
@@ -271,6 +212,9 @@ class PlotFrame(QtWidgets.QFrame):
         self.user_range = False
         self._drawn = None
         self.clear_view()
+        for item, (x, y) in zip(self.plot_items(), self.empty_ranges()):
+            item.getViewBox().setRange(xRange=x, yRange=y, padding=0)
+        self.empty.show_text(self.empty_reason(store))
         self.refresh()
 
     def set_overlays(self, overlays: list) -> None:
@@ -307,6 +251,7 @@ class PlotFrame(QtWidgets.QFrame):
         self._drawn = key
         if self.store is not None:
             self.draw(self.store)
+            self.empty.show_text(self.empty_reason(self.store))
             self.redraws += 1
         self._last_draw = time.monotonic()
         return True
@@ -374,6 +319,7 @@ class LossPlot(PlotFrame):
     group = "loss"
     title = "Loss"
     min_gap = 0.1
+    empty_text = "Train to see the training and validation loss"
 
     def _controls(self) -> None:
         item = _plot_item(self)
@@ -458,6 +404,8 @@ class MetricPlot(PlotFrame):
 
     group = "metric"
     title = "Accuracy"
+    empty_text = "Train to see the accuracy (or the error) per epoch"
+    empty_ranges = PlotFrame.ranges(y=(0.0, 100.0))
 
     def _controls(self) -> None:
         item = _plot_item(self)
@@ -529,29 +477,14 @@ class MetricPlot(PlotFrame):
         return header, rows
 
 
-class _NodeChooser(QtWidgets.QComboBox):
-    def __init__(self, name: str, tip: str):
-        super().__init__()
-        self.setObjectName(name)
-        self.setToolTip(tip)
-        self.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.setMinimumWidth(90)
-
-    def set_nodes(self, nodes: list[str], current: str | None) -> None:
-        if [self.itemText(i) for i in range(self.count())] != nodes:
-            with QtCore.QSignalBlocker(self):
-                self.clear()
-                self.addItems(nodes)
-        with QtCore.QSignalBlocker(self):
-            self.setCurrentIndex(nodes.index(current) if current in nodes else -1)
-
-
 class WeightsPlot(PlotFrame):
     """One layer's weight distribution over time: a strip per sample (x: time, y: weight value,
     brightness: how many weights), and its mean."""
 
     group = "weights"
     title = "Weights"
+    empty_text = "Train to see how a layer's weights spread over time"
+    empty_ranges = PlotFrame.ranges(y=(-1.0, 1.0))
 
     def _controls(self) -> None:
         item = _plot_item(self)
@@ -611,38 +544,14 @@ class WeightsPlot(PlotFrame):
         return ["node", "epoch", "step", "bin_low", "bin_high", "count"], rows
 
 
-def strips(history: list) -> tuple[np.ndarray, float, float]:
-    """Histograms with their own ranges put on one value axis: an image (samples, WEIGHT_BINS).
-    Each histogram's counts are spread over the common bins by overlap (through its cumulative
-    counts), and each column is scaled to its largest bin and square-rooted, so that thin tails show."""
-    hists = [h[2] for h in history]
-    lows = np.array([h.low for h in hists], dtype=np.float64)
-    highs = np.array([h.high for h in hists], dtype=np.float64)
-    ok = np.isfinite(lows) & np.isfinite(highs)
-    low = float(lows[ok].min()) if ok.any() else 0.0
-    high = float(highs[ok].max()) if ok.any() else 1.0
-    if high <= low:
-        high = low + 1e-6
-    edges = np.linspace(low, high, WEIGHT_BINS + 1)
-    image = np.zeros((len(hists), WEIGHT_BINS))
-    for t, hist in enumerate(hists):
-        if not ok[t]:
-            continue
-        counts = np.asarray(hist.counts, dtype=np.float64)
-        own = np.linspace(lows[t], max(highs[t], lows[t] + 1e-12), len(counts) + 1)
-        cumulative = np.concatenate([[0.0], np.cumsum(counts)])
-        image[t] = np.diff(np.interp(edges, own, cumulative))
-    peak = image.max(axis=1, keepdims=True)
-    image = np.sqrt(np.divide(image, peak, out=np.zeros_like(image), where=peak > 0))
-    return image, low, high
-
-
 class GradientsPlot(PlotFrame):
     """Each layer's gradient norm over time, on a log scale: vanishing and exploding gradients
     show as curves far below or above the rest."""
 
     group = "gradients"
     title = "Gradient norms"
+    empty_text = "Train to see each layer's gradient norm"
+    empty_ranges = PlotFrame.ranges(y=(-3.0, 1.0))   # log axis: 0.001 to 10
 
     def _controls(self) -> None:
         item = _plot_item(self)
@@ -709,6 +618,8 @@ class ActivationsPlot(PlotFrame):
 
     group = "activations"
     title = "Activations"
+    empty_text = "Train to see a layer's activations on a probe batch"
+    empty_ranges = PlotFrame.ranges(((-1.0, 1.0), (0.0, 1.0)), ((0.0, 1.0), (-1.0, 1.0)))
 
     def make_view(self) -> QtWidgets.QWidget:
         self._layout_key = None
@@ -843,24 +754,6 @@ class ActivationsPlot(PlotFrame):
         return ["node", "epoch", "step", "mean", "std", "dead_fraction", "zero_fraction"], rows
 
 
-def mosaic(sample: np.ndarray, pad: int = 1) -> np.ndarray:
-    """Feature maps (C, H, W) side by side in a near-square grid, each scaled to 0..1; a
-    sequence (L, E) as one map."""
-    maps = sample[None] if sample.ndim == 2 else sample
-    maps = maps.reshape(-1, *maps.shape[-2:]).astype(np.float32)
-    count, h, w = maps.shape
-    cols = max(1, math.ceil(math.sqrt(count)))
-    rows = math.ceil(count / cols)
-    out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), np.nan, dtype=np.float32)
-    for k in range(count):
-        m = maps[k]
-        lo, hi = float(np.nanmin(m)), float(np.nanmax(m))
-        scaled = (m - lo) / (hi - lo) if hi > lo else np.zeros_like(m)
-        r, c = divmod(k, cols)
-        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = scaled
-    return np.nan_to_num(out, nan=0.0)
-
-
 class BoundaryPlot(PlotFrame):
     """The decision boundary of a two-input classifier, redrawn as the epochs end, with a sample
     of the training points over it."""
@@ -868,6 +761,7 @@ class BoundaryPlot(PlotFrame):
     group = "boundary"
     title = "Decision boundary"
     min_gap = 0.2
+    empty_text = "Train to see the classes the model draws over its two inputs, epoch by epoch"
 
     def _controls(self) -> None:
         item = _plot_item(self)
@@ -876,8 +770,6 @@ class BoundaryPlot(PlotFrame):
         self.image = pg.ImageItem(axisOrder="row-major")
         item.addItem(self.image)
         self.scatter: list = []
-        self.message = pg.TextItem("", color=(160, 166, 176), anchor=(0.5, 0.5))
-        item.addItem(self.message)
         self._points_shown = None
 
     def clear_view(self) -> None:
@@ -885,16 +777,19 @@ class BoundaryPlot(PlotFrame):
         for scatter in self.scatter:
             scatter.setData([], [])
         self._points_shown = None
-        self.message.setText("")
+
+    empty_ranges = PlotFrame.ranges(x=(-1.0, 1.0), y=(-1.0, 1.0))
+
+    def empty_reason(self, store: RunData | None) -> str | None:
+        if store is not None and store.boundary_problem and store.boundary is None:
+            return f"No decision boundary: {store.boundary_problem}"
+        return super().empty_reason(store)
 
     def draw(self, store: RunData) -> None:
         item = _plot_item(self)
         if store.boundary_problem and store.boundary is None:
-            self.message.setText(f"No decision boundary: {store.boundary_problem}")
-            self.message.setPos(0, 0)
             self.title_line.set_text(self.title)
             return
-        self.message.setText("")
         points = store.boundary_points
         if points is not None and self._points_shown is not points:
             while len(self.scatter) < len(points.classes):  # one item per class, kept from run to run

@@ -266,6 +266,12 @@ class RunData:
             table[f"val_{name}"] = np.array([e.val_metrics.get(name, np.nan) for e in rows], dtype=np.float64)
         return table
 
+    def trained_epochs(self) -> float:
+        """How far the run got, in epochs (a stopped run's last step may lie inside an epoch)."""
+        last_step = float(self.steps.array[-1, 0]) if len(self.steps) else 0.0
+        last_epoch = float(self.epochs[-1].epoch) if self.epochs else 0.0
+        return max(last_step, last_epoch)
+
     def weight_nodes(self) -> list[str]:
         return list(self.weights)
 

@@ -415,7 +415,7 @@ def test_feature_maps_regression_and_no_boundary_on_other_examples(trainer_windo
     assert activations.dead_box.isVisible()
     window.canvas.select(["fc1"])
     assert not activations.maps_box.isVisible() and not activations.dead_box.isVisible()
-    assert plots.boundary_plot.message.toPlainText().startswith("No decision boundary")
+    assert plots.boundary_plot.empty.text().startswith("No decision boundary")
     assert plots.metric_plot.metric_name == "accuracy"
     # regression: the metric plot shows the error
     assert window.open_path(example_copy(tmp_path, "sine_regression", epochs=3))

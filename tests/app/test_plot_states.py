@@ -1,0 +1,126 @@
+"""The live plots' states around a run (issue 11): before a run they say what will come over sane
+axes; a stopped run fills the time axis; the decision boundary keeps pace with short epochs;
+titles lose whole words, never half of one."""
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+
+from app.training.store import RunData
+from engine.training.events import EpochEnded, Finished, Step
+from tests.app.test_training_parts import started
+
+
+@pytest.fixture
+def panel(qtbot):
+    from app.training.plots import PlotsPanel
+
+    plots = PlotsPanel()
+    qtbot.addWidget(plots)
+    plots.resize(1200, 500)
+    plots.show()
+    qtbot.waitExposed(plots)
+    return plots
+
+
+def epoch(n: int, epochs: int) -> EpochEnded:
+    return EpochEnded(n, epochs, 1.0 / n, 1.2 / n, {"accuracy": 0.5}, {"accuracy": 0.6}, 0.01, 0.1, 1000.0, True)
+
+
+def test_a_stopped_run_fills_the_time_axis_with_what_it_trained(panel):
+    store = RunData()
+    panel.set_store(store)
+    store.add(started(epochs=400, steps_per_epoch=10))
+    for n in range(1, 4):
+        store.add(Step(n, n * 10, 10, 10, 10, 1.0, 0.01, 100.0, 5.0, 0.1, losses=(1.0,) * 10))
+        store.add(epoch(n, 400))
+    panel.refresh(force=True)
+    x0, x1 = panel.loss_plot.view.getPlotItem().getViewBox().viewRange()[0]
+    assert x1 == pytest.approx(400)                        # while it runs: the run as planned
+    store.add(Finished("stopped", 3, 30, 1.0, {}))
+    panel.refresh(force=True)
+    for frame in (panel.loss_plot, panel.metric_plot):
+        x0, x1 = frame.view.getPlotItem().getViewBox().viewRange()[0]
+        assert (x0, x1) == pytest.approx((0.0, 3.0)), frame.objectName()   # stopped: the 3 epochs it trained
+
+
+def test_before_a_run_each_plot_says_what_will_come_over_sane_axes(panel, qtbot):
+    panel.set_store(RunData())
+    for frame in panel.frames():
+        assert frame.empty.isVisible() and frame.empty.text().startswith("Train to see"), frame.objectName()
+    x_range, y_range = panel.boundary_plot.view.getPlotItem().getViewBox().viewRange()
+    assert x_range[1] - x_range[0] >= 1.0 and y_range[1] - y_range[0] >= 1.0   # not -0.001 ... 0.002
+    store = RunData()
+    panel.set_store(store)
+    store.add(started())
+    panel.refresh(force=True)
+    assert not any(frame.empty.isVisible() for frame in panel.frames())
+    from app.training.session import BoundaryUnavailable
+
+    store.add(BoundaryUnavailable("it is drawn for models with one Input of shape [2]"))
+    panel.refresh(force=True)
+    assert panel.boundary_plot.empty.isVisible()
+    assert panel.boundary_plot.empty.text() == "No decision boundary: it is drawn for models with one Input of shape [2]"
+
+
+def test_plot_titles_lose_whole_words(qtbot):
+    from app.training.plots import TitleLine
+
+    line = TitleLine("Weights")
+    qtbot.addWidget(line)
+    line.resize(260, line.height())
+    line.show()
+    detail = "fc1: mean -0.0471 · std 0.3125 · norm 12.75 · val accuracy 95.1%"
+    line.set_text("Weights", detail)
+    shown = line.shown_text()
+    assert shown.endswith("…") and len(shown) < len(line.text())
+    words = set(line.text().split())
+    assert all(word in words for word in shown.rstrip("…").split()), shown   # no word cut in two
+    line.resize(2000, line.height())
+    assert line.shown_text() == line.text()
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+class _Probe:
+    """A boundary probe whose frames cost 2 ms of the (fake) clock."""
+
+    def __init__(self, clock: _Clock):
+        self.clock = clock
+
+    def frame(self, epoch: int):
+        self.clock.now += 0.002
+        return types.SimpleNamespace(kind="boundary", epoch=epoch, image=np.zeros((1, 1, 4), np.uint8),
+                                     extent=(0.0, 1.0, 0.0, 1.0))
+
+
+def test_the_decision_boundary_keeps_pace_with_short_epochs(qtbot, tmp_path, monkeypatch):
+    """Six epochs of 50 ms: the boundary shown at epoch 4 is not the one of the initial weights
+    ("after epoch 0" at epoch 4/6), while the frames still cost at most BOUNDARY_SHARE of the run."""
+    from app.training import session as session_module
+    from app.training.loader import engine_loader
+    from graph.project import load
+    from tests.conftest import EXAMPLES
+
+    engine_loader().wait()
+    clock = _Clock()
+    monkeypatch.setattr(session_module, "time", clock)
+    session = session_module.TrainingSession(load(EXAMPLES / "spiral_mlp.loom"), base_dir=tmp_path, out_dir=None)
+    session._probe = _Probe(clock)
+    session._frame(0)                      # at RunStarted: the initial weights
+    frames = []
+    for n in range(1, 7):
+        clock.now += 0.05
+        frames += [e.epoch for e in session._boundary(epoch(n, 6))]
+        if n == 4:
+            assert frames and frames[-1] >= 3, frames
+    assert frames[-1] == 6
+    assert 0.002 * (len(frames) + 1) <= session_module.BOUNDARY_SHARE * clock.now + 0.002

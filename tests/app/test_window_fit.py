@@ -1,0 +1,154 @@
+"""The window fits and reads (issue 11): it opens within the screen, a dropped design opens, the
+status bar and the Problems panel count the same rows, an empty panel says so, and the
+Training panel's lines lose whole parts or wrap, never half a word."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from tests.app.test_panels import BROKEN
+from tests.conftest import EXAMPLES
+
+
+def fresh_window(qtbot, tmp_path, settings: QtCore.QSettings | None = None, path: Path | None = None):
+    from app.main_window import MainWindow
+
+    settings = settings or QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+    window = MainWindow(None if path is None else str(path), settings=settings, recovery_dir=tmp_path / "recovery",
+                        runs_dir=tmp_path / "runs")
+    qtbot.addWidget(window)
+    return window
+
+
+
+@pytest.fixture
+def trainer_window_panel(make_window, qtbot):
+    from app.training.loader import engine_loader
+
+    engine_loader().wait()
+    window = make_window(EXAMPLES / "spiral_mlp.loom")
+    window.show()
+    panel = window.training.panel
+    assert panel.ensure_built()
+    window.docks["trainingPanel"].raise_()
+    qtbot.waitUntil(lambda: panel.isVisible())
+    return panel
+
+
+def test_the_window_opens_within_the_screen_and_comes_back_within_it(qtbot, tmp_path):
+    available = QtGui.QGuiApplication.primaryScreen().availableGeometry()
+    assert available.width() < 1500 or available.height() < 900   # the test screen is smaller than the design's wish
+    window = fresh_window(qtbot, tmp_path)
+    assert window.width() <= available.width() and window.height() <= available.height()
+    window.show()
+    qtbot.waitUntil(lambda: window._shown)
+    assert available.contains(window.frameGeometry()) or window.frameGeometry().width() <= available.width()
+    # a geometry saved on a larger screen comes back inside this one
+    big = QtWidgets.QMainWindow()
+    qtbot.addWidget(big)
+    big.setGeometry(200, 150, 1700, 1000)
+    settings = QtCore.QSettings(str(tmp_path / "big.ini"), QtCore.QSettings.Format.IniFormat)
+    settings.setValue("window/geometry", big.saveGeometry())
+    again = fresh_window(qtbot, tmp_path, settings)
+    again.show()
+    qtbot.waitUntil(lambda: again._shown)
+    assert again.width() <= available.width() and again.height() <= available.height()
+    assert available.intersects(again.geometry())
+
+
+def _drag(target: QtWidgets.QWidget, path: Path) -> bool:
+    """Drag a file from a file manager over `target` and drop it; True when the drop was taken."""
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(path))])
+    point = QtCore.QPointF(target.rect().center())
+    buttons, mods = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier
+    enter = QtGui.QDragEnterEvent(point.toPoint(), QtCore.Qt.DropAction.CopyAction, mime, buttons, mods)
+    QtWidgets.QApplication.sendEvent(target, enter)
+    if not enter.isAccepted():
+        return False
+    drop = QtGui.QDropEvent(point, QtCore.Qt.DropAction.CopyAction, mime, buttons, mods)
+    QtWidgets.QApplication.sendEvent(target, drop)
+    return drop.isAccepted()
+
+
+def test_a_loom_file_dropped_on_the_window_or_the_canvas_opens(window, qtbot, tmp_path, dialogs):
+    design = tmp_path / "dropped.loom"
+    design.write_text((EXAMPLES / "spiral_mlp.loom").read_text())
+    assert not _drag(window.canvas.viewer.viewport(), tmp_path / "notes.txt")   # other files: not taken
+    window.editor.add_node("Linear")                    # unsaved changes: the usual question first
+    dialogs.questions.append(QtWidgets.QMessageBox.StandardButton.Cancel)
+    assert _drag(window.canvas.viewer.viewport(), design)
+    qtbot.waitUntil(lambda: bool(dialogs.texts("question")))
+    assert "Save the changes" in dialogs.texts("question")[0] and window.doc.path is None   # cancelled: kept
+    dialogs.questions.append(QtWidgets.QMessageBox.StandardButton.Discard)
+    assert _drag(window, design)                        # on the window outside the canvas (a dock, the toolbar)
+    qtbot.waitUntil(lambda: window.doc.path == design)
+    assert "fc1" in window.doc.graph.ids()
+
+
+def test_the_status_bar_counts_the_rows_of_the_problems_panel(make_window, tmp_path, qtbot):
+    path = tmp_path / "broken.loom"
+    path.write_text(json.dumps(BROKEN))
+    window = make_window(path)
+    window.show()
+    rows = window.problems.rows()
+    counted = sum(int(n) for n in re.findall(r"(\d+) (?:problem|warning)", window.status_totals.text()))
+    assert counted == len(rows) == 3
+    window.problems.show_run_problem("training", "the loss is NaN")   # a failed run's row counts too
+    counted = sum(int(n) for n in re.findall(r"(\d+) (?:problem|warning)", window.status_totals.text()))
+    assert counted == len(window.problems.rows()) == 4
+
+
+def test_an_empty_problems_panel_says_there_are_none(make_window, qtbot):
+    from app import problems as problems_module
+
+    window = make_window(EXAMPLES / "spiral_mlp.loom")
+    window.show()
+    window.docks["problemsPanel"].raise_()
+    qtbot.waitUntil(lambda: window.problems.isVisible())
+    assert window.problems.rows() == []
+    image = window.problems.viewport().grab().toImage()
+    middle, background = image.height() // 2, image.pixelColor(2, 2)
+    inked = sum(image.pixelColor(x, y) != background for x in range(image.width()) for y in range(middle - 8, middle + 8))
+    assert inked > 50   # a line of text in the middle, not a blank list
+    assert "No problems" in problems_module.EMPTY_TEXT
+
+
+def test_the_progress_line_loses_whole_parts_and_keeps_the_eta(trainer_window_panel):
+    from app.training.store import Progress
+
+    panel = trainer_window_panel
+    bar = panel.progress
+    progress = Progress(epoch=14, epochs=400, step=532, total_steps=15_200, samples_per_s=87_000, eta_s=97.0)
+    for width in (600, 330, 260, 200):
+        bar.setFixedWidth(width)
+        panel.show_progress(progress, "running")
+        text = bar.text()
+        assert bar.fontMetrics().horizontalAdvance(text) <= bar.contentsRect().width(), (width, text)
+        assert "ETA 1:37" in text and text.startswith("epoch 14/400"), (width, text)
+        assert bar.toolTip() == "epoch 14/400 · step 532/15,200 · 87k samples/s · ETA 1:37"
+
+
+def test_run_rows_wrap_at_words_and_the_settings_fit_the_panel(trainer_window_panel, qtbot):
+    from app.training.runs import RunInfo
+
+    panel = trainer_window_panel
+    panel.resize(330, 700)
+    panel.tabs.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: panel.settings_scroll.isVisible())
+    scroll = panel.settings_scroll
+    assert scroll.widget().width() <= scroll.viewport().width()   # no sideways scrolling: nothing cut off
+    run = RunInfo(Path("/tmp/spiral-20261126-121303"), "finished", "stopped", "2026-11-26T12:13:03", 21, 3.0,
+                  "CPU", {"val_accuracy": 0.998})
+    panel.show_runs([run], Path("/tmp"))
+    panel.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: panel.runs_list.isVisible())
+    item = panel.runs_list.topLevelItem(0)
+    line = panel.runs_list.fontMetrics().height()
+    assert panel.runs_list.fontMetrics().horizontalAdvance(run.summary()) > panel.runs_list.viewport().width()
+    assert panel.runs_list.visualItemRect(item).height() >= 2 * line   # wrapped onto a second line, not "val accu…"
+
