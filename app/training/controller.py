@@ -313,12 +313,11 @@ class TrainingController(QtCore.QObject):
                 self._update_actions()
 
     def tick(self) -> None:
-        """The bounded-rate redraw: plots that changed, the canvas badges, the progress bar.
-        After a run it goes on until every plot shows the end (a few plots per tick)."""
+        """The bounded-rate redraw while a run goes: plots that changed, the canvas badges, the
+        progress bar."""
         store = self.store
-        if self.session is None:
-            if self.plots is None or not self.plots.flush():
-                self.timer.stop()
+        if self.session is None:   # a tick queued as the run ended
+            self.timer.stop()
             return
         self.session.drain()   # steps and telemetry arrive with the ticks (session is lazy)
         if self.plots is not None:
@@ -338,8 +337,11 @@ class TrainingController(QtCore.QObject):
         if session is None:
             return
         self.session = None
-        if not self.timer.isActive():
-            self.timer.start()   # the last ticks draw what the run ended with
+        self.timer.stop()
+        if self.plots is not None:
+            # before the end is announced, every plot shows it: the budget starved some during the run
+            # (on a loaded machine, all but the loss and accuracy), and it has no training to protect now
+            self.plots.flush()
         self.window.canvas.clear_live_badges()
         self.doc.unlock()
         self.panel.set_running(False)

@@ -176,29 +176,33 @@ def mosaic(sample: np.ndarray, pad: int = 1) -> np.ndarray:
 
 class EmptyState(QtWidgets.QLabel):
     """A centred line over a plot that has nothing to draw yet, saying what will come ("Train to
-    see the loss") or why nothing will (no decision boundary for this design). It covers its
-    parent view, lets the mouse through and follows the view's size."""
+    see the loss") or why nothing will (no decision boundary for this design). It covers the
+    plot's data area (its view boxes), so the axes stay in sight around it, and lets the mouse
+    through."""
 
-    def __init__(self, view: QtWidgets.QWidget):
+    def __init__(self, view: QtWidgets.QGraphicsView, boxes: list):
         super().__init__(view)
         self.setObjectName(f"{view.objectName() or 'plot'}Empty")
         self.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.setWordWrap(True)
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setStyleSheet("QLabel { color: rgb(170, 176, 186); background: rgba(30, 30, 32, 200); padding: 8px; }")
-        self.setGeometry(view.rect())
-        view.installEventFilter(self)
+        self.setStyleSheet("QLabel { color: rgb(170, 176, 186); background: rgb(30, 30, 32); padding: 2px 6px; }")
+        self._view, self._boxes = view, boxes
+        for box in boxes:
+            box.sigResized.connect(self._place)
         self.hide()
 
-    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
-        if watched is self.parent() and event.type() == QtCore.QEvent.Type.Resize:
-            self.setGeometry(watched.rect())
-        return False
+    def _place(self, *_args) -> None:
+        area = QtCore.QRect()
+        for box in self._boxes:
+            area = area.united(self._view.mapFromScene(box.sceneBoundingRect()).boundingRect())
+        self.setGeometry(area.adjusted(1, 1, -1, -1))
 
     def show_text(self, text: str | None) -> None:
         """Show `text` over the plot, or nothing (None)."""
         if text:
             if text != self.text():
                 self.setText(text)
+            self._place()
             self.raise_()
         self.setVisible(bool(text))

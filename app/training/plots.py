@@ -98,7 +98,7 @@ class PlotFrame(QtWidgets.QFrame):
         self.view = self.make_view()
         self.view.setObjectName(f"{name}View")
         outer.addWidget(self.view, 1)
-        self.empty = EmptyState(self.view)
+        self.empty = EmptyState(self.view, [item.getViewBox() for item in self.plot_items()])
         self._controls()
         for label, tip, slot in (("PNG", "Save this plot as a PNG image", self.save_png_dialog),
                                  ("CSV", "Save this plot's data as CSV", self.save_csv_dialog)):
@@ -760,7 +760,7 @@ class BoundaryPlot(PlotFrame):
 
     group = "boundary"
     title = "Decision boundary"
-    min_gap = 0.2
+    min_gap = 0.4   # frames come at every epoch its cost allows (app.training.session); shown 2.5 times a second
     empty_text = "Train to see the classes the model draws over its two inputs, epoch by epoch"
 
     def _controls(self) -> None:
@@ -861,8 +861,10 @@ class PlotsPanel(QtWidgets.QWidget):
             frame.select_node(node)
 
     def start_run(self) -> None:
-        """A run starts: the GUI thread's CPU budget starts afresh."""
+        """A run starts: the GUI thread's CPU budget starts afresh; no plot says "Train" any more."""
         self.budget.reset()
+        for frame in self.frames():
+            frame.empty.show_text(None)
 
     def refresh(self, force: bool = False) -> int:
         """Redraw the plots that are due, the most overdue first: at most MAX_PER_TICK of them
@@ -877,10 +879,6 @@ class PlotsPanel(QtWidgets.QWidget):
             due = [d for d in due if d[0] + d[2].min_gap >= STARVED_S][:1]
         return sum(frame.refresh() for _, _, frame in due[:MAX_PER_TICK])
 
-    def pending(self) -> bool:
-        return any(frame._key() != frame._drawn for frame in self.frames())
-
-    def flush(self, limit: int = MAX_PER_TICK) -> int:
-        """After a run: draw up to `limit` plots whose data changed, whatever their budget."""
-        stale = [frame for frame in self.frames() if frame._key() != frame._drawn]
-        return sum(frame.refresh(True) for frame in stale[:limit])
+    def flush(self) -> int:
+        """After a run: draw every plot whose data changed, whatever the budget."""
+        return sum(frame.refresh(True) for frame in self.frames() if frame._key() != frame._drawn)

@@ -124,3 +124,37 @@ def test_the_decision_boundary_keeps_pace_with_short_epochs(qtbot, tmp_path, mon
             assert frames and frames[-1] >= 3, frames
     assert frames[-1] == 6
     assert 0.002 * (len(frames) + 1) <= session_module.BOUNDARY_SHARE * clock.now + 0.002
+
+
+def test_every_plot_shows_the_run_when_it_ends_however_starved_the_redraws(make_window, tmp_path, qtbot,
+                                                                          monkeypatch):
+    """The race seen on a loaded machine: the budget let only the loss and accuracy redraw
+    during a short run, and when the run ended (the status bar said so) the weights, gradients,
+    activations and boundary were still empty with blank layer choosers, drawn a few ticks
+    later or, if the window went away, never. Pinned with a budget that never allows a redraw."""
+    from app.training import pacing
+    from app.training.loader import engine_loader
+    from tests.app.test_training import spiral_copy
+
+    engine_loader().wait()
+    monkeypatch.setattr(pacing.CpuBudget, "allows", lambda self: False)   # the most loaded machine
+    window = make_window(spiral_copy(tmp_path, epochs=6), runs_dir=tmp_path / "user-runs")
+    window.show()
+    qtbot.waitUntil(lambda: window._shown)
+    controller = window.training
+    seen = {}
+
+    def at_end(result) -> None:
+        plots = controller.plots
+        seen["result"] = result.kind
+        seen["stale"] = [f.objectName() for f in plots.frames() if f._key() != f._drawn or not f.received_data()]
+        seen["choosers"] = (plots.weights_plot.chooser.currentText(), plots.activations_plot.chooser.currentText())
+        seen["boundary"] = plots.boundary_plot.image.image is not None
+
+    controller.run_ended.connect(at_end)
+    assert controller.train()
+    qtbot.waitUntil(lambda: "result" in seen, timeout=90_000)
+    assert seen["result"] == "finished"
+    assert seen["stale"] == []                       # every plot shows the end of the run when it ends
+    assert seen["choosers"] == ("fc1", "act1") and seen["boundary"]
+    assert controller.settled
