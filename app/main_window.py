@@ -32,7 +32,7 @@ DEFAULT_EXAMPLE = EXAMPLES_DIR / "spiral_mlp.loom"  # trains in seconds and fill
 MAX_RECENT = 8
 FILE_FILTER = "LayerLoom designs (*.loom);;All files (*)"
 EXPORT_FILTERS = {"PyTorch code (*.py)": ".py", "ONNX model (*.onnx)": ".onnx", "TorchScript (*.pt)": ".pt"}
-OPEN_SCALE = 0.8  # a design opens no smaller than this, so that its shapes can be read
+OPEN_SCALE = 0.45  # a design opens fitted in view, but no smaller than this (its nodes still read)
 UI_KEY = "canvas"  # project.ui["canvas"] holds the view state; see docs/designer.md
 
 

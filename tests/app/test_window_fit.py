@@ -152,3 +152,19 @@ def test_run_rows_wrap_at_words_and_the_settings_fit_the_panel(trainer_window_pa
     assert panel.runs_list.fontMetrics().horizontalAdvance(run.summary()) > panel.runs_list.viewport().width()
     assert panel.runs_list.visualItemRect(item).height() >= 2 * line   # wrapped onto a second line, not "val accu…"
 
+
+
+def test_a_design_opens_fitted_in_view_at_1280x800(qtbot, tmp_path):
+    window = fresh_window(qtbot, tmp_path, path=EXAMPLES / "spiral_mlp.loom")
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitUntil(lambda: window._shown)
+    viewer = window.canvas.viewer
+
+    def whole_design_seen() -> bool:
+        seen = viewer.mapToScene(viewer.viewport().rect()).boundingRect()
+        return all(seen.contains(window.canvas.item(n.id).view.sceneBoundingRect()) for n in window.doc.graph.nodes)
+
+    qtbot.waitUntil(whole_design_seen, timeout=3000)
+    window.open_example(EXAMPLES / "spiral_mlp.loom")   # and when another file opens
+    qtbot.waitUntil(whole_design_seen, timeout=3000)
