@@ -152,7 +152,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([self.docks["layerPalette"]], [190], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["propertiesPanel"]], [360], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["problemsPanel"]], [140], QtCore.Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["propertiesPanel"], code], [460, 340], QtCore.Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["propertiesPanel"], code], [520, 260], QtCore.Qt.Orientation.Vertical)
 
     def _action(self, name: str, text: str, slot, shortcut=None, tip: str = "",
                 canvas_only: bool = False) -> QtGui.QAction:
