@@ -1,11 +1,12 @@
-"""The `.loom` project file, format version 1 (DESIGN §3).
+"""The `.loom` project file, format versions 1 and 2 (DESIGN §3, §3.1).
 
 Loading never executes anything from the file: it is JSON, read with `json`. A file that
 is not a LayerLoom project at all (not JSON, wrong root, empty, newer version, entries of
 the wrong JSON type) is refused with `LoomFileError`; a design with problems in it (bad
 ids, unknown types, bad parameters, dangling wires) loads, so that it can be shown and
 mended. Saving is atomic and writes keys in a stable order, one node or edge per line,
-so that diffs stay small.
+so that diffs stay small. A project that defines blocks is written as version 2 (with its
+`"blocks"`); one without is written as version 1, which older LayerLoom reads.
 """
 from __future__ import annotations
 
@@ -17,21 +18,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph import bounded_json, registry
+from graph import bounded_json
+from graph.blocks import BlockDef, Blocks, param_from_dict, param_to_dict
 from graph.files import write_atomic
 from graph.model import Edge, Graph, Node
+from graph.params import ParamError
 
 FORMAT = "layerloom"
-VERSION = 1
+VERSION = 2  # the newest version this program reads; it writes 1 where no blocks need 2
 SECTIONS = ("data", "training", "ui")
 _NODE_KEYS = ("id", "type", "label", "params", "trainable", "pos")
+_BLOCK_KEYS = ("name", "doc", "params", "graph")
 _EDGE_KEYS = {"from", "to", "from_port", "to_port"}
 MAX_POS = 1e9  # canvas coordinates
 
 # Migrations from older format versions: MIGRATIONS[v] turns a version-v document (a dict)
-# into a version v+1 document. Version 1 is the first released format, so the chain is empty;
-# a future version 2 adds MIGRATIONS[1] and older files keep loading.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+# into a version v+1 document. Version 2 only adds the optional "blocks", so a version-1
+# document is already a version-2 one.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: lambda doc: doc}
 
 
 class LoomFileError(ValueError):
@@ -47,6 +51,15 @@ class Project:
     ui: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # unknown top-level keys, kept on save
     graph_extra: dict[str, Any] = field(default_factory=dict)  # unknown keys of "graph", kept on save
+    blocks: Blocks = field(default_factory=Blocks)  # block definitions (DESIGN §3.1)
+
+    def __post_init__(self) -> None:
+        self.graph.blocks = self.blocks  # block node types resolve through the project
+
+    def set_graph(self, graph: Graph) -> None:
+        """Replace the top graph, keeping its block types resolvable."""
+        self.graph = graph
+        graph.blocks = self.blocks
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -89,13 +102,15 @@ def from_dict(doc: Any) -> Project:
     if not isinstance(graph_doc, dict):
         raise LoomFileError('"graph" must be an object with "nodes" and "edges"')
     project = Project(name=name, graph=_read_graph(graph_doc),
-                      graph_extra={k: v for k, v in graph_doc.items() if k not in ("nodes", "edges")})
+                      graph_extra={k: v for k, v in graph_doc.items() if k not in ("nodes", "edges")},
+                      blocks=_read_blocks(doc.get("blocks", [])))
     for section in SECTIONS:
         value = doc.get(section, {})
         if not isinstance(value, dict):
             raise LoomFileError(f'"{section}" must be an object')
         setattr(project, section, value)
-    project.extra = {k: v for k, v in doc.items() if k not in {"format", "version", "name", "graph", *SECTIONS}}
+    project.extra = {k: v for k, v in doc.items()
+                     if k not in {"format", "version", "name", "blocks", "graph", *SECTIONS}}
     return project
 
 
@@ -121,6 +136,42 @@ def _read_graph(doc: dict[str, Any]) -> Graph:
     graph.nodes = [_read_node(i, entry) for i, entry in enumerate(nodes)]
     graph.edges = [_read_edge(i, entry) for i, entry in enumerate(edges)]
     return graph
+
+
+def _read_blocks(entries: Any) -> Blocks:
+    """The "blocks" list. Its structure must be right (else the file is unreadable); a bad block
+    name, a "$name" without a parameter or a recursive block load, and `check` reports them."""
+    if not isinstance(entries, list):
+        raise LoomFileError('"blocks" must be a list of block definitions')
+    return Blocks([_read_block(index, entry) for index, entry in enumerate(entries)])
+
+
+def _read_block(index: int, entry: Any) -> BlockDef:
+    where = f"blocks[{index}]"
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+        raise LoomFileError(f'{where} must be an object with a "name" (text), "params" and "graph"')
+    where = f"{where} ({entry['name']!r})"
+    params, graph_doc, doc = entry.get("params", []), entry.get("graph", {}), entry.get("doc", "")
+    if not isinstance(params, list):
+        raise LoomFileError(f'{where}: "params" must be a list')
+    if not isinstance(graph_doc, dict):
+        raise LoomFileError(f'{where}: "graph" must be an object with "nodes" and "edges"')
+    if not isinstance(doc, str):
+        raise LoomFileError(f'{where}: "doc" must be text')
+    declared = []
+    for i, item in enumerate(params):
+        try:
+            declared.append(param_from_dict(item))
+        except ParamError as exc:
+            raise LoomFileError(f"{where}: params[{i}]: {exc}") from None
+    names = [p.name for p in declared]
+    if len(set(names)) != len(names):
+        raise LoomFileError(f"{where}: a parameter name is declared twice ({', '.join(names)})")
+    try:
+        graph = _read_graph(graph_doc)
+    except LoomFileError as exc:
+        raise LoomFileError(f"{where}: {exc}") from None
+    return BlockDef(entry["name"], declared, graph, doc, {k: v for k, v in entry.items() if k not in _BLOCK_KEYS})
 
 
 def _read_node(index: int, entry: Any) -> Node:
@@ -170,23 +221,35 @@ def _read_edge(index: int, entry: Any) -> Edge:
 
 # -- writing ----------------------------------------------------------------------------
 def to_dict(project: Project) -> dict[str, Any]:
-    doc: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": project.name}
-    doc["graph"] = {
-        "nodes": [_node_dict(n) for n in project.graph.nodes],
-        "edges": [_edge_dict(e) for e in project.graph.edges],
-        **project.graph_extra,
-    }
+    doc: dict[str, Any] = {"format": FORMAT, "version": 2 if project.blocks else 1, "name": project.name}
+    if project.blocks:
+        doc["blocks"] = [_block_dict(b) for b in project.blocks]
+    doc["graph"] = {**_graph_dict(project.graph), **project.graph_extra}
     for section in SECTIONS:
         doc[section] = getattr(project, section)
     doc.update(project.extra)
     return doc
 
 
-def _node_dict(node: Node) -> dict[str, Any]:
+def _graph_dict(graph: Graph) -> dict[str, Any]:
+    return {"nodes": [_node_dict(graph, n) for n in graph.nodes], "edges": [_edge_dict(e) for e in graph.edges]}
+
+
+def _block_dict(block: BlockDef) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": block.name}
+    if block.doc:
+        out["doc"] = block.doc
+    out["params"] = [param_to_dict(p) for p in block.params]
+    out["graph"] = _graph_dict(block.graph)
+    out.update(block.extra)
+    return out
+
+
+def _node_dict(graph: Graph, node: Node) -> dict[str, Any]:
     out: dict[str, Any] = {"id": node.id, "type": node.type}
     if node.label:
         out["label"] = node.label
-    layer = registry.get(node.type)
+    layer = graph.layer_of(node)
     params = node.params
     if layer is not None:  # declared order, defaults dropped; unknown keys kept for the user to mend
         declared = {p.name for p in layer.params}
@@ -218,23 +281,44 @@ def dumps(project: Project) -> str:
     for i, (key, value) in enumerate(items):
         comma = "," if i < len(items) - 1 else ""
         if key == "graph":
-            lines.append('  "graph": {')
-            parts = list(value)
-            for j, part in enumerate(parts):
-                close = "," if j < len(parts) - 1 else ""
-                if part in ("nodes", "edges"):
-                    entries = value[part]
-                    body = ",\n".join("      " + json.dumps(e, ensure_ascii=False) for e in entries)
-                    lines.append(f'    "{part}": [\n{body}\n    ]{close}' if entries else f'    "{part}": []{close}')
-                else:
-                    text = json.dumps(value[part], indent=2, ensure_ascii=False).replace("\n", "\n    ")
-                    lines.append(f"    {json.dumps(part, ensure_ascii=False)}: {text}{close}")
-            lines.append("  }" + comma)
+            lines += _graph_lines('"graph": ', value, "  ", comma)
+        elif key == "blocks":
+            lines.append('  "blocks": [')
+            for j, block in enumerate(value):
+                lines.append("    {")
+                parts = list(block.items())
+                for k, (part, entry) in enumerate(parts):
+                    close = "," if k < len(parts) - 1 else ""
+                    if part == "graph":
+                        lines += _graph_lines('"graph": ', entry, "      ", close)
+                    else:
+                        lines.append(f"      {json.dumps(part, ensure_ascii=False)}: "
+                                     f"{json.dumps(entry, ensure_ascii=False)}{close}")
+                lines.append("    }" + ("," if j < len(value) - 1 else ""))
+            lines.append("  ]" + comma)
         else:
             text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
             lines.append(f"  {json.dumps(key)}: {text}{comma}")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _graph_lines(head: str, value: dict[str, Any], indent: str, comma: str) -> list[str]:
+    """A graph object with one node and one edge per line, at `indent`."""
+    lines = [f"{indent}{head}{{"]
+    parts = list(value)
+    for j, part in enumerate(parts):
+        close = "," if j < len(parts) - 1 else ""
+        if part in ("nodes", "edges"):
+            entries = value[part]
+            body = ",\n".join(f"{indent}    " + json.dumps(e, ensure_ascii=False) for e in entries)
+            lines.append(f'{indent}  "{part}": [\n{body}\n{indent}  ]{close}' if entries
+                         else f'{indent}  "{part}": []{close}')
+        else:
+            text = json.dumps(value[part], indent=2, ensure_ascii=False).replace("\n", "\n" + indent + "  ")
+            lines.append(f"{indent}  {json.dumps(part, ensure_ascii=False)}: {text}{close}")
+    lines.append(f"{indent}}}{comma}")
+    return lines
 
 
 def save(project: Project, path: str | os.PathLike) -> None:
