@@ -24,10 +24,10 @@ from PySide6 import QtCore, QtGui
 
 from app import theme
 from app.node_item import Annotation, LiveBadge, LoomNodeItem, tooltip_html
-from engine.cli.check import shape_text
 from graph.analysis import Analysis, Diagnostic
 from graph.model import Edge, Graph, GraphEvent
 from graph.registry import LayerType, all_types
+from graph.shape_text import node_shape_text
 
 LAYER_MIME = "application/x-layerloom-layer"
 SYNC_LIMIT = 250  # designs up to this many nodes are built in one go
@@ -480,8 +480,8 @@ class Canvas(QtCore.QObject):
         info = analysis.nodes.get(node.id)
         layer = node.layer
         known = info is not None and info.outputs is not None
-        shape = shape_text(info) if known else "?"
-        if layer is not None and layer.name == "Output" and known:
+        shape = node_shape_text(info)
+        if layer is not None and layer.role == "output" and known:
             shape = "→ " + shape
         params = f"{count_text(info.params)} params" if known and info.params else ""
         if known and not node.trainable and info.params:

@@ -20,7 +20,7 @@ from app.canvas import Canvas
 from app.document import Document
 from app.layout import layered_positions
 from graph import registry
-from graph.identifiers import fresh_id, id_problem
+from graph.identifiers import fresh_id
 from graph.model import Edge, EditError, Graph, Node
 from graph.project import LoomFileError, Project, from_dict, to_dict
 
@@ -96,9 +96,7 @@ class Editor(QtCore.QObject):
             return True
         if self.refuse_if_locked(f"Rename {old_id}"):
             return False
-        problem = id_problem(new_id)
-        if problem is None and self.graph.node(new_id) is not None:
-            problem = f"id {new_id!r} is already used by another node"
+        problem = self.graph.id_problem(new_id, renaming=old_id)
         if problem:
             self._say(f"Cannot rename {old_id}: {problem}")
             return False
@@ -149,7 +147,7 @@ class Editor(QtCore.QObject):
         trial.edges = list(self.graph.edges)
         for edge in removed:
             if edge in trial.edges:
-                trial.edges.remove(edge)
+                trial.remove_edge(edge)
         removed = [e for e in removed if e in self.graph.edges]
         for edge in added:
             try:
@@ -158,7 +156,7 @@ class Editor(QtCore.QObject):
                 self._say(f"Wire refused: {exc}")
                 self.canvas.sync_nodes({edge.src, edge.dst, *(e.src for e in removed), *(e.dst for e in removed)})
                 return False
-            trial.edges.append(edge)
+            trial.insert_edge(edge)
         if not removed and not added:
             return False
         before = {(d.node, d.message) for d in self.doc.analysis.errors}

@@ -20,9 +20,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from app.canvas import Canvas, count_text
 from app.document import Document
 from app.editor import Editor
-from engine.cli.check import shape_text
-from graph.identifiers import id_problem
 from graph.params import Param
+from graph.shape_text import node_shape_text, shapes_text
 
 INT_LIMIT = 2**31 - 1
 
@@ -422,8 +421,8 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             add("output", "? (see the problems)")
             return
         if info.inputs and any(s is not None for s in info.inputs):
-            add("input", " | ".join("(" + ", ".join(["N", *map(str, s)]) + ")" for s in info.inputs if s is not None))
-        add("output", shape_text(info))
+            add("input", shapes_text(info.inputs))
+        add("output", node_shape_text(info))
         add("parameters", f"{info.params:,}" + (f" ({count_text(info.params)})" if info.params >= 10_000 else ""))
         add("MACs", f"{info.macs:,}")
         for key, value in info.derived.items():
@@ -435,9 +434,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
 
     def _check_id(self, text: str) -> str | None:
         text = text.strip()
-        problem = id_problem(text)
-        if problem is None and text != self.node_id and self.doc.graph.node(text) is not None:
-            problem = f"id {text!r} is already used by another node"
+        problem = self.doc.graph.id_problem(text, renaming=self.node_id)
         self.id_problem.setText(problem or "")
         self.id_problem.setVisible(bool(problem))
         self.id_edit.setProperty("invalid", bool(problem))

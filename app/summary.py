@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from engine.cli.check import shape_text
 from graph.analysis import Analysis
 from graph.model import Graph
+from graph.shape_text import node_shape_text
 
 HEADERS = ("Node", "Type", "Output shape", "Parameters")
 _ROOT = QtCore.QModelIndex()
@@ -54,7 +54,7 @@ class _NodeTable(QtCore.QAbstractTableModel):
         if column == 1:
             return node.type if node else ""
         if column == 2:
-            return shape_text(info) if known else "?"
+            return node_shape_text(info)
         return f"{info.params:,}" if known else "?"
 
     def node_at(self, row: int) -> str:

@@ -35,6 +35,7 @@ from graph.identifiers import RESERVED
 from graph.model import Edge, Graph, Node
 from graph.project import Project
 from graph.registry import Code, LayerType
+from graph.shape_text import shape_text
 
 __all__ = [
     "CodegenError",
@@ -101,12 +102,12 @@ def build_model(project: Project):
 
 def graph_inputs(graph: Graph) -> list[str]:
     """The ids of the nodes that become forward() arguments, in file order."""
-    return [n.id for n in graph.nodes if n.layer is not None and (n.layer.code or _DEFAULT_CODE).role == "input"]
+    return [n.id for n in graph.inputs()]
 
 
 def graph_outputs(graph: Graph) -> list[str]:
     """The ids of the nodes whose values forward() returns, in file order."""
-    return [n.id for n in graph.nodes if n.layer is not None and (n.layer.code or _DEFAULT_CODE).role == "output"]
+    return [n.id for n in graph.outputs()]
 
 
 def class_name(project_name: str) -> str:
@@ -173,10 +174,6 @@ def _is_atom(expr: str) -> bool:
     except SyntaxError:
         return False
     return isinstance(node, (ast.Name, ast.Attribute, ast.Subscript, ast.Call))
-
-
-def _shape_text(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(["N", *map(str, shape)]) + ")"
 
 
 # -- constructor signatures -------------------------------------------------------------------
@@ -362,8 +359,8 @@ class _Generator:
             "    model.load_state_dict(safetensors.torch.load_file(\"model.safetensors\"))\n")
 
     def _class_doc(self) -> str:
-        shapes = ", ".join(f"{i} {_shape_text(tuple(self.info[i].values['shape']))}" for i in self.inputs)
-        outs = ", ".join(f"{o} {_shape_text(self.info[o].inputs[0])}" for o in self.outputs)
+        shapes = ", ".join(f"{i} {shape_text(tuple(self.info[i].values['shape']))}" for i in self.inputs)
+        outs = ", ".join(f"{o} {shape_text(self.info[o].inputs[0])}" for o in self.outputs)
         return f"Inputs: {shapes}. Outputs: {outs}."
 
     def _build_model_lines(self) -> list[str]:
@@ -516,9 +513,9 @@ class _Generator:
         target = code.unpack.format(**names)
         comment = ""
         if self.comments and len(ports) == 1:
-            comment = f"  # {_shape_text(info.outputs[0])}"
+            comment = f"  # {shape_text(info.outputs[0])}"
         elif self.comments and ports:
-            comment = "  # " + ", ".join(f"{port} {_shape_text(s)}" for port, s in zip(ports, info.outputs))
+            comment = "  # " + ", ".join(f"{port} {shape_text(s)}" for port, s in zip(ports, info.outputs))
         lines.append(f"{target} = {call}{comment}")
 
         result = _Emitted()
@@ -530,7 +527,7 @@ class _Generator:
             is_name = expr.isidentifier()
             if not is_name and (not _is_atom(expr) or (self.uses[(node_id, i)] > 1 and "(" in expr)):
                 var = self.fresh(f"{node_id}_{ports[i]}")
-                shape = f"  # {_shape_text(info.outputs[i])}" if self.comments else ""
+                shape = f"  # {shape_text(info.outputs[i])}" if self.comments else ""
                 lines.append(f"{var} = {expr}{shape}")
                 expr = var
             result.ports.append(expr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.connection import CycleError, MissingNodeError, WireError, port_error
 from graph.identifiers import id_problem
 from graph.model import Edge, Graph, Node
 from graph.registry import LayerType, Shape, ShapeError
@@ -86,11 +87,6 @@ class Analysis:
         return [d for d in self.diagnostics if d.node == node_id]
 
 
-def _shown(node_id: str) -> str:
-    """An id as it appears in a message: as it is, or quoted when it could break the line."""
-    return node_id if node_id.isprintable() else repr(node_id)
-
-
 def analyse(graph: Graph) -> Analysis:
     return _Analyser(graph).run()
 
@@ -106,14 +102,16 @@ class _Analyser:
     def report(self, node: str | None, message: str, **kw: Any) -> None:
         self.diagnostics.append(Diagnostic(node, message, **kw))
 
+    def report_wire(self, error: WireError) -> None:
+        """A wire the connection rule refuses, in the rule's own words (graph/connection.py)."""
+        self.report(error.node, error.message, hint=error.hint, edge=error.edge)
+
     def run(self) -> Analysis:
         self.check_nodes()
         edges = self.check_edges()
         order, leftover = topological_order(list(self.by_id), edges)
         if leftover:
-            cycle = find_cycle(leftover, edges)
-            self.report(cycle[0], "is on a cycle: " + " -> ".join(cycle + [cycle[0]]),
-                        hint="remove one of these wires; data must flow one way")
+            self.report_wire(CycleError(find_cycle(leftover, edges)))
         incoming: dict[str, dict[int, Edge]] = {}
         for e in edges:
             incoming.setdefault(e.dst, {})[e.dst_port] = e
@@ -163,28 +161,16 @@ class _Analyser:
         for e in self.graph.edges:
             src, dst = self.by_id.get(e.src), self.by_id.get(e.dst)
             if src is None or dst is None:
-                missing = e.src if src is None else e.dst
-                self.report(e.dst if dst is not None else (e.src if src is not None else None),
-                            f"wire {_shown(e.src)} -> {_shown(e.dst)} refers to a missing node {missing!r}",
-                            hint="remove the wire or add that node", edge=e)
+                self.report_wire(MissingNodeError(e, src is not None, dst is not None))
                 continue
             if e.src not in self.layers or e.dst not in self.layers:
                 good.append(e)  # its node is already reported; inference stops there quietly
                 continue
-            outs = self.layers[e.src].output_ports(self.infos[e.src].values)
-            ins = self.layers[e.dst].input_ports(self.infos[e.dst].values)
-            if not 0 <= e.src_port < len(outs):
-                self.report(e.src, f"has no output port {e.src_port} (it has {len(outs)}) for the wire to {e.dst}",
-                            hint="remove the wire or reconnect it", edge=e)
-                continue
-            if not 0 <= e.dst_port < len(ins):
-                self.report(e.dst, f"has no input port {e.dst_port} (it has {len(ins)}) for the wire from {e.src}",
-                            hint="remove the wire or reconnect it", edge=e)
-                continue
             key = (e.dst, e.dst_port)
-            if key in taken:
-                self.report(e.dst, f"input '{ins[e.dst_port]}' has two wires (from {taken[key].src} and {e.src})",
-                            hint="an input takes one wire; use Add or Concat to combine", edge=e)
+            problem = port_error(e, self.layers[e.src].output_ports(self.infos[e.src].values),
+                                 self.layers[e.dst].input_ports(self.infos[e.dst].values), taken.get(key))
+            if problem is not None:
+                self.report_wire(problem)
                 continue
             taken[key] = e
             good.append(e)
@@ -231,7 +217,7 @@ class _Analyser:
 
     def check_dtype(self, node: Node, layer: LayerType, info: NodeInfo, dtypes: list[str],
                     incoming: dict[int, Edge]) -> str | None:
-        if layer.name == "Input":
+        if layer.role == "input":
             return info.values["dtype"]
         if layer.dtype == "same":
             return dtypes[0] if dtypes else "float32"
@@ -250,14 +236,13 @@ class _Analyser:
 
     # -- the whole graph --------------------------------------------------------------
     def check_whole(self, edges: list[Edge]) -> None:
-        types = {node.type for node in self.graph.nodes}  # an Input with a bad parameter is still there
-        if "Input" not in types:
+        if not self.graph.inputs():  # an Input with a bad parameter is still there
             self.report(None, "the graph has no Input node", hint="add an Input from the palette")
-        if "Output" not in types:
+        if not self.graph.outputs():
             self.report(None, "the graph has no Output node", hint="add an Output and wire the prediction into it")
         feeding = {e.src for e in edges}
         for node_id, layer in self.layers.items():
-            if layer.name != "Output" and node_id not in feeding and self.infos[node_id].outputs is not None:
+            if layer.role != "output" and node_id not in feeding and self.infos[node_id].outputs is not None:
                 self.diagnostics.append(Diagnostic(
                     node_id, "its output is not used", hint="wire it onward or delete it", severity="warning"))
 

@@ -8,6 +8,11 @@ problems and can be mended. Derived facts (shapes, counts, problems) are not sto
 Edits emit small events to subscribers (`subscribe(fn)`; fn(event) with `event.kind` one of
 node_added, node_removed, node_renamed, params_changed, node_moved, edge_added, edge_removed,
 graph_reset). The canvas listens and repaints; it never changes a Graph except through these methods.
+
+The Graph keeps an index (nodes by id, edges into and out of each node) in step with its edits,
+so lookups and the connection rule cost a node's own wires, not the whole graph. Whoever sets
+`nodes` or `edges` wholesale (a loader, a trial copy) assigns a list, which re-indexes; the lists
+are never mutated in place outside these methods.
 """
 from __future__ import annotations
 
@@ -15,16 +20,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph import registry
-from graph.identifiers import fresh_id, id_problem
-
-
-class EditError(ValueError):
-    """An edit that the Graph refuses; the message says why and what to do instead."""
-
-
-class CycleError(EditError):
-    pass
+from graph import identifiers, registry
+from graph.connection import (  # noqa: F401 -- the errors are part of the Graph's interface
+    BadPortError,
+    CycleError,
+    EditError,
+    MissingNodeError,
+    OccupiedInputError,
+    WireError,
+    port_error,
+)
 
 
 @dataclass
@@ -76,9 +81,50 @@ class GraphEvent:
 
 class Graph:
     def __init__(self) -> None:
-        self.nodes: list[Node] = []
-        self.edges: list[Edge] = []
         self._subscribers: list[Callable[[GraphEvent], None]] = []
+        self.nodes = []
+        self.edges = []
+
+    # -- the lists and their index -----------------------------------------------------
+    @property
+    def nodes(self) -> list[Node]:
+        return self._nodes
+
+    @nodes.setter
+    def nodes(self, nodes: list[Node]) -> None:
+        self._nodes = nodes
+        self._by_id: dict[str, Node] = {}     # the first node with each id (a broken file may repeat one)
+        self._id_count: dict[str, int] = {}
+        for node in nodes:
+            self._index_node(node)
+
+    @property
+    def edges(self) -> list[Edge]:
+        return self._edges
+
+    @edges.setter
+    def edges(self, edges: list[Edge]) -> None:
+        self._edges = edges
+        self._into: dict[str, list[Edge]] = {}
+        self._from: dict[str, list[Edge]] = {}
+        for edge in edges:
+            self._into.setdefault(edge.dst, []).append(edge)
+            self._from.setdefault(edge.src, []).append(edge)
+
+    def _index_node(self, node: Node) -> None:
+        if isinstance(node.id, str):  # a broken file may hold any JSON value as an id
+            self._id_count[node.id] = self._id_count.get(node.id, 0) + 1
+            self._by_id.setdefault(node.id, node)
+
+    def _unindex_node(self, node: Node) -> None:
+        if not isinstance(node.id, str):
+            return
+        left = self._id_count[node.id] - 1
+        if left:
+            self._id_count[node.id] = left
+            self._by_id[node.id] = next(n for n in self._nodes if n.id == node.id and n is not node)
+        else:
+            del self._id_count[node.id], self._by_id[node.id]
 
     # -- events -----------------------------------------------------------------------
     def subscribe(self, callback: Callable[[GraphEvent], None]) -> None:
@@ -94,10 +140,9 @@ class Graph:
 
     # -- queries ----------------------------------------------------------------------
     def node(self, node_id: str) -> Node | None:
-        for n in self.nodes:
-            if n.id == node_id:
-                return n
-        return None
+        if isinstance(node_id, str):
+            return self._by_id.get(node_id)
+        return next((n for n in self._nodes if n.id == node_id), None)
 
     def __getitem__(self, node_id: str) -> Node:
         n = self.node(node_id)
@@ -109,13 +154,36 @@ class Graph:
         return {n.id for n in self.nodes}
 
     def edges_into(self, node_id: str) -> list[Edge]:
-        return [e for e in self.edges if e.dst == node_id]
+        """The wires into a node, in the order of `edges`."""
+        return list(self._into.get(node_id, ()))
 
     def edges_from(self, node_id: str) -> list[Edge]:
-        return [e for e in self.edges if e.src == node_id]
+        """The wires out of a node, in the order of `edges`."""
+        return list(self._from.get(node_id, ()))
+
+    def with_role(self, role: str) -> list[Node]:
+        """The nodes whose type declares this role ("input", "output" or "layer"), in file order."""
+        return [n for n in self._nodes if n.layer is not None and n.layer.role == role]
+
+    def inputs(self) -> list[Node]:
+        """The model's inputs (forward()'s arguments), in file order."""
+        return self.with_role("input")
+
+    def outputs(self) -> list[Node]:
+        """The model's outputs (what forward() returns and the losses apply to), in file order."""
+        return self.with_role("output")
 
     def fresh_id(self, candidate: str) -> str:
-        return fresh_id(candidate, self.ids())
+        return identifiers.fresh_id(candidate, self.ids())
+
+    def id_problem(self, candidate: object, renaming: str | None = None) -> str | None:
+        """Why `candidate` cannot name a node here (None when it can): the identifier rules and
+        uniqueness. `renaming` is the id being replaced, which the candidate may keep. The Graph's
+        edits, the editor and Properties all ask this one question."""
+        problem = identifiers.id_problem(candidate)
+        if problem is None and candidate != renaming and self.node(candidate) is not None:
+            problem = f"id {candidate!r} is already used by another node"
+        return problem
 
     # -- edits ------------------------------------------------------------------------
     def add_node(self, type_name: str, node_id: str | None = None, params: dict[str, Any] | None = None,
@@ -126,7 +194,8 @@ class Graph:
         node_id = node_id or self.fresh_id(type_name)
         self._check_new_id(node_id)
         node = Node(node_id, type_name, dict(params or {}), pos, **extra)
-        self.nodes.append(node)
+        self._nodes.append(node)
+        self._index_node(node)
         self._emit("node_added", node_id)
         return node
 
@@ -136,9 +205,10 @@ class Graph:
         the model's inputs and outputs); None appends."""
         self._check_new_id(node.id)
         if index is None:
-            self.nodes.append(node)
+            self._nodes.append(node)
         else:
-            self.nodes.insert(index, node)
+            self._nodes.insert(index, node)
+        self._index_node(node)
         self._emit("node_added", node.id)
         for e in edges:
             self.insert_edge(e)
@@ -147,18 +217,24 @@ class Graph:
         """Put back a wire exactly as it was, unchecked: for undo of a removal (a wire from a
         file may be a bad one that `connect` would refuse, and undo must restore it all the same)."""
         if index is None:
-            self.edges.append(edge)
+            self._edges.append(edge)
+            self._into.setdefault(edge.dst, []).append(edge)
+            self._from.setdefault(edge.src, []).append(edge)
         else:
-            self.edges.insert(index, edge)
+            self._edges.insert(index, edge)
+            # undo only: the two ends' lists are refiltered so that they keep the order of `edges`
+            self._into[edge.dst] = [e for e in self._edges if e.dst == edge.dst]
+            self._from[edge.src] = [e for e in self._edges if e.src == edge.src]
         self._emit("edge_added", edge=edge)
 
     def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
         """Remove a node and its edges; returns both so that an undo can put them back."""
         node = self[node_id]
-        edges = [e for e in self.edges if node_id in (e.src, e.dst)]
+        edges = self.edges_into(node_id) + [e for e in self._from.get(node_id, ()) if e.dst != node_id]
         for e in edges:
             self.remove_edge(e)
-        self.nodes.remove(node)
+        self._nodes.remove(node)
+        self._unindex_node(node)
         self._emit("node_removed", node_id)
         return node, edges
 
@@ -167,9 +243,12 @@ class Graph:
         if new_id == old_id:
             return
         self._check_new_id(new_id)
+        self._unindex_node(node)
         node.id = new_id
-        self.edges = [Edge(new_id if e.src == old_id else e.src, new_id if e.dst == old_id else e.dst,
-                           e.src_port, e.dst_port) for e in self.edges]
+        self._index_node(node)
+        if old_id in self._into or old_id in self._from:
+            self.edges = [Edge(new_id if e.src == old_id else e.src, new_id if e.dst == old_id else e.dst,
+                               e.src_port, e.dst_port) for e in self._edges]
         self._emit("node_renamed", new_id, old=old_id)
 
     def set_param(self, node_id: str, name: str, value: Any) -> None:
@@ -205,15 +284,16 @@ class Graph:
         self._emit("node_moved", node_id, old=old)
 
     def connect(self, src: str, dst: str, src_port: int = 0, dst_port: int = 0) -> Edge:
-        """Wire an output port to an input port, refusing what cannot work."""
+        """Wire an output port to an input port, refusing what cannot work (see `check_connection`)."""
         edge = Edge(src, dst, src_port, dst_port)
         self.check_connection(edge)
-        self.edges.append(edge)
-        self._emit("edge_added", edge=edge)
+        self.insert_edge(edge)
         return edge
 
     def remove_edge(self, edge: Edge) -> None:
-        self.edges.remove(edge)
+        self._edges.remove(edge)
+        self._into[edge.dst].remove(edge)
+        self._from[edge.src].remove(edge)
         self._emit("edge_removed", edge=edge)
 
     def clear(self) -> None:
@@ -222,36 +302,38 @@ class Graph:
 
     # -- checks -----------------------------------------------------------------------
     def check_connection(self, edge: Edge) -> None:
-        """The one place that decides whether a new wire is allowed (raises EditError)."""
+        """Whether a new wire is allowed, by the connection rule of graph/connection.py: raises
+        MissingNodeError, BadPortError, OccupiedInputError or CycleError (all EditErrors)."""
         src, dst = self.node(edge.src), self.node(edge.dst)
         if src is None or dst is None:
-            raise EditError(f"no node named {edge.src if src is None else edge.dst!r}")
-        outs, ins = src.output_ports(), dst.input_ports()
-        if not 0 <= edge.src_port < len(outs):
-            raise EditError(f"{src.id} ({src.type}) has no output port {edge.src_port}")
-        if not 0 <= edge.dst_port < len(ins):
-            raise EditError(f"{dst.id} ({dst.type}) has no input port {edge.dst_port}")
-        for e in self.edges_into(dst.id):
-            if e.dst_port == edge.dst_port:
-                raise EditError(f"input '{ins[edge.dst_port]}' of {dst.id} is already connected to {e.src}; "
-                                "remove that wire first")
-        if src.id == dst.id or self._reaches(dst.id, src.id):
-            raise CycleError(f"wiring {src.id} -> {dst.id} would make a cycle: {dst.id} already feeds {src.id}")
+            raise MissingNodeError(edge, src is not None, dst is not None)
+        occupant = next((e for e in self._into.get(dst.id, ()) if e.dst_port == edge.dst_port), None)
+        problem = port_error(edge, src.output_ports(), dst.input_ports(), occupant)
+        if problem is not None:
+            raise problem
+        path = self._path(dst.id, src.id)
+        if path is not None:
+            raise CycleError([src.id, *path[:-1]], edge)
 
-    def _reaches(self, start: str, goal: str) -> bool:
-        seen, stack = set(), [start]
+    def _path(self, start: str, goal: str) -> list[str] | None:
+        """A path of wires from `start` to `goal` (both included), or None; it walks only what
+        `start` reaches."""
+        parent: dict[str, str | None] = {start: None}
+        stack = [start]
         while stack:
             current = stack.pop()
             if current == goal:
-                return True
-            if current not in seen:
-                seen.add(current)
-                stack.extend(e.dst for e in self.edges_from(current))
-        return False
+                path = [current]
+                while parent[path[-1]] is not None:
+                    path.append(parent[path[-1]])
+                return path[::-1]
+            for e in self._from.get(current, ()):
+                if e.dst not in parent:
+                    parent[e.dst] = current
+                    stack.append(e.dst)
+        return None
 
     def _check_new_id(self, node_id: str) -> None:
-        problem = id_problem(node_id)
+        problem = self.id_problem(node_id)
         if problem:
             raise EditError(problem)
-        if self.node(node_id) is not None:
-            raise EditError(f"id {node_id!r} is already used by another node")

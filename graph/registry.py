@@ -133,6 +133,10 @@ class LayerType:
                  (tests/engine/test_codegen_signatures.py holds it to torch).
     dtype:       see DTYPE_RULES.
     code:        how codegen writes the node when it is not `self.<id>(x)` (see `Code`).
+    rectifier:   a ReLU-like activation, whose units can die (give <= 0 for every sample): the
+                 live plots show its dead fraction rather than its spread.
+    size_param:  the parameter that sets the size of the output's feature or channel dimension
+                 (Linear's `out_features`, Conv2d's `out_channels`): a data mismatch names it.
     """
 
     name: str
@@ -147,12 +151,21 @@ class LayerType:
     signature: str | None = None
     dtype: str = "float"
     code: Code | None = None
+    rectifier: bool = False
+    size_param: str | None = None
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
             raise ValueError(f"{self.name}: unknown category {self.category!r}")
         if self.dtype not in DTYPE_RULES:
             raise ValueError(f"{self.name}: unknown dtype rule {self.dtype!r}")
+        if self.size_param is not None and self.param(self.size_param) is None:
+            raise ValueError(f"{self.name}: size_param {self.size_param!r} is not one of its parameters")
+
+    @property
+    def role(self) -> str:
+        """"input" (a model input), "output" (a model output) or "layer": see `Code.role`."""
+        return self.code.role if self.code is not None else "layer"
 
     # -- parameters -------------------------------------------------------------------
     def param(self, name: str) -> Param | None:

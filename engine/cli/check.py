@@ -2,16 +2,9 @@
 from __future__ import annotations
 
 from engine.cli.common import load_project, report_problems
-from graph.analysis import Analysis, NodeInfo, analyse
+from graph.analysis import Analysis, analyse
 from graph.project import Project
-
-
-def shape_text(info: NodeInfo | None) -> str:
-    """Shapes with the batch as N; several outputs joined with ' | '."""
-    if info is None or info.outputs is None:
-        return "?"
-    shapes = info.outputs or info.inputs
-    return " | ".join("(" + ", ".join(["N", *map(str, s)]) + ")" for s in shapes if s is not None) or "-"
+from graph.shape_text import node_shape_text
 
 
 def _cell(value: object) -> str:
@@ -25,7 +18,7 @@ def table(project: Project, analysis: Analysis) -> str:
     for node in project.graph.nodes:
         info = analysis.nodes.get(node.id) if isinstance(node.id, str) else None
         known = info is not None and info.outputs is not None
-        rows.append((_cell(node.id), _cell(node.type), shape_text(info),
+        rows.append((_cell(node.id), _cell(node.type), node_shape_text(info),
                      f"{info.params:,}" if known else "?", f"{info.macs:,}" if known else "?"))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = []

@@ -28,8 +28,10 @@ from engine.data.registry import (
     get,
     parse_section,
 )
+from graph import registry
 from graph.analysis import Analysis, consumers_through_passthrough
 from graph.model import Graph
+from graph.shape_text import shape_text as fmt
 
 CLASS_LOSSES = ("cross_entropy", "nll")
 
@@ -60,25 +62,18 @@ class Prepared:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-def fmt(shape: tuple[int, ...] | None) -> str:
-    return "(N, " + ", ".join(map(str, shape)) + ")" if shape else "(N,)"
-
-
 def graph_specs(graph: Graph, analysis: Analysis) -> tuple[list[InputSpec], list[OutputSpec]]:
     """The graph's Input and Output nodes in file order, as the data side sees them."""
-    inputs, outputs = [], []
-    for node in graph.nodes:
+    inputs = [InputSpec(node.id, tuple(node.values()["shape"]), node.values()["dtype"]) for node in graph.inputs()]
+    outputs = []
+    for node in graph.outputs():
         info = analysis.nodes.get(node.id)
-        if node.type == "Input":
-            values = node.values()
-            inputs.append(InputSpec(node.id, tuple(values["shape"]), values["dtype"]))
-        elif node.type == "Output":
-            edge = next(iter(graph.edges_into(node.id)), None)
-            source = graph.node(edge.src) if edge else None
-            shape = info.inputs[0] if info is not None and info.inputs else None
-            outputs.append(OutputSpec(node.id, tuple(shape) if shape is not None else None,
-                                      node.values()["loss"], source.id if source else None,
-                                      source.type if source else None))
+        edge = next(iter(graph.edges_into(node.id)), None)
+        source = graph.node(edge.src) if edge else None
+        shape = info.inputs[0] if info is not None and info.inputs else None
+        outputs.append(OutputSpec(node.id, tuple(shape) if shape is not None else None,
+                                  node.values()["loss"], source.id if source else None,
+                                  source.type if source else None))
     return inputs, outputs
 
 
@@ -244,8 +239,9 @@ def _fit_input(array: np.ndarray, spec: InputSpec, name: str, graph: Graph, note
 
 
 def _size_hint(out: OutputSpec, wanted: int, what: str) -> str:
-    param = {"Linear": "out_features", "Bilinear": "out_features", "Embedding": "embedding_dim"}.get(
-        out.source_type or "", "out_channels" if out.source_type and "Conv" in out.source_type else None)
+    """Which parameter to change: the one the source's type declares as setting its output size."""
+    layer = registry.get(out.source_type) if out.source_type else None
+    param = layer.size_param if layer is not None else None
     if param and out.source:
         return f"set {out.source}.{param} to {wanted}"
     return f"make the layer before '{out.node}' give {wanted} {what}"
@@ -269,7 +265,7 @@ def _fit_target(array: np.ndarray, out: OutputSpec, name: str, classes: list[str
         elif len(shape) >= 2 and sample == shape[:-1]:
             class_dim, count = "last", shape[-1]
         else:
-            want = fmt(shape[1:]) if len(shape) >= 1 else "(N,)"
+            want = fmt(shape[1:])
             raise DataError(
                 f"Output '{out.node}' gets {fmt(shape)}{src} with the {out.loss} loss, which needs labels of "
                 f"shape {want} (or {fmt(shape[:-1])} with the classes last), but the data set '{name}' gives "

@@ -156,7 +156,7 @@ class Trainer:
             problems = "; ".join(str(d) for d in analysis.errors[:5])
             more = f" (and {len(analysis.errors) - 5} more)" if len(analysis.errors) > 5 else ""
             raise TrainingError(f"the design has {len(analysis.errors)} problem(s): {problems}{more}", "graph")
-        outputs = [n for n in project.graph.nodes if n.type == "Output"]
+        outputs = project.graph.outputs()
         section = dict(project.training or {})
         section.update(self.overrides)
         s = self.settings = parse_training(section, [n.id for n in outputs])

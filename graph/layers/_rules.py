@@ -5,15 +5,11 @@ import math
 
 from graph.params import Param
 from graph.registry import Shape, ShapeError
+from graph.shape_text import shape_text as fmt  # the rules' short name for the one formatter
 
 
 def prod(values) -> int:
     return math.prod(values)
-
-
-def fmt(shape: Shape) -> str:
-    """A shape as users see it, with the batch dimension: (N, 1, 28, 28)."""
-    return "(" + ", ".join(["N", *map(str, shape)]) + ")"
 
 
 def require_rank(shape: Shape, ranks: tuple[int, ...], what: str) -> None:

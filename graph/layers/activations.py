@@ -10,18 +10,21 @@ def _same(p, inputs):
     return Inferred((inputs[0],))
 
 
-def _activation(name: str, doc: str, *params: Param) -> None:
-    register(LayerType(name=name, category="Activation", torch_class=name, doc=doc, params=params, infer=_same))
+def _activation(name: str, doc: str, *params: Param, rectifier: bool = False) -> None:
+    register(LayerType(name=name, category="Activation", torch_class=name, doc=doc, params=params, infer=_same,
+                       rectifier=rectifier))
 
 
-_activation("ReLU", "max(0, x): the default hidden activation.")
+_activation("ReLU", "max(0, x): the default hidden activation.", rectifier=True)
 _activation("LeakyReLU", "x for x > 0, negative_slope * x otherwise.",
-            Param("negative_slope", "float", 0.01, "slope for negative inputs", minimum=0.0))
-_activation("ELU", "Exponential linear unit.", Param("alpha", "float", 1.0, "value for large negative inputs"))
+            Param("negative_slope", "float", 0.01, "slope for negative inputs", minimum=0.0), rectifier=True)
+_activation("ELU", "Exponential linear unit.", Param("alpha", "float", 1.0, "value for large negative inputs"),
+            rectifier=True)
 _activation("GELU", "Gaussian error linear unit, as in Transformers.",
-            Param("approximate", "choice", "none", "'tanh' uses the faster approximation", choices=("none", "tanh")))
-_activation("SiLU", "x * sigmoid(x), also called swish.")
-_activation("Mish", "x * tanh(softplus(x)).")
+            Param("approximate", "choice", "none", "'tanh' uses the faster approximation", choices=("none", "tanh")),
+            rectifier=True)
+_activation("SiLU", "x * sigmoid(x), also called swish.", rectifier=True)
+_activation("Mish", "x * tanh(softplus(x)).", rectifier=True)
 _activation("Sigmoid", "1 / (1 + exp(-x)): squashes to (0, 1).")
 _activation("Tanh", "Hyperbolic tangent: squashes to (-1, 1).")
 _activation("Softplus", "log(1 + exp(beta * x)) / beta: a smooth ReLU.",
@@ -46,7 +49,7 @@ register(LayerType(
         Param("num_parameters", "int", 1, "1 for one shared slope, or the channel count", minimum=1),
         Param("init", "float", 0.25, "initial slope"),
     ),
-    infer=_prelu,
+    infer=_prelu, rectifier=True,
 ))
 
 

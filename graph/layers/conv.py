@@ -100,7 +100,7 @@ for _dims in (1, 2, 3):
         signature="in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, "
                   "padding_mode='zeros'",
         doc=f"{_dims}-D convolution over {_LAYOUT[_dims]}.",
-        params=_conv_params(_dims, transpose=False), infer=_conv_rule(_dims),
+        params=_conv_params(_dims, transpose=False), infer=_conv_rule(_dims), size_param="out_channels",
     ))
 for _dims in (1, 2):
     register(LayerType(
@@ -108,7 +108,7 @@ for _dims in (1, 2):
         signature="in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, "
                   "bias=True, dilation=1",
         doc=f"{_dims}-D transposed convolution: learned upsampling of {_LAYOUT[_dims]}.",
-        params=_conv_params(_dims, transpose=True), infer=_conv_transpose_rule(_dims),
+        params=_conv_params(_dims, transpose=True), infer=_conv_transpose_rule(_dims), size_param="out_channels",
     ))
 
 

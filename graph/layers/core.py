@@ -59,7 +59,7 @@ register(LayerType(
         Param("out_features", "int", 64, "size of each output sample", minimum=1),
         Param("bias", "bool", True, "learn an additive bias"),
     ),
-    infer=_linear,
+    infer=_linear, size_param="out_features",
 ))
 
 
@@ -84,7 +84,7 @@ register(LayerType(
         Param("out_features", "int", 64, "size of each output sample", minimum=1),
         Param("bias", "bool", True, "learn an additive bias"),
     ),
-    inputs=("input1", "input2"), infer=_bilinear,
+    inputs=("input1", "input2"), infer=_bilinear, size_param="out_features",
 ))
 
 
@@ -232,5 +232,5 @@ register(LayerType(
         Param("embedding_dim", "int", 64, "size of each embedding vector", minimum=1),
         Param("padding_idx", "int", None, "token id whose vector stays zero (optional)", optional=True),
     ),
-    infer=_embedding,
+    infer=_embedding, size_param="embedding_dim",
 ))

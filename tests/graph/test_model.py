@@ -6,7 +6,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graph.analysis import analyse
-from graph.model import CycleError, Edge, EditError, Graph, Node
+from graph.model import (
+    BadPortError,
+    CycleError,
+    Edge,
+    EditError,
+    Graph,
+    MissingNodeError,
+    Node,
+    OccupiedInputError,
+)
 from graph.registry import all_types
 from graph.topology import topological_order
 
@@ -151,14 +160,14 @@ def test_insert_edge_restores_even_a_bad_wire():
 
 
 @pytest.mark.parametrize("src, dst, src_port, dst_port, error, message", [
-    ("ghost", "fc", 0, 0, EditError, "no node named 'ghost'"),
-    ("x", "ghost", 0, 0, EditError, "no node named 'ghost'"),
-    ("fc", "act", 1, 0, EditError, "no output port 1"),
-    ("y", "act", 0, 0, EditError, "no output port 0"),  # Output has no outputs
-    ("fc", "x", 0, 0, EditError, "no input port 0"),    # Input has no inputs
-    ("fc", "add", 0, 2, EditError, "no input port 2"),
-    ("x", "act", 0, 0, EditError, "already connected to fc"),
-    ("act", "act", 0, 0, CycleError, "cycle"),
+    ("ghost", "fc", 0, 0, MissingNodeError, "^fc: wire ghost -> fc refers to a missing node 'ghost'"),
+    ("x", "ghost", 0, 0, MissingNodeError, "^x: wire x -> ghost refers to a missing node 'ghost'"),
+    ("fc", "act", 1, 0, BadPortError, r"^fc: has no output port 1 \(it has 1\) for the wire to act"),
+    ("y", "act", 0, 0, BadPortError, "no output port 0"),  # Output has no outputs
+    ("fc", "x", 0, 0, BadPortError, "^x: has no input port 0"),    # Input has no inputs
+    ("fc", "add", 0, 2, BadPortError, "no input port 2"),
+    ("x", "act", 0, 0, OccupiedInputError, "^act: input 'input' is already connected to fc, so the wire from x"),
+    ("act", "act", 0, 0, CycleError, "^act: the wires act -> act make a cycle"),
 ])
 def test_connect_refuses_what_cannot_work(src, dst, src_port, dst_port, error, message):
     g = small_graph()
@@ -176,8 +185,41 @@ def test_connect_refuses_a_cycle_and_names_the_nodes():
         g.add_node("Add", node_id)
     g.connect("a", "b")
     g.connect("b", "c")
-    with pytest.raises(CycleError, match="c -> a would make a cycle: a already feeds c"):
+    with pytest.raises(CycleError, match="^c: the wires c -> a -> b -> c make a cycle") as caught:
         g.connect("c", "a", 0, 1)
+    assert caught.value.cycle == ["c", "a", "b"] and caught.value.edge == Edge("c", "a", 0, 1)
+
+
+@pytest.mark.parametrize("src, dst, src_port, dst_port", [
+    ("ghost", "fc", 0, 0), ("fc", "act", 1, 0), ("fc", "add", 0, 2), ("x", "act", 0, 0), ("act", "fc", 0, 0),
+])
+def test_an_edit_and_the_analysis_word_a_bad_wire_alike(src, dst, src_port, dst_port):
+    """The connection rule is written once: the wire the editor refuses is, when a file holds it,
+    reported by `check` under the same node, in the same words, with the same fix."""
+    g = small_graph()
+    edge = Edge(src, dst, src_port, dst_port)
+    with pytest.raises(EditError) as caught:
+        g.check_connection(edge)
+    g.insert_edge(edge)
+    found = [d for d in analyse(g).errors if d.message == caught.value.message]
+    assert len(found) == 1, [str(d) for d in analyse(g).errors]
+    assert (found[0].node, found[0].hint) == (caught.value.node, caught.value.hint)
+    assert str(found[0]) == str(caught.value)
+
+
+def test_inputs_and_outputs_are_the_nodes_their_types_declare():
+    g = small_graph()
+    g.add_node("Output", "y2")
+    g.add_node("Input", "z", {"shape": [2]})
+    assert [n.id for n in g.inputs()] == ["x", "z"] and [n.id for n in g.outputs()] == ["y", "y2"]
+    assert [n.id for n in g.with_role("layer")] == ["fc", "act", "add"]
+
+
+def test_one_id_question_for_every_front_end():
+    g = small_graph()
+    assert "not a Python identifier" in g.id_problem("fc 1")
+    assert g.id_problem("fc") == "id 'fc' is already used by another node"
+    assert g.id_problem("fc", renaming="fc") is None and g.id_problem("dense") is None
 
 
 def test_an_output_port_may_feed_many_inputs():
@@ -237,6 +279,10 @@ def test_edits_never_make_cycles_doubled_inputs_or_dangling_wires(ops):
     assert leftover == []
     taken = [(e.dst, e.dst_port) for e in g.edges]
     assert len(taken) == len(set(taken))
+    for node_id in ids:  # the adjacency index agrees with the edge list, in its order
+        assert g.edges_into(node_id) == [e for e in g.edges if e.dst == node_id]
+        assert g.edges_from(node_id) == [e for e in g.edges if e.src == node_id]
+        assert g.node(node_id) is next(n for n in g.nodes if n.id == node_id)
     for e in g.edges:
         assert e.src in ids and e.dst in ids
         assert e.src_port < len(g[e.src].output_ports()) and e.dst_port < len(g[e.dst].input_ports())
