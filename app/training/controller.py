@@ -27,7 +27,7 @@ from app.node_item import LiveBadge
 from app.training.loader import engine_loader
 from app.training.panel import TrainingPanel, duration_text
 from app.training.runs import DESIGN_NAME, RunInfo, list_runs, new_run_dir, read_overlay, run_stem, runs_root
-from app.training.store import RELU_LIKE, RunData
+from app.training.store import RunData
 from graph.project import LoomFileError, from_dict, load, save, to_dict
 
 REDRAW_MS = 100            # the redraw timer: 10 ticks a second; the plots' CPU budget decides which redraw
@@ -69,8 +69,7 @@ def badges(store: RunData, node_ids: list[str]) -> dict[str, LiveBadge]:
     healthy = [v for v in norms.values() if math.isfinite(v) and v <= EXPLODING]
     largest = max(healthy) if healthy else 0.0   # vanishing is judged against the layers that do not explode
     for node in node_ids:
-        kind = store.node_types.get(node)
-        if kind in (None, "Input", "Output"):
+        if node not in store.node_types or store.is_model_end(node):
             continue
         if node in norms:
             norm = norms[node]
@@ -86,7 +85,7 @@ def badges(store: RunData, node_ids: list[str]) -> dict[str, LiveBadge]:
         if stats is None or not len(stats):
             continue
         row = stats.array[-1]
-        if kind in RELU_LIKE:
+        if store.is_relu_like(node):
             dead = row[4]
             out[node] = LiveBadge(f"dead {dead * 100:.0f}%", "dead" if dead >= DEAD else "ok",
                                   f"{dead * 100:.1f}% of the units never fire on the probe batch")

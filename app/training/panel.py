@@ -574,7 +574,7 @@ class TrainingPanel(QtWidgets.QWidget):
         self.schedule_options.setVisible(bool(SCHEDULE_KEYS.get(kind)))
 
     def _update_losses(self) -> None:
-        outputs = [n for n in self.doc.graph.nodes if n.type == "Output" and isinstance(n.id, str)]
+        outputs = [n for n in self.doc.graph.outputs() if isinstance(n.id, str)]
         ids = [n.id for n in outputs]
         if ids != self._outputs_shown:
             self._outputs_shown = ids
@@ -602,7 +602,7 @@ class TrainingPanel(QtWidgets.QWidget):
         """Show what the engine would refuse, under the field it names."""
         problems: dict[str, str] = {}
         general: list[str] = []
-        outputs = [n.id for n in self.doc.graph.nodes if n.type == "Output"]
+        outputs = [n.id for n in self.doc.graph.outputs()]
         for check in (lambda: parse_training(self.doc.project.training, outputs),
                       lambda: parse_section(self.doc.project.data)):
             try:

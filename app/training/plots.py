@@ -707,7 +707,7 @@ class ActivationsPlot(PlotFrame):
         hidden = [n for n in nodes if store.is_relu_like(n)]
         if hidden:
             return hidden[0]
-        rest = [n for n in nodes if store.node_types.get(n) not in ("Input", "Output")]
+        rest = [n for n in nodes if not store.is_model_end(n)]
         return (rest or nodes or [None])[0]
 
     def draw(self, store: RunData) -> None:

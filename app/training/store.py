@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from graph import registry
+
 MAX_SNAPSHOTS = 400
 SMOOTHING = 0.9   # exponential moving average of the step losses, debiased as TensorBoard does
-RELU_LIKE = frozenset({"ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU", "Mish"})
 GROUPS = ("loss", "metric", "weights", "gradients", "activations", "boundary", "progress")
 
 
@@ -278,8 +279,19 @@ class RunData:
     def activation_nodes(self) -> list[str]:
         return list(self.activation_stats)
 
+    def _layer(self, node: str) -> registry.LayerType | None:
+        kind = self.node_types.get(node)
+        return registry.get(kind) if kind is not None else None
+
     def is_relu_like(self, node: str) -> bool:
-        return self.node_types.get(node) in RELU_LIKE
+        """Whether the node's type declares itself a rectifier, whose units can die."""
+        layer = self._layer(node)
+        return layer is not None and layer.rectifier
+
+    def is_model_end(self, node: str) -> bool:
+        """Whether the node is a model input or output (its type's role), which computes nothing."""
+        layer = self._layer(node)
+        return layer is not None and layer.role != "layer"
 
     def has_data(self, group: str) -> bool:
         """Whether a plot group has anything to draw (the tests check each plot got data)."""

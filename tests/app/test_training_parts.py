@@ -149,3 +149,14 @@ def test_badges_mark_vanishing_exploding_and_dead():
     data.add(Activations(1, 2, {"act1": sample(dead=0.1)}))
     shown = badges(data, ["fc1", "act1", "fc2"])
     assert shown["fc2"].state == "exploding" and shown["fc1"].state == "ok" and shown["act1"].state == "ok"
+
+
+def test_run_data_asks_the_registry_what_a_node_is():
+    """Which layers can have dead units and which nodes are the model's ends is declared on the
+    layer types (rectifier, role), not listed in the app."""
+    data = RunData()
+    data.node_types = {"x": "Input", "fc": "Linear", "act": "GELU", "leaky": "LeakyReLU", "s": "Sigmoid",
+                       "odd": "NoSuchType", "y": "Output"}
+    assert [n for n in data.node_types if data.is_relu_like(n)] == ["act", "leaky"]
+    assert [n for n in data.node_types if data.is_model_end(n)] == ["x", "y"]
+    assert not data.is_relu_like("missing") and not data.is_model_end("missing")
