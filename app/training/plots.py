@@ -760,7 +760,7 @@ class BoundaryPlot(PlotFrame):
 
     group = "boundary"
     title = "Decision boundary"
-    min_gap = 0.4   # frames come at every epoch its cost allows (app.training.session); shown 2.5 times a second
+    min_gap = 0.2
     empty_text = "Train to see the classes the model draws over its two inputs, epoch by epoch"
 
     def _controls(self) -> None:
