@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.block_analysis import BlockContext, BlockUse, broken_use, infer_use
+from graph.blocks import REPEAT_KEY, BlockType
 from graph.connection import CycleError, MissingNodeError, WireError, port_error
 from graph.identifiers import id_problem
 from graph.model import Edge, Graph, Node
@@ -52,6 +54,8 @@ class NodeInfo:
     params: int = 0
     macs: int = 0
     derived: dict[str, Any] = field(default_factory=dict)
+    inner: BlockUse | None = None  # a block node: its definition at this use, analysed
+    inside: list[Diagnostic] = field(default_factory=list)  # a block node: the problems inside it
 
     @property
     def shape(self) -> Shape | None:
@@ -87,13 +91,15 @@ class Analysis:
         return [d for d in self.diagnostics if d.node == node_id]
 
 
-def analyse(graph: Graph) -> Analysis:
-    return _Analyser(graph).run()
+def analyse(graph: Graph, context: BlockContext | None = None) -> Analysis:
+    """`context` is for graph.block_analysis, which analyses each block use with it."""
+    return _Analyser(graph, context).run()
 
 
 class _Analyser:
-    def __init__(self, graph: Graph):
+    def __init__(self, graph: Graph, context: BlockContext | None = None):
         self.graph = graph
+        self.context = context or BlockContext.top(graph.blocks, analyse, Diagnostic)
         self.diagnostics: list[Diagnostic] = []
         self.infos: dict[str, NodeInfo] = {}
         self.layers: dict[str, LayerType] = {}
@@ -107,6 +113,8 @@ class _Analyser:
         self.report(error.node, error.message, hint=error.hint, edge=error.edge)
 
     def run(self) -> Analysis:
+        if self.context.depth == 0:
+            self.diagnostics += self.context.definition_diagnostics()
         self.check_nodes()
         edges = self.check_edges()
         order, leftover = topological_order(list(self.by_id), edges)
@@ -140,7 +148,7 @@ class _Analyser:
                     self.by_id[node.id] = node
                 continue
             self.by_id[node.id] = node
-            layer = node.layer
+            layer = self.graph.layer_of(node)
             if layer is None:
                 self.report(node.id, f"unknown layer type {node.type!r}", field="type",
                             hint="choose a type from the palette")
@@ -148,11 +156,15 @@ class _Analyser:
             values, problems = layer.resolve(node.params)
             for fld, message in problems:
                 self.report(node.id, message, field=fld, hint="fix or remove this parameter")
-            if problems:
-                self.infos[node.id] = NodeInfo(values)
-                continue
-            self.layers[node.id] = layer
+            stray_repeat = REPEAT_KEY in node.extra and not isinstance(layer, BlockType)
+            if stray_repeat:
+                self.report(node.id, f"'repeat' is for block nodes, and {node.type} is a layer type",
+                            field=REPEAT_KEY, hint="remove 'repeat', or make a block of the layers to repeat")
             self.infos[node.id] = NodeInfo(values)
+            if isinstance(layer, BlockType) and node.type in self.context.broken:
+                broken_use(node, self.context, self.infos[node.id])
+            elif not problems and not stray_repeat:
+                self.layers[node.id] = layer
 
     def check_edges(self) -> list[Edge]:
         """Report bad edges; return the ones inference can follow."""
@@ -193,6 +205,10 @@ class _Analyser:
             shapes.append(upstream.outputs[edge.src_port])
             dtypes.append(upstream.dtypes[edge.src_port])
         info.inputs = tuple(shapes)
+        if isinstance(layer, BlockType):
+            block = self.graph.blocks.get(node.type)
+            self.diagnostics += infer_use(node, block, info, shapes, dtypes, incoming, self.context)
+            return
         dtype = self.check_dtype(node, layer, info, dtypes, incoming)
         if dtype is None:
             return

@@ -82,6 +82,7 @@ class GraphEvent:
 class Graph:
     def __init__(self) -> None:
         self._subscribers: list[Callable[[GraphEvent], None]] = []
+        self.blocks: Any = None  # the project's graph.blocks.Blocks, through which block types resolve
         self.nodes = []
         self.edges = []
 
@@ -173,6 +174,25 @@ class Graph:
         """The model's outputs (what forward() returns and the losses apply to), in file order."""
         return self.with_role("output")
 
+    def layer_type(self, type_name: object) -> registry.LayerType | None:
+        """A type by name: a registered layer type, else one of the project's blocks (`blocks`)."""
+        found = registry.get(type_name) if isinstance(type_name, str) else None
+        if found is None and self.blocks is not None:
+            found = self.blocks.layer_type(type_name)
+        return found
+
+    def layer_of(self, node: Node) -> registry.LayerType | None:
+        """A node's type, blocks included (`Node.layer` knows registered types only)."""
+        return self.layer_type(node.type)
+
+    def input_ports(self, node: Node) -> tuple[str, ...]:
+        layer = self.layer_of(node)
+        return layer.input_ports(layer.resolve(node.params)[0]) if layer else ()
+
+    def output_ports(self, node: Node) -> tuple[str, ...]:
+        layer = self.layer_of(node)
+        return layer.output_ports(layer.resolve(node.params)[0]) if layer else ()
+
     def fresh_id(self, candidate: str) -> str:
         return identifiers.fresh_id(candidate, self.ids())
 
@@ -189,7 +209,7 @@ class Graph:
     def add_node(self, type_name: str, node_id: str | None = None, params: dict[str, Any] | None = None,
                  pos: tuple[float, float] | None = None, **extra: Any) -> Node:
         """Add a node of a declared type; a missing id is made from the type name."""
-        if registry.get(type_name) is None:
+        if self.layer_type(type_name) is None:
             raise EditError(f"unknown layer type {type_name!r}")
         node_id = node_id or self.fresh_id(type_name)
         self._check_new_id(node_id)
@@ -257,7 +277,8 @@ class Graph:
         ports that a new value removes (fewer Add inputs) stay, and validation reports them."""
         node = self[node_id]
         old = dict(node.params)
-        spec = node.layer.param(name) if node.layer else None
+        layer = self.layer_of(node)
+        spec = layer.param(name) if layer else None
         if spec is not None and (value == spec.default or (value is None and not spec.optional)):
             node.params.pop(name, None)
         else:
@@ -275,6 +296,17 @@ class Graph:
         node = self[node_id]
         old = node.trainable
         node.trainable = bool(trainable)
+        self._emit("params_changed", node_id, old=old)
+
+    def set_repeat(self, node_id: str, count: Any) -> None:
+        """Set a block node's `repeat` (DESIGN §3.1) as given; 1 clears it. Validation reports a
+        bad value or a block that cannot repeat."""
+        node = self[node_id]
+        old = dict(node.extra)
+        if count == 1 and not isinstance(count, bool):
+            node.extra.pop("repeat", None)
+        else:
+            node.extra["repeat"] = count
         self._emit("params_changed", node_id, old=old)
 
     def move_node(self, node_id: str, pos: tuple[float, float]) -> None:
@@ -300,6 +332,11 @@ class Graph:
         self.nodes, self.edges = [], []
         self._emit("graph_reset")
 
+    def reset(self, nodes: list[Node], edges: list[Edge]) -> None:
+        """Replace everything at once (undo and redo of a block edit): one graph_reset event."""
+        self.nodes, self.edges = list(nodes), list(edges)
+        self._emit("graph_reset")
+
     # -- checks -----------------------------------------------------------------------
     def check_connection(self, edge: Edge) -> None:
         """Whether a new wire is allowed, by the connection rule of graph/connection.py: raises
@@ -308,7 +345,7 @@ class Graph:
         if src is None or dst is None:
             raise MissingNodeError(edge, src is not None, dst is not None)
         occupant = next((e for e in self._into.get(dst.id, ()) if e.dst_port == edge.dst_port), None)
-        problem = port_error(edge, src.output_ports(), dst.input_ports(), occupant)
+        problem = port_error(edge, self.output_ports(src), self.input_ports(dst), occupant)
         if problem is not None:
             raise problem
         path = self._path(dst.id, src.id)
