@@ -47,9 +47,9 @@ def test_lenet_reads_as_written_by_hand():
     assert "self.pool1 = nn.MaxPool2d(2)" in lines
     assert "self.fc1 = nn.Linear(400, 120)" in lines
     assert "def forward(self, image):" in lines
-    assert "conv1 = self.conv1(image)  # (N, 6, 28, 28)" in lines
-    assert "flatten = self.flatten(pool2)  # (N, 400)" in lines
-    assert "return fc3  # logits" in lines
+    assert "x = self.conv1(image)  # (N, 6, 28, 28)" in lines  # one name along a chain
+    assert "x = self.flatten(x)  # (N, 400)" in lines
+    assert "return x  # logits" in lines
     assert "def build_model():" in lines and "def example_inputs(batch_size=2):" in lines
     assert "return (torch.randn(batch_size, 1, 28, 28),)" in lines
 
@@ -75,8 +75,11 @@ def test_forward_is_straight_line_code_one_statement_per_node():
     assert "getattr" not in source and "for " not in ast.unparse(forward)
     computing = [n for n in project.graph.nodes if n.type not in ("Input", "Output")]
     assert len(forward.body) == len(computing) + 1
-    targets = [s.targets[0].id for s in forward.body[:-1]]
-    assert targets == [n for n in codegen.analyse(project.graph).order if n in {c.id for c in computing}]
+    called = [node.attr for s in forward.body[:-1] for node in ast.walk(s.value)
+              if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"]
+    order = codegen.analyse(project.graph).order
+    assert called == sorted(called, key=order.index)  # in flow order, one statement each
+    assert set(called) == {n.id for n in computing if n.type != "Add"}  # an Add is `y + x`, no module
 
 
 def test_shape_comments_are_optional():
@@ -128,16 +131,18 @@ def test_project_names_never_reach_the_code_raw(name):
     assert isinstance(load_generated(source).build_model(), torch.nn.Module)
 
 
-def test_extra_variables_never_clash_with_node_ids():
+def test_variables_never_take_the_name_of_an_argument():
     b = Builder("Clash")
     x = b.add("Input", "x", shape=[5, 8])
+    y = b.add("Input", "y", shape=[8])  # the names codegen would pick for values
     lstm = b.add("LSTM", "lstm", x, hidden_size=4, bidirectional=True)
-    other = b.add("Linear", "lstm_h_n", (lstm, 1), out_features=8)  # the name codegen would pick
+    other = b.add("Linear", "lstm_h_n", (lstm, 1), out_features=8)
     again = b.add("Linear", "lstm_last_hidden", (lstm, 1), out_features=8)
-    b.add("Output", "y", b.add("Add", "total", other, again))
+    b.add("Output", "out", b.add("Add", "total", other, again, y, num_inputs=3))
     source = generate_code(b.project)
-    assert "_, (lstm_h_n_2, _) = self.lstm(x)" in source
-    assert "lstm_last_hidden_2 = torch.cat((lstm_h_n_2[-2], lstm_h_n_2[-1]), dim=1)" in source
+    assert "_, (lstm_h_n, _) = self.lstm(x)" in source
+    assert "lstm_last_hidden = torch.cat((lstm_h_n[-2], lstm_h_n[-1]), dim=1)" in source
+    assert "z = self.lstm_h_n(lstm_last_hidden)" in source and "z = z + x1 + y" in source
     run(b.project)
 
 
@@ -198,7 +203,7 @@ def test_attention_whose_weights_nobody_reads_skips_computing_them():
     attn = b.add("MultiheadAttention", "attn", x, x, x, num_heads=2)
     b.add("Output", "y", (attn, 0))
     source = generate_code(b.project)
-    assert "attn, _ = self.attn(x, x, x, need_weights=False)  # output (N, 5, 8), weights (N, 5, 5)" in source
+    assert "y, _ = self.attn(x, x, x, need_weights=False)  # output (N, 5, 8), weights (N, 5, 5)" in source
     model, (x,), y = run(b.project)
     with torch.no_grad():
         close(y, model.attn(x, x, x)[0])
@@ -213,8 +218,8 @@ def test_chunk_ports_and_skip_connections():
     gated = b.add("Multiply", "gated", (parts, 0), gate)
     b.add("Output", "y", b.add("Add", "skip", gated, x))
     source = generate_code(b.project)
-    assert "parts = h.chunk(2, dim=1)  # chunk0 (N, 8), chunk1 (N, 8)" in source
-    assert "gate = self.gate(parts[1])" in source and "gated = parts[0] * gate" in source
+    assert "y = y.chunk(2, dim=1)  # chunk0 (N, 8), chunk1 (N, 8)" in source
+    assert "z = self.gate(y[1])" in source and "z = y[0] * z" in source  # y[0] is still needed
     model, (x,), y = run(b.project)
     with torch.no_grad():
         a, g = model.h(x).chunk(2, dim=1)
@@ -230,7 +235,7 @@ def test_inputs_and_outputs_follow_file_order():
     b.add("Output", "raw", "first")
     source = generate_code(b.project)
     assert "def forward(self, second, first):" in source
-    assert "return fb, fa, first  # b_out, a_out, raw" in source
+    assert "return y, x, first  # b_out, a_out, raw" in source
     _, (_, first), (b_out, a_out, raw) = run(b.project)
     assert b_out.shape == (2, 2) and a_out.shape == (2, 3) and torch.equal(raw, first)
 
@@ -287,7 +292,7 @@ def test_tracebacks_point_into_the_generated_source():
         model(torch.randn(2, 3, 28, 28))  # three channels where the design has one
     text = "".join(traceback.format_exception(caught.value))
     assert "<layerloom-generated-" in text
-    assert "conv1 = self.conv1(image)  # (N, 6, 28, 28)" in text
+    assert "x = self.conv1(image)  # (N, 6, 28, 28)" in text
 
 
 # -- errors --------------------------------------------------------------------------------
@@ -328,7 +333,7 @@ def test_a_new_type_needs_only_its_declaration(monkeypatch):
     x = b.add("Input", "x", shape=[3])
     b.add("Output", "y", b.add("Scale", "doubled", x, factor=2.5, note="a\nb'\"\"\" import os"))
     source = generate_code(b.project)
-    assert "doubled = x * 2.5  # 'a\\nb\\'\"\"\" import os'" in source
+    assert "y = x * 2.5  # 'a\\nb\\'\"\"\" import os'" in source
     _, (x,), y = run(b.project)
     assert torch.equal(y, x * 2.5)
 

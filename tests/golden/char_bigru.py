@@ -24,10 +24,10 @@ class CharGRU(nn.Module):
         self.fc = nn.Linear(64, 5)
 
     def forward(self, chars):
-        embed = self.embed(chars)  # (N, 20, 16)
-        _, rnn_h_n = self.rnn(embed)  # sequence (N, 20, 64), last_hidden (N, 64)
-        fc = self.fc(torch.cat((rnn_h_n[-2], rnn_h_n[-1]), dim=1))  # (N, 5)
-        return fc  # logits
+        x = self.embed(chars)  # (N, 20, 16)
+        _, rnn_h_n = self.rnn(x)  # sequence (N, 20, 64), last_hidden (N, 64)
+        x = self.fc(torch.cat((rnn_h_n[-2], rnn_h_n[-1]), dim=1))  # (N, 5)
+        return x  # logits
 
 
 def build_model():

@@ -33,19 +33,19 @@ class LeNet5(nn.Module):
         self.fc3 = nn.Linear(84, 10)
 
     def forward(self, image):
-        conv1 = self.conv1(image)  # (N, 6, 28, 28)
-        act1 = self.act1(conv1)  # (N, 6, 28, 28)
-        pool1 = self.pool1(act1)  # (N, 6, 14, 14)
-        conv2 = self.conv2(pool1)  # (N, 16, 10, 10)
-        act2 = self.act2(conv2)  # (N, 16, 10, 10)
-        pool2 = self.pool2(act2)  # (N, 16, 5, 5)
-        flatten = self.flatten(pool2)  # (N, 400)
-        fc1 = self.fc1(flatten)  # (N, 120)
-        act3 = self.act3(fc1)  # (N, 120)
-        fc2 = self.fc2(act3)  # (N, 84)
-        act4 = self.act4(fc2)  # (N, 84)
-        fc3 = self.fc3(act4)  # (N, 10)
-        return fc3  # logits
+        x = self.conv1(image)  # (N, 6, 28, 28)
+        x = self.act1(x)  # (N, 6, 28, 28)
+        x = self.pool1(x)  # (N, 6, 14, 14)
+        x = self.conv2(x)  # (N, 16, 10, 10)
+        x = self.act2(x)  # (N, 16, 10, 10)
+        x = self.pool2(x)  # (N, 16, 5, 5)
+        x = self.flatten(x)  # (N, 400)
+        x = self.fc1(x)  # (N, 120)
+        x = self.act3(x)  # (N, 120)
+        x = self.fc2(x)  # (N, 84)
+        x = self.act4(x)  # (N, 84)
+        x = self.fc3(x)  # (N, 10)
+        return x  # logits
 
 
 def build_model():

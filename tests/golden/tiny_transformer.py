@@ -47,15 +47,15 @@ class TinyTransformer(nn.Module):
         self.head = nn.Linear(32, 4)
 
     def forward(self, tokens):
-        embed = self.embed(tokens)  # (N, 16, 32)
-        pos = self.pos(embed)  # (N, 16, 32)
-        enc1 = self.enc1(pos)  # (N, 16, 32)
-        enc2 = self.enc2(enc1)  # (N, 16, 32)
-        channels_first = enc2.permute(0, 2, 1)  # (N, 32, 16)
-        pool = self.pool(channels_first)  # (N, 32, 1)
-        flatten = self.flatten(pool)  # (N, 32)
-        head = self.head(flatten)  # (N, 4)
-        return head  # logits
+        x = self.embed(tokens)  # (N, 16, 32)
+        x = self.pos(x)  # (N, 16, 32)
+        x = self.enc1(x)  # (N, 16, 32)
+        x = self.enc2(x)  # (N, 16, 32)
+        x = x.permute(0, 2, 1)  # (N, 32, 16)
+        x = self.pool(x)  # (N, 32, 1)
+        x = self.flatten(x)  # (N, 32)
+        x = self.head(x)  # (N, 4)
+        return x  # logits
 
 
 def build_model():
