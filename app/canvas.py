@@ -435,11 +435,11 @@ class Canvas(QtCore.QObject):
             self.rename_requested.emit(node_id, new_name)
 
     def show_tab_search(self) -> None:
-        """The canvas's Tab search: type a layer name, Enter adds it under the cursor (or in the
-        middle of the view when the search was opened from a menu or the toolbar)."""
+        """The canvas's Tab search over the registry's types (not NodeGraphQt's own Backdrop): type a
+        name, Enter adds it under the cursor (mid-view when opened from a menu or the toolbar)."""
         if not self.viewer.underMouse():
             self.viewer._previous_pos = self.viewer.viewport().rect().center()
-        self.viewer.tab_search_set_nodes(self.ngraph.node_factory.names)
+        self.viewer.tab_search_set_nodes({name: [type_id] for name, type_id in self._types.items()})
 
     def node_at(self, scene_pos: QtCore.QPointF) -> str | None:
         for item in self.viewer.scene().items(scene_pos):

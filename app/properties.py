@@ -20,6 +20,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from app.canvas import Canvas, count_text
 from app.document import Document
 from app.editor import Editor
+from app.fields import guard_wheel, route_history_keys
 from graph.params import Param
 from graph.shape_text import node_shape_text, shapes_text
 
@@ -110,12 +111,15 @@ class _ParamRow:
         self.editor = self._make_editor()
         self.editor.setToolTip(f"{param.help}<br/><i>{html.escape(param.expected())}</i>")
         line.addWidget(self.editor, 1)
-        self.problem = QtWidgets.QLabel()
-        self.problem.setObjectName("problemText")
-        self.problem.setWordWrap(True)
-        self.problem.hide()
+        self.problem = _problem_label()
         layout.addWidget(self.problem)
         self._parse_problem: str | None = None
+        self._shown: Any = None   # the value last shown (the project's), for dropping unapplied text
+        self._invalid = False
+        if isinstance(self.editor, (QtWidgets.QAbstractSpinBox, QtWidgets.QComboBox)):
+            guard_wheel(self.editor)
+        if isinstance(self.editor, (QtWidgets.QAbstractSpinBox, QtWidgets.QLineEdit)):
+            route_history_keys(self.editor, self.drop_unapplied)
 
     def _make_editor(self) -> QtWidgets.QWidget:
         p = self.param
@@ -206,8 +210,33 @@ class _ParamRow:
         self._parse_problem = message
         self.show_problem(None)
 
+    def drop_unapplied(self) -> bool:
+        """Throw away text that was typed but not applied (not a value yet) and show the value
+        again; True when there was such text (Ctrl+Z then does only this)."""
+        e = self.editor
+        if isinstance(e, QtWidgets.QAbstractSpinBox):
+            if e.hasAcceptableInput():
+                return False
+            e.lineEdit().setText(e.textFromValue(e.value()))
+            return True
+        try:
+            unapplied = parse_text(self.param, e.text()) != self._shown
+        except ParseError:
+            unapplied = True
+        if not unapplied:
+            return False
+        with QtCore.QSignalBlocker(e):
+            e.setText(value_text(self._shown))
+        self._set_parse_problem(None)
+        return True
+
+    def reset(self) -> None:
+        """Another node is shown in this row: forget the last one's unapplied text."""
+        self._parse_problem = None
+
     # -- value -> editor --------------------------------------------------------------
     def set_value(self, value: Any) -> None:
+        self._shown = value
         e = self.editor
         blockers = [QtCore.QSignalBlocker(e)]
         if self.switch is not None:
@@ -248,11 +277,163 @@ class _ParamRow:
 
     def show_problem(self, message: str | None) -> None:
         message = self._parse_problem or message
-        self.problem.setText(message or "")
+        if self.problem.text() != (message or ""):
+            self.problem.setText(message or "")
         self.problem.setVisible(bool(message))
-        self.editor.setProperty("invalid", bool(message))
-        self.editor.style().unpolish(self.editor)
-        self.editor.style().polish(self.editor)
+        if self._invalid != bool(message):   # a new style is a re-polish: only when it changes
+            self._invalid = bool(message)
+            _mark_invalid(self.editor, self._invalid)
+
+
+def _problem_label() -> QtWidgets.QLabel:
+    """A problem under a field: plain text, so that quotes in it are not read as markup."""
+    label = QtWidgets.QLabel()
+    label.setObjectName("problemText")
+    label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def _mark_invalid(widget: QtWidgets.QWidget, invalid: bool) -> None:
+    widget.setProperty("invalid", invalid)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
+def _has_weights(node, info) -> bool:
+    """Whether the trainable switch means anything for this node: the analysis (the registry's
+    shape rule) counts its parameters; before shapes are known, a type that becomes a torch
+    module may have some. A node frozen in the file keeps the switch, to be unfrozen."""
+    if not node.trainable:
+        return True
+    if info is not None and info.outputs is not None:
+        return info.params > 0
+    layer = node.layer
+    return layer is not None and layer.role == "layer" and (
+        layer.torch_class is not None or (layer.code is not None and layer.code.module is not None))
+
+
+class _Page(QtWidgets.QWidget):
+    """The editors for one layer type. Built the first time a node of that type is selected and
+    reused for every other (issue 11: a rebuild per click cost 8 ms of the GUI thread)."""
+
+    def __init__(self, node, panel: PropertiesPanel):
+        super().__init__()
+        layer = node.layer
+        self.rows: dict[str, _ParamRow] = {}
+        self.advanced_toggle: QtWidgets.QToolButton | None = None
+        self.inferred: list[tuple[str, QtWidgets.QLabel]] = []
+        outer = QtWidgets.QVBoxLayout(self)
+        outer.setContentsMargins(8, 8, 8, 8)
+        title = QtWidgets.QLabel(f"<b>{html.escape(node.type)}</b>" +
+                                 (f"<br/><span style='color:#9aa4ae'>{html.escape(layer.doc)}</span>" if layer else ""))
+        title.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        title.setWordWrap(True)
+        outer.addWidget(title)
+
+        self.form = form = QtWidgets.QFormLayout()
+        form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        outer.addLayout(form)
+        self.id_edit = QtWidgets.QLineEdit()
+        self.id_edit.setObjectName("nodeId")
+        self.id_edit.setToolTip("the node's id: a Python identifier, the attribute name in generated code")
+        self.id_problem = _problem_label()
+        self.id_edit.textEdited.connect(panel._check_id)
+        self.id_edit.editingFinished.connect(panel._apply_id)
+        route_history_keys(self.id_edit, panel._drop_id_text)
+        id_box = QtWidgets.QWidget()
+        id_layout = QtWidgets.QVBoxLayout(id_box)
+        id_layout.setContentsMargins(0, 0, 0, 0)
+        id_layout.addWidget(self.id_edit)
+        id_layout.addWidget(self.id_problem)
+        form.addRow("id", id_box)
+        self.trainable = QtWidgets.QCheckBox("learn this layer's weights")
+        self.trainable.setObjectName("trainable")
+        self.trainable.setToolTip("unchecked: the layer's parameters are frozen (requires_grad=False)")
+        self.trainable.toggled.connect(lambda on: panel.editor.set_trainable(panel.node_id, on))
+        form.addRow("trainable", self.trainable)
+
+        advanced_rows = []
+        for param in layer.params if layer is not None else ():
+            row = _ParamRow(param, panel._apply_param)
+            self.rows[param.name] = row
+            label = QtWidgets.QLabel(param.name)
+            label.setToolTip(param.help)
+            if param.advanced:
+                advanced_rows.append((label, row))
+            else:
+                form.addRow(label, row.widget)
+        if advanced_rows:
+            self._advanced(outer, advanced_rows)
+
+        inferred = QtWidgets.QGroupBox("Inferred")
+        self.inferred_form = QtWidgets.QFormLayout(inferred)
+        outer.addWidget(inferred)
+        self.node_problems = QtWidgets.QLabel()
+        self.node_problems.setObjectName("problemText")
+        self.node_problems.setTextFormat(QtCore.Qt.TextFormat.RichText)   # escaped lines joined by <br/>
+        self.node_problems.setWordWrap(True)
+        outer.addWidget(self.node_problems)
+        outer.addStretch(1)
+
+    def _advanced(self, outer: QtWidgets.QVBoxLayout, rows) -> None:
+        toggle = QtWidgets.QToolButton()
+        toggle.setText("Advanced")
+        toggle.setCheckable(True)
+        toggle.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toggle.setArrowType(QtCore.Qt.ArrowType.RightArrow)
+        toggle.setAutoRaise(True)
+        toggle.setObjectName("advancedToggle")
+        box = QtWidgets.QWidget()
+        adv_form = QtWidgets.QFormLayout(box)
+        adv_form.setContentsMargins(12, 0, 0, 0)
+        for label, row in rows:
+            adv_form.addRow(label, row.widget)
+        box.setVisible(False)
+
+        def flip(on: bool) -> None:
+            box.setVisible(on)
+            toggle.setArrowType(QtCore.Qt.ArrowType.DownArrow if on else QtCore.Qt.ArrowType.RightArrow)
+
+        toggle.toggled.connect(flip)
+        outer.addWidget(toggle)
+        outer.addWidget(box)
+        self.advanced_toggle = toggle
+
+    def show_inferred(self, pairs: list[tuple[str, str]]) -> None:
+        """Fill the Inferred box; the same labels as last time only change their texts."""
+        if [label for label, _ in pairs] != [label for label, _ in self.inferred]:
+            while self.inferred_form.rowCount():
+                self.inferred_form.removeRow(0)
+            self.inferred = []
+            for label, _ in pairs:
+                value = QtWidgets.QLabel()
+                value.setObjectName("derivedValue")
+                value.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+                value.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+                self.inferred_form.addRow(label, value)
+                self.inferred.append((label, value))
+        for (_, value), (_, text) in zip(self.inferred, pairs):
+            if value.text() != text:
+                value.setText(text)
+
+
+class _Pages(QtWidgets.QStackedWidget):
+    """A stack whose size is its current page's (a QStackedWidget is as tall as its tallest
+    page), so that the scroll area scrolls only as far as the page shown."""
+
+    def __init__(self):
+        super().__init__()
+        self.currentChanged.connect(self._on_current)
+
+    def _on_current(self, _index: int) -> None:
+        current = self.currentWidget()
+        policy = QtWidgets.QSizePolicy.Policy
+        for i in range(self.count()):
+            page = self.widget(i)
+            page.setSizePolicy(*(2 * (policy.Preferred if page is current else policy.Ignored,)))
+        self.updateGeometry()
 
 
 class PropertiesPanel(QtWidgets.QScrollArea):
@@ -263,171 +444,103 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         self.doc, self.editor, self.canvas = doc, editor, canvas
         self.setWidgetResizable(True)
         self.node_id: str | None = None
-        self.rows: dict[str, _ParamRow] = {}
-        self._body: QtWidgets.QWidget | None = None
-        self._show_empty("Select a node to edit its parameters.")
+        self._pages: dict[str, _Page] = {}
+        self._page: _Page | None = None
+        self._stack = _Pages()
+        self._hint = QtWidgets.QLabel("Select a node to edit its parameters.")
+        self._hint.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self._hint.setWordWrap(True)
+        self._hint.setObjectName("propertiesHint")
+        self._stack.addWidget(self._hint)
+        self.setWidget(self._stack)
         canvas.selection_changed.connect(self.refresh)
         doc.analysed.connect(lambda _analysis: self.refresh())
+        doc.replaced.connect(self._forget_pages)
 
-    # -- building ---------------------------------------------------------------------
-    def _set_body(self, body: QtWidgets.QWidget) -> None:
-        old = self.takeWidget()
-        if old is not None:
-            old.deleteLater()
-        self._body = body
-        self.setWidget(body)
+    # the page shown: its rows and fields (empty when no node is shown)
+    rows = property(lambda self: self._page.rows if self._page is not None else {})
+    id_edit = property(lambda self: self._page.id_edit)
+    id_problem = property(lambda self: self._page.id_problem)
+    trainable = property(lambda self: self._page.trainable)
+    advanced_toggle = property(lambda self: self._page.advanced_toggle)
+    inferred_form = property(lambda self: self._page.inferred_form)
+    node_problems = property(lambda self: self._page.node_problems)
 
-    def _show_empty(self, text: str) -> None:
-        self.node_id = None
-        self.rows = {}
-        label = QtWidgets.QLabel(text)
-        label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        label.setWordWrap(True)
-        label.setObjectName("propertiesHint")
-        self._set_body(label)
-
+    # -- showing ----------------------------------------------------------------------
     def refresh(self) -> None:
         ids = self.canvas.selected_ids()
-        if len(ids) != 1:
-            if self.node_id is not None or ids:
-                self._show_empty("Select a node to edit its parameters." if not ids
-                                 else f"{len(ids)} nodes selected. Select one to edit its parameters.")
-            return
-        if ids[0] != self.node_id:
-            self._build(ids[0])
-        self._update()
-
-    def _build(self, node_id: str) -> None:
-        node = self.doc.graph[node_id]
-        layer = node.layer
-        self.node_id = node_id
-        self.rows = {}
-        body = QtWidgets.QWidget()
-        outer = QtWidgets.QVBoxLayout(body)
-        outer.setContentsMargins(8, 8, 8, 8)
-        title = QtWidgets.QLabel(f"<b>{html.escape(node.type)}</b>" +
-                                 (f"<br/><span style='color:#9aa4ae'>{html.escape(layer.doc)}</span>" if layer else ""))
-        title.setWordWrap(True)
-        outer.addWidget(title)
-
-        form = QtWidgets.QFormLayout()
-        form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        outer.addLayout(form)
-        self.id_edit = QtWidgets.QLineEdit(node_id)
-        self.id_edit.setObjectName("nodeId")
-        self.id_edit.setToolTip("the node's id: a Python identifier, the attribute name in generated code")
-        self.id_problem = QtWidgets.QLabel()
-        self.id_problem.setObjectName("problemText")
-        self.id_problem.setWordWrap(True)
-        self.id_problem.hide()
-        self.id_edit.textEdited.connect(self._check_id)
-        self.id_edit.editingFinished.connect(self._apply_id)
-        id_box = QtWidgets.QWidget()
-        id_layout = QtWidgets.QVBoxLayout(id_box)
-        id_layout.setContentsMargins(0, 0, 0, 0)
-        id_layout.addWidget(self.id_edit)
-        id_layout.addWidget(self.id_problem)
-        form.addRow("id", id_box)
-        self.trainable = QtWidgets.QCheckBox("learn this layer's weights")
-        self.trainable.setObjectName("trainable")
-        self.trainable.setToolTip("unchecked: the layer's parameters are frozen (requires_grad=False)")
-        self.trainable.toggled.connect(lambda on: self.editor.set_trainable(self.node_id, on))
-        form.addRow("trainable", self.trainable)
-
-        advanced_rows = []
-        if layer is not None:
-            for param in layer.params:
-                row = _ParamRow(param, self._apply_param)
-                self.rows[param.name] = row
-                label = QtWidgets.QLabel(param.name)
-                label.setToolTip(param.help)
-                if param.advanced:
-                    advanced_rows.append((label, row))
-                else:
-                    form.addRow(label, row.widget)
-        if advanced_rows:
-            toggle = QtWidgets.QToolButton()
-            toggle.setText("Advanced")
-            toggle.setCheckable(True)
-            toggle.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            toggle.setArrowType(QtCore.Qt.ArrowType.RightArrow)
-            toggle.setAutoRaise(True)
-            toggle.setObjectName("advancedToggle")
-            box = QtWidgets.QWidget()
-            adv_form = QtWidgets.QFormLayout(box)
-            adv_form.setContentsMargins(12, 0, 0, 0)
-            for label, row in advanced_rows:
-                adv_form.addRow(label, row.widget)
-            box.setVisible(False)
-
-            def flip(on: bool) -> None:
-                box.setVisible(on)
-                toggle.setArrowType(QtCore.Qt.ArrowType.DownArrow if on else QtCore.Qt.ArrowType.RightArrow)
-
-            toggle.toggled.connect(flip)
-            outer.addWidget(toggle)
-            outer.addWidget(box)
-            self.advanced_toggle = toggle
-
-        inferred = QtWidgets.QGroupBox("Inferred")
-        self.inferred_form = QtWidgets.QFormLayout(inferred)
-        outer.addWidget(inferred)
-        self.node_problems = QtWidgets.QLabel()
-        self.node_problems.setObjectName("problemText")
-        self.node_problems.setWordWrap(True)
-        outer.addWidget(self.node_problems)
-        outer.addStretch(1)
-        self._set_body(body)
-
-    # -- updating ---------------------------------------------------------------------
-    def _update(self) -> None:
-        node = self.doc.graph.node(self.node_id)
+        node = self.doc.graph.node(ids[0]) if len(ids) == 1 else None
         if node is None:
+            self.node_id, self._page = None, None
+            self._hint.setText("Select a node to edit its parameters." if len(ids) != 1 else
+                               f"{len(ids)} nodes selected. Select one to edit its parameters.")
+            self._stack.setCurrentWidget(self._hint)
             return
-        if not self.id_edit.hasFocus():
-            self.id_edit.setText(node.id)
-        with QtCore.QSignalBlocker(self.trainable):
-            self.trainable.setChecked(node.trainable)
+        changed = node.id != self.node_id
+        self.node_id = node.id
+        page = self._pages.get(node.type)
+        if page is None:
+            page = self._pages[node.type] = _Page(node, self)
+            self._stack.addWidget(page)
+        if page is not self._page:
+            self._page = page
+            self._stack.setCurrentWidget(page)
+        self._update(node, changed)
+
+    def _forget_pages(self) -> None:
+        """Another design: its types' pages are built afresh when needed (no widgets kept for
+        types the new design never shows)."""
+        for page in self._pages.values():
+            self._stack.removeWidget(page)
+            page.deleteLater()
+        self._pages.clear()
+        self.node_id, self._page = None, None
+        self._stack.setCurrentWidget(self._hint)
+
+    def _update(self, node, changed: bool) -> None:
+        page = self._page
+        if changed:
+            for row in page.rows.values():
+                row.reset()
+            page.id_problem.hide()
+            if page.id_edit.property("invalid"):
+                _mark_invalid(page.id_edit, False)
+        if (changed or not page.id_edit.hasFocus()) and page.id_edit.text() != node.id:
+            page.id_edit.setText(node.id)
+        info = self.doc.analysis.nodes.get(node.id)
+        page.form.setRowVisible(page.trainable, _has_weights(node, info))
+        with QtCore.QSignalBlocker(page.trainable):
+            page.trainable.setChecked(node.trainable)
         values = node.values()
-        problems = self.doc.analysis.problems_for(node.id)
         by_field: dict[str, list[str]] = {}
         general = []
-        for d in problems:
-            if d.field in self.rows:
+        for d in self.doc.analysis.problems_for(node.id):
+            if d.field in page.rows:
                 by_field.setdefault(d.field, []).append(d.text())
             elif d.field != "id":
                 general.append(f"{d.severity}: {d.text()}")
-        for name, row in self.rows.items():
+        for name, row in page.rows.items():
             row.set_value(node.params.get(name, values.get(name)))
             row.show_problem("; ".join(by_field.get(name, [])) or None)
-        self.node_problems.setText("<br/>".join(html.escape(g) for g in general))
-        self.node_problems.setVisible(bool(general))
-        self._fill_inferred(node)
+        page.node_problems.setText("<br/>".join(html.escape(g) for g in general))
+        page.node_problems.setVisible(bool(general))
+        page.show_inferred(self._inferred(info))
 
-    def _fill_inferred(self, node) -> None:
-        form = self.inferred_form
-        while form.rowCount():
-            form.removeRow(0)
-        info = self.doc.analysis.nodes.get(node.id)
-        known = info is not None and info.outputs is not None
-
-        def add(label: str, text: str) -> None:
-            value = QtWidgets.QLabel(text)
-            value.setObjectName("derivedValue")
-            value.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-            form.addRow(label, value)
-
-        if not known:
-            add("output", "? (see the problems)")
-            return
+    @staticmethod
+    def _inferred(info) -> list[tuple[str, str]]:
+        if info is None or info.outputs is None:
+            return [("output", "? (see the problems)")]
+        pairs = []
         if info.inputs and any(s is not None for s in info.inputs):
-            add("input", shapes_text(info.inputs))
-        add("output", node_shape_text(info))
-        add("parameters", f"{info.params:,}" + (f" ({count_text(info.params)})" if info.params >= 10_000 else ""))
-        add("MACs", f"{info.macs:,}")
-        for key, value in info.derived.items():
-            add(key, value_text(value))
+            pairs.append(("input", shapes_text(info.inputs)))
+        pairs.append(("output", node_shape_text(info)))
+        pairs.append(("parameters", f"{info.params:,}" +
+                      (f" ({count_text(info.params)})" if info.params >= 10_000 else "")))
+        pairs.append(("MACs", f"{info.macs:,}"))
+        pairs.extend((key, value_text(value)) for key, value in info.derived.items())
+        return pairs
 
+    # -- editing ----------------------------------------------------------------------
     def _apply_param(self, name: str, value: Any) -> None:
         if self.node_id is not None:
             self.editor.set_param(self.node_id, name, value)
@@ -437,10 +550,16 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         problem = self.doc.graph.id_problem(text, renaming=self.node_id)
         self.id_problem.setText(problem or "")
         self.id_problem.setVisible(bool(problem))
-        self.id_edit.setProperty("invalid", bool(problem))
-        self.id_edit.style().unpolish(self.id_edit)
-        self.id_edit.style().polish(self.id_edit)
+        _mark_invalid(self.id_edit, bool(problem))
         return problem
+
+    def _drop_id_text(self) -> bool:
+        """Ctrl+Z in the id field with a new id typed but not applied: back to the node's id."""
+        if self.node_id is None or self.id_edit.text().strip() == self.node_id:
+            return False
+        self.id_edit.setText(self.node_id)
+        self._check_id(self.node_id)
+        return True
 
     def _apply_id(self) -> None:
         text = self.id_edit.text().strip()

@@ -28,6 +28,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.document import Document
 from app.editor import Editor
+from app.fields import guard_wheel
 from app.notice import idle_hint
 from app.properties import _ParamRow
 from app.text_fit import FittedProgressBar, WrappingDelegate
@@ -193,6 +194,7 @@ class TrainingPanel(QtWidgets.QWidget):
         # data
         data = _Group("Data", "trainingDataGroup")
         self.dataset_box = QtWidgets.QComboBox()
+        guard_wheel(self.dataset_box)
         self.dataset_box.setObjectName("datasetBox")
         self.dataset_box.setToolTip("the data set the model is trained on (data.dataset; see docs/data.md)")
         self._fill_datasets()
@@ -232,6 +234,7 @@ class TrainingPanel(QtWidgets.QWidget):
             self._simple_row(opt.form, "training", self._training_keys[name])
         self.rows["training.learning_rate"].editor.setSingleStep(0.0005)
         self.schedule_box = QtWidgets.QComboBox()
+        guard_wheel(self.schedule_box)
         self.schedule_box.setObjectName("scheduleBox")
         self.schedule_box.setToolTip(self._training_keys["schedule"].help)
         for kind in SCHEDULES:
@@ -275,6 +278,7 @@ class TrainingPanel(QtWidgets.QWidget):
         run = _Group("Run", "trainingRunGroup")
         self._simple_row(run.form, "training", self._training_keys["seed"])
         self.device_box = QtWidgets.QComboBox()
+        guard_wheel(self.device_box)
         self.device_box.setObjectName("deviceBox")
         self.device_box.setToolTip("where the model trains: the devices this machine has (training.device)")
         self.device_box.activated.connect(lambda i: self._set_key("training", "device", self.device_box.itemData(i),
@@ -583,6 +587,7 @@ class TrainingPanel(QtWidgets.QWidget):
             self._loss_boxes = {}
             for node_id in ids:
                 box = QtWidgets.QComboBox()
+                guard_wheel(box)
                 box.setObjectName(f"loss_{node_id}")
                 box.setToolTip(f"the loss applied to Output '{node_id}' (its loss parameter)")
                 for loss in LOSSES:
