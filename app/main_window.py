@@ -23,7 +23,7 @@ from app.properties import PropertiesPanel
 from app.recovery import INTERVAL_MS, Autosaver, default_directory, orphans
 from app.summary import SummaryPanel
 from app.training.controller import BANNER, TrainingController
-from app.window_geometry import place, remember
+from app.window_geometry import OPEN_SCALE, place, remember
 from graph.analysis import Analysis
 from graph.project import LoomFileError, Project, load
 
@@ -32,7 +32,6 @@ DEFAULT_EXAMPLE = EXAMPLES_DIR / "spiral_mlp.loom"  # trains in seconds and fill
 MAX_RECENT = 8
 FILE_FILTER = "LayerLoom designs (*.loom);;All files (*)"
 EXPORT_FILTERS = {"PyTorch code (*.py)": ".py", "ONNX model (*.onnx)": ".onnx", "TorchScript (*.pt)": ".pt"}
-OPEN_SCALE = 0.45  # a design opens fitted in view, but no smaller than this (its nodes still read)
 UI_KEY = "canvas"  # project.ui["canvas"] holds the view state; see docs/designer.md
 
 

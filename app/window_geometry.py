@@ -1,4 +1,5 @@
-"""Where the window opens: within the screen it opens on.
+"""Where the window opens: within the screen it opens on; and the design kept in view when the
+docks take room from the canvas.
 
 The designer wants room (1500x900), but a laptop's 1280x800 or a 1280x1024 screen has less; a
 window larger than the screen has its right-hand docks cut off. So the first size is the
@@ -7,9 +8,12 @@ geometry remembered from a larger screen comes back inside the screen it lands o
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6 import QtCore, QtGui, QtWidgets
 
 PREFERRED = QtCore.QSize(1500, 900)
+OPEN_SCALE = 0.45   # a design is fitted in view, but no smaller than this (its node ids still read)
 FRAME = QtCore.QSize(12, 40)   # room left for the window manager's frame and title bar (unknown before show)
 SETTINGS_KEY = "window/geometry"
 
@@ -34,3 +38,14 @@ def place(window: QtWidgets.QWidget, settings: QtCore.QSettings) -> None:
 
 def remember(window: QtWidgets.QWidget, settings: QtCore.QSettings) -> None:
     settings.setValue(SETTINGS_KEY, window.saveGeometry())
+
+
+def keeping_design_in_view(canvas, change: Callable[[], None]) -> None:
+    """Make `change` (docks resized for the plots) and, if the whole design was in view before,
+    fit it again after: the canvas keeps its scene rectangle, so a shorter canvas would shrink
+    the spiral from 45 % to 30 %, where no node reads."""
+    viewer = canvas.viewer
+    whole = viewer.mapToScene(viewer.viewport().rect()).boundingRect().contains(canvas.items_rect())
+    change()
+    if whole:
+        QtCore.QTimer.singleShot(0, lambda: canvas.fit_view(min_scale=OPEN_SCALE))

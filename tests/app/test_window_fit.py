@@ -168,3 +168,25 @@ def test_a_design_opens_fitted_in_view_at_1280x800(qtbot, tmp_path):
     qtbot.waitUntil(whole_design_seen, timeout=3000)
     window.open_example(EXAMPLES / "spiral_mlp.loom")   # and when another file opens
     qtbot.waitUntil(whole_design_seen, timeout=3000)
+
+
+def test_the_design_stays_readable_when_training_makes_room_for_the_plots(qtbot, tmp_path):
+    """The plots dock grows when a run starts; the canvas kept its scene rectangle, so the
+    spiral shrank from 45 % to 30 % zoom, where no node reads. Fitted again, it stays."""
+    from app.training.loader import engine_loader
+    from app.window_geometry import OPEN_SCALE
+
+    engine_loader().wait()
+    window = fresh_window(qtbot, tmp_path)   # the spiral example, as a first start opens it
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitUntil(lambda: window._shown)
+    viewer = window.canvas.viewer
+    qtbot.wait(300)                          # the docks settle
+    assert viewer.transform().m11() == pytest.approx(OPEN_SCALE, abs=0.01)
+    window.doc.project.training["epochs"] = 2
+    plots = window.docks["plotsPanel"]
+    assert window.training.train()
+    qtbot.waitUntil(lambda: plots.height() >= window.height() * 0.3)   # the plots took room from the canvas
+    qtbot.waitUntil(lambda: viewer.transform().m11() >= OPEN_SCALE - 0.01, timeout=3000)
+    qtbot.waitUntil(lambda: window.training.settled, timeout=60_000)
