@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = sub.add_parser("check", help="print each node's output shape and parameter count")
     check.add_argument("file", help="a .loom project")
+    check.add_argument("--expand", action="store_true", help="also list the layers inside each block node")
     export = sub.add_parser("export", help="write the model as code (.py), ONNX (.onnx) or TorchScript (.pt)")
     export.add_argument("file", help="a .loom project")
     export.add_argument("-o", "--output", required=True, metavar="OUT", help="the file to write")
@@ -58,7 +59,7 @@ def run_command(args: argparse.Namespace) -> int:
         if args.command == "check":
             from engine.cli import check
 
-            return check.run(args.file)
+            return check.run(args.file, expand=args.expand)
         if args.command == "export":
             from engine.cli import export
 

@@ -129,7 +129,7 @@ class _ClassWriter:
         self.sizes: dict[tuple[int, int], _Symbol] = {}
         self.extras: list[_Symbol] = []
         self.names = {p.name for p in self.block.params}
-        self.probes: dict[tuple[str, Any], NodeInfo | None] = {}
+        self.probes: dict[tuple, NodeInfo | None] = {}
 
     # -- values at every use ----------------------------------------------------------------
     def vector(self, read: Callable[[NodeInfo], Any]) -> list[Any]:
@@ -146,14 +146,14 @@ class _ClassWriter:
                 if self.vector(reader) == vector:
                     candidates.append(self.sizes.get((port, dim)) or _Symbol("", "size", reader, None,
                                                                               ("size", (port, dim))))
-        if not candidates:
-            if all(v == vector[0] for v in vector):
-                return vector[0]
-            return Raw(self._extra(read, hint).name)
-        dependent = [s for s in candidates if self._depends(s, read, vector[0])]
-        if not dependent and all(v == vector[0] for v in vector):
-            return vector[0]
-        chosen = (dependent or candidates)[0]
+        same = all(v == vector[0] for v in vector)
+        chosen = None
+        if candidates and self._depends(candidates, read, vector[0]) is not False:
+            # the size follows these arguments together (or a probe cannot tell): take the one it follows
+            # alone, else the first (a block parameter before an input size)
+            chosen = next((s for s in candidates if self._depends([s], read, vector[0])), candidates[0])
+        if chosen is None:
+            return vector[0] if same else Raw(self._extra(read, hint).name)
         if chosen.kind == "size" and not chosen.name:
             port, dim = chosen.probe[1]
             chosen.name = self._fresh(hint if len(shapes) == 1 else f"{self.block.inputs()[port].id}_{hint}")
@@ -172,27 +172,29 @@ class _ClassWriter:
         self.names.add(name)
         return name
 
-    def _depends(self, symbol: _Symbol, read: Callable[[NodeInfo], Any], value: Any) -> bool:
-        """Whether `read` doubles at the first use when `symbol` doubles there."""
+    def _depends(self, symbols: list[_Symbol], read: Callable[[NodeInfo], Any], value: Any) -> bool | None:
+        """Whether `read` doubles at the first use when `symbols` double there together; None when
+        the doubled design does not infer (the block ties them to other sizes)."""
         if not _is_int(value):
             return False
-        probed = self._probe(symbol)
+        probed = self._probe(symbols)
         if probed is None:
-            return False
+            return None
         try:
             return _norm(read(probed)) == 2 * value
         except (KeyError, IndexError, TypeError, AttributeError):
             return False
 
-    def _probe(self, symbol: _Symbol) -> NodeInfo | None:
-        key = symbol.probe
+    def _probe(self, symbols: list[_Symbol]) -> NodeInfo | None:
+        key = tuple(s.probe for s in symbols)
         if key not in self.probes:
             values, shapes = dict(self.first.values), [list(s) for s in self.first.inputs]
-            if symbol.kind == "param":
-                values[symbol.name] = 2 * values[symbol.name]
-            else:
-                port, dim = symbol.probe[1]
-                shapes[port][dim] *= 2
+            for symbol in symbols:
+                if symbol.kind == "param":
+                    values[symbol.name] = 2 * values[symbol.name]
+                else:
+                    port, dim = symbol.probe[1]
+                    shapes[port][dim] *= 2
             graph = instantiate(self.block, values, [tuple(s) for s in shapes], self._dtypes())
             result = analyse(graph)
             self.probes[key] = NodeInfo(values, tuple(map(tuple, shapes)), inner=_Probe(graph, result)) \

@@ -38,8 +38,10 @@ _POOL = ("x", "y", "z")  # names for values, then x1, y1, z1, x2, ...
 
 
 def block_code(outputs: int) -> Code:
-    """How a block node is called: its module returns one tensor, or a tuple of its outputs."""
-    return Code(outputs=("{y}",) if outputs == 1 else ("{y}[{i}]",))
+    """How a block node is called: its module returns one tensor, or a tuple unpacked into
+    variables (`{y}`, `{y1}`, ...) that take names as any value does."""
+    names = ["{y}", *(f"{{y{i}}}" for i in range(1, outputs))]
+    return Code(unpack=", ".join(names), outputs=tuple(names))
 
 
 @dataclass
@@ -202,10 +204,11 @@ class Body:
     def _dead(self, name: str) -> bool:
         return self._load.get(name, 0) == 0 and name not in self.inputs
 
-    def _target(self, inputs: list[str]) -> str:
-        """The name for a node's output: an input's name that dies here, else a dead name, else a new one."""
+    def _target(self, inputs: list[str], claimed: set[str]) -> str:
+        """The name for a node's output: an input's name that dies here, else a dead name, else a new
+        one; never one `claimed` by another output of the same statement."""
         for name in [*(e for e in inputs if e in self._pool), *self._pool]:
-            if self._dead(name):
+            if self._dead(name) and name not in claimed:
                 return name
         number = 0
         while True:
@@ -249,8 +252,8 @@ class Body:
         for name in names_in(code.unpack):
             if name not in needed:
                 names[name] = Raw("_")
-            elif name == "y":
-                names[name] = Raw(self._target(inputs))
+            elif name == "y" or (isinstance(layer, BlockType) and name[1:].isdigit()):
+                names[name] = Raw(self._target(inputs, set(names.values())))
             else:
                 names[name] = Raw(self.fresh(f"{node_id}_{name}"))
         target = code.unpack.format(**names)

@@ -26,10 +26,10 @@ def check(path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
-def check_in_process(path) -> tuple[int, str, str]:
+def check_in_process(path, *options: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main.main(["check", str(path)])
+        code = main.main(["check", str(path), *options])
     return code, out.getvalue(), err.getvalue()
 
 
@@ -63,15 +63,25 @@ def test_lenet5_prints_each_node_and_61706_parameters():
     assert result.stdout.rstrip().endswith("valid")
 
 
-def test_resnet18_prints_11689512_parameters():
+def test_resnet18_prints_11689512_parameters_with_blocks_collapsed():
     result = check(EXAMPLES / "resnet18.loom")
     assert result.returncode == 0, result.stderr
     rows = table_rows(result.stdout)
-    assert len(rows) == 71
-    assert rows["layer2_0_down"] == ["Conv2d", "(N, 128, 28, 28)", "8,192", "6,422,528"]
-    assert rows["layer2_0_add"][:2] == ["Add", "(N, 128, 28, 28)"]
+    assert len(rows) == 17
+    assert rows["layer2_0"] == ["BasicBlockDown", "(N, 128, 28, 28)", "230,144", "180,131,840"]
     assert rows["fc"] == ["Linear", "(N, 1000)", "513,000", "513,000"]
-    assert re.search(r"Total: 11,689,512 parameters, [\d,]+ MACs per sample \(71 nodes\)", result.stdout)
+    assert re.search(r"Total: 11,689,512 parameters, [\d,]+ MACs per sample \(17 nodes\)", result.stdout)
+
+
+def test_check_expand_lists_the_layers_inside_blocks_by_path():
+    code, out, err = check_in_process(EXAMPLES / "resnet18.loom", "--expand")
+    assert code == 0, err
+    rows = table_rows(out)
+    assert rows["layer2_0.down"] == ["Conv2d", "(N, 128, 28, 28)", "8,192", "6,422,528"]
+    assert rows["layer2_0.add"][:2] == ["Add", "(N, 128, 28, 28)"]
+    assert "layer2_0.x" not in rows  # a block's port nodes repeat the block node's row
+    assert len(rows) == 17 + 8 * 7 + 3 * 2  # each block's layers, the three downsampling ones with two more
+    assert "Total: 11,689,512 parameters" in out
 
 
 def test_multi_output_nodes_show_every_port(tmp_path):
@@ -120,7 +130,7 @@ def test_a_newer_version_names_both_versions(tmp_path):
     path = tmp_path / "future.loom"
     path.write_text(json.dumps({"format": "layerloom", "version": 7, "graph": {"nodes": [], "edges": []}}))
     code, _, err = check_in_process(path)
-    assert code == 2 and "version 7" in err and "version 1" in err
+    assert code == 2 and "version 7" in err and "version 2" in err
 
 
 def test_text_from_the_file_cannot_forge_or_split_lines(tmp_path):

@@ -1,21 +1,28 @@
-"""Regenerates the hand-drawn-style example designs in resources/examples/ that are easier to
-build in code than by hand (ResNet-18 has 70 nodes). Run: python tools/make_examples.py"""
+"""Regenerates the example designs in resources/examples/ and the built-in block library
+(resources/blocks/library.loom), which are easier to build in code than by hand.
+Run: python tools/make_examples.py"""
 from __future__ import annotations
 
 from pathlib import Path
 
 from app.notice import DESIGN_ONLY_KEY
+from graph.block_edit import import_blocks
+from graph.block_library import BUILT_IN, save_library
+from graph.blocks import BlockDef, Blocks
 from graph.model import Graph
+from graph.params import Param
 from graph.project import Project, save
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 
 
 class Builder:
-    """Chains nodes left to right: `b.add("Linear", out_features=10)` wires from the last node."""
+    """Chains nodes left to right: `b.add("Linear", out_features=10)` wires from the last node.
+    `blocks` makes the library's blocks usable as node types."""
 
-    def __init__(self) -> None:
+    def __init__(self, blocks: Blocks | None = None) -> None:
         self.graph = Graph()
+        self.graph.blocks = blocks
         self.column = 0
 
     def add(self, type_name: str, node_id: str, *sources: str | tuple[str, int], row: int = 0, **params):
@@ -26,6 +33,155 @@ class Builder:
             src, src_port = source if isinstance(source, tuple) else (source, 0)
             self.graph.connect(src, node_id, src_port, port)
         return node_id
+
+
+# -- the built-in block library ----------------------------------------------------------------
+def _block(name: str, doc: str, params: list[Param], build) -> BlockDef:
+    b = Builder(LIBRARY)
+    build(b)
+    return BlockDef(name, params, b.graph, doc)
+
+
+def _int(name: str, default: int, help_text: str) -> Param:
+    return Param(name, "int", default, help_text, minimum=1)
+
+
+def _conv_bn_relu(b: Builder) -> None:
+    x = b.add("Input", "x")
+    x = b.add("Conv2d", "conv", x, out_channels="$out_channels", kernel_size="$kernel_size", stride="$stride",
+              padding="$padding", bias=False)
+    x = b.add("BatchNorm2d", "bn", x)
+    b.add("Output", "y", b.add("ReLU", "relu", x))
+
+
+def _basic(down: bool):
+    def build(b: Builder) -> None:
+        x = b.add("Input", "x")
+        y = b.add("Conv2d", "conv1", x, out_channels="$channels", kernel_size=3, stride="$stride" if down else 1,
+                  padding=1, bias=False)
+        y = b.add("BatchNorm2d", "bn1", y)
+        y = b.add("ReLU", "relu1", y)
+        y = b.add("Conv2d", "conv2", y, out_channels="$channels", kernel_size=3, padding=1, bias=False)
+        y = b.add("BatchNorm2d", "bn2", y)
+        skip = x
+        if down:
+            b.column -= 2
+            skip = b.add("Conv2d", "down", x, out_channels="$channels", kernel_size=1, stride="$stride", bias=False,
+                         row=1)
+            skip = b.add("BatchNorm2d", "down_bn", skip, row=1)
+        y = b.add("Add", "add", y, skip)
+        b.add("Output", "y", b.add("ReLU", "relu2", y))
+    return build
+
+
+def _bottleneck(b: Builder) -> None:
+    x = b.add("Input", "x")
+    y = b.add("Conv2d", "conv1", x, out_channels="$width", kernel_size=1, bias=False)
+    y = b.add("ReLU", "relu1", b.add("BatchNorm2d", "bn1", y))
+    y = b.add("Conv2d", "conv2", y, out_channels="$width", kernel_size=3, stride="$stride", padding=1, bias=False)
+    y = b.add("ReLU", "relu2", b.add("BatchNorm2d", "bn2", y))
+    y = b.add("Conv2d", "conv3", y, out_channels="$out_channels", kernel_size=1, bias=False)
+    y = b.add("BatchNorm2d", "bn3", y)
+    b.column -= 2
+    skip = b.add("Conv2d", "down", x, out_channels="$out_channels", kernel_size=1, stride="$stride", bias=False,
+                 row=1)
+    skip = b.add("BatchNorm2d", "down_bn", skip, row=1)
+    b.add("Output", "y", b.add("ReLU", "relu3", b.add("Add", "add", y, skip)))
+
+
+def _transformer(pre_norm: bool):
+    def build(b: Builder) -> None:
+        x = b.add("Input", "x")
+        h = b.add("LayerNorm", "norm1", x) if pre_norm else x
+        attn = b.add("MultiheadAttention", "attn", h, h, h, num_heads="$num_heads")
+        x = b.add("Add", "add1", x, (attn, 0))
+        if not pre_norm:
+            x = b.add("LayerNorm", "norm1", x)
+        h = b.add("LayerNorm", "norm2", x) if pre_norm else x
+        h = b.add("Linear", "linear1", h, out_features="$dim_feedforward")
+        h = b.add("GELU" if pre_norm else "ReLU", "act", h)
+        h = b.add("Linear", "linear2", h, out_features="$d_model")
+        x = b.add("Add", "add2", x, h)
+        if not pre_norm:
+            x = b.add("LayerNorm", "norm2", x)
+        b.add("Output", "y", x)
+    return build
+
+
+def _mlp(b: Builder) -> None:
+    x = b.add("Input", "x")
+    x = b.add("Linear", "fc1", x, out_features="$hidden")
+    x = b.add("GELU", "act", x)
+    x = b.add("Dropout", "drop", x, p="$p")
+    b.add("Output", "y", b.add("Linear", "fc2", x, out_features="$out_features"))
+
+
+def _unet_down(b: Builder) -> None:
+    x = b.add("Input", "x")
+    x = b.add("Conv2d", "conv", x, out_channels="$channels", kernel_size=3, padding=1)
+    skip = b.add("ReLU", "act", x)
+    b.add("Output", "skip", skip, row=1)
+    b.column -= 1
+    b.add("Output", "down", b.add("MaxPool2d", "pool", skip, kernel_size=2))
+
+
+def _unet_up(b: Builder) -> None:
+    x = b.add("Input", "x")
+    skip = b.add("Input", "skip", row=1)
+    x = b.add("ConvTranspose2d", "up", x, out_channels="$channels", kernel_size=2, stride=2)
+    x = b.add("Concat", "cat", x, skip)
+    x = b.add("Conv2d", "conv", x, out_channels="$channels", kernel_size=3, padding=1)
+    b.add("Output", "y", b.add("ReLU", "act", x))
+
+
+def library() -> Blocks:
+    """The built-in blocks the palette offers (docs/blocks.md, "Library")."""
+    LIBRARY.replace_all([])
+    for block in (
+        _block("ConvBNReLU", "Convolution, batch norm and ReLU: the usual CNN step.",
+               [_int("out_channels", 64, "output channels"), _int("kernel_size", 3, "kernel size"),
+                _int("stride", 1, "stride"), Param("padding", "int", 1, "zero padding on each side", minimum=0)],
+               _conv_bn_relu),
+        _block("BasicBlock", "ResNet basic block: two 3x3 convolutions and an identity skip (input channels = "
+               "channels).", [_int("channels", 64, "channels in and out")], _basic(False)),
+        _block("BasicBlockDown", "ResNet basic block that changes size: the skip is a strided 1x1 convolution.",
+               [_int("channels", 128, "output channels"), _int("stride", 2, "stride of the first convolution")],
+               _basic(True)),
+        _block("Bottleneck", "ResNet bottleneck block: 1x1, 3x3 and 1x1 convolutions, with a projection skip.",
+               [_int("width", 64, "channels inside"), _int("out_channels", 256, "output channels"),
+                _int("stride", 1, "stride of the 3x3 convolution")], _bottleneck),
+        _block("TransformerBlock", "Pre-norm Transformer encoder block from primitives: LayerNorm, self-attention "
+               "and a GELU feed-forward, each with a residual.",
+               [_int("d_model", 64, "features of each token (the input's last dimension)"),
+                _int("num_heads", 4, "attention heads; must divide d_model"),
+                _int("dim_feedforward", 256, "hidden size of the feed-forward")], _transformer(True)),
+        _block("EncoderBlock", "Post-norm Transformer encoder block from primitives (as nn.TransformerEncoderLayer "
+               "with ReLU and no dropout).",
+               [_int("d_model", 64, "features of each token (the input's last dimension)"),
+                _int("num_heads", 4, "attention heads; must divide d_model"),
+                _int("dim_feedforward", 256, "hidden size of the feed-forward")], _transformer(False)),
+        _block("MLPBlock", "Two linear layers with GELU and dropout between them.",
+               [_int("hidden", 256, "hidden features"), _int("out_features", 64, "output features"),
+                Param("p", "float", 0.0, "dropout probability", minimum=0.0, maximum=1.0)], _mlp),
+        _block("UNetDown", "U-Net down step: a 3x3 convolution with ReLU (its output is the skip) and 2x2 max pooling.",
+               [_int("channels", 16, "output channels")], _unet_down),
+        _block("UNetUp", "U-Net up step: a 2x2 transposed convolution, the skip concatenated, a 3x3 convolution "
+               "with ReLU.", [_int("channels", 16, "output channels")], _unet_up),
+    ):
+        LIBRARY.add(block)
+    return LIBRARY
+
+
+LIBRARY = Blocks()
+
+
+def _with_blocks(*names: str) -> Builder:
+    """A builder whose project starts with these library blocks."""
+    blocks = Blocks()
+    graph = Graph()
+    graph.blocks = blocks
+    import_blocks(graph, library(), names)
+    return Builder(blocks)
 
 
 def lenet5() -> Project:
@@ -51,38 +207,26 @@ def lenet5() -> Project:
 
 
 def resnet18(num_classes: int = 1000) -> Project:
-    b = Builder()
+    """torchvision's resnet18 with its two kinds of basic block as blocks (11,689,512 parameters)."""
+    b = _with_blocks("BasicBlock", "BasicBlockDown")
     x = b.add("Input", "image", shape=[3, 224, 224])
     x = b.add("Conv2d", "conv1", x, out_channels=64, kernel_size=7, stride=2, padding=3, bias=False)
     x = b.add("BatchNorm2d", "bn1", x)
     x = b.add("ReLU", "relu", x)
     x = b.add("MaxPool2d", "maxpool", x, kernel_size=3, stride=2, padding=1)
-    channels = 64
     for stage, width in enumerate((64, 128, 256, 512), start=1):
         for block in range(2):
             name = f"layer{stage}_{block}"
-            stride = 2 if stage > 1 and block == 0 else 1
-            skip = x
-            y = b.add("Conv2d", f"{name}_conv1", x, out_channels=width, kernel_size=3, stride=stride, padding=1,
-                      bias=False)
-            y = b.add("BatchNorm2d", f"{name}_bn1", y)
-            y = b.add("ReLU", f"{name}_relu1", y)
-            y = b.add("Conv2d", f"{name}_conv2", y, out_channels=width, kernel_size=3, padding=1, bias=False)
-            y = b.add("BatchNorm2d", f"{name}_bn2", y)
-            if stride != 1 or channels != width:
-                b.column -= 2
-                skip = b.add("Conv2d", f"{name}_down", x, out_channels=width, kernel_size=1, stride=stride,
-                             bias=False, row=1)
-                skip = b.add("BatchNorm2d", f"{name}_down_bn", skip, row=1)
-            y = b.add("Add", f"{name}_add", y, skip)
-            x = b.add("ReLU", f"{name}_relu2", y)
-            channels = width
+            if stage > 1 and block == 0:
+                x = b.add("BasicBlockDown", name, x, channels=width, stride=2)
+            else:
+                x = b.add("BasicBlock", name, x, channels=width)
     x = b.add("AdaptiveAvgPool2d", "avgpool", x, output_size=1)
     x = b.add("Flatten", "flatten", x)
     x = b.add("Linear", "fc", x, out_features=num_classes)
     b.add("Output", "logits", x)
     # 224x224 ImageNet images are not bundled: the designer says so over the canvas (app.notice)
-    return Project("ResNet-18", b.graph, ui={DESIGN_ONLY_KEY: True})
+    return Project("ResNet-18", b.graph, ui={DESIGN_ONLY_KEY: True}, blocks=b.graph.blocks)
 
 
 def spiral_mlp() -> Project:
@@ -133,18 +277,18 @@ def lstm_bits() -> Project:
 
 
 def transformer_tokens() -> Project:
-    b = Builder()
+    b = _with_blocks("EncoderBlock")
     x = b.add("Input", "tokens", shape=[8], dtype="int64")
     x = b.add("Embedding", "embed", x, num_embeddings=10, embedding_dim=32)
     x = b.add("PositionalEncoding", "position", x, max_len=64, dropout=0.0)
-    x = b.add("TransformerEncoderLayer", "encoder1", x, nhead=4, dim_feedforward=64, dropout=0.0)
-    x = b.add("TransformerEncoderLayer", "encoder2", x, nhead=4, dim_feedforward=64, dropout=0.0)
+    x = b.add("EncoderBlock", "encoder", x, d_model=32, num_heads=4, dim_feedforward=64)
+    b.graph.set_repeat("encoder", 2)
     x = b.add("Linear", "head", x, out_features=10)
     b.add("Output", "reversed", x)
     return Project("Transformer sequence reverser", b.graph,
                    data={"dataset": "tokens", "task": "reverse", "vocab": 10, "length": 8, "samples": 4000},
                    training={"epochs": 10, "batch_size": 64, "optimizer": "adamw", "learning_rate": 0.003,
-                             "schedule": "one_cycle", "seed": 0})
+                             "schedule": "one_cycle", "seed": 0}, blocks=b.graph.blocks)
 
 
 def conv_autoencoder() -> Project:
@@ -166,31 +310,21 @@ def conv_autoencoder() -> Project:
 
 
 def unet_shapes() -> Project:
-    b = Builder()
+    b = _with_blocks("UNetDown", "UNetUp")
     x = b.add("Input", "image", shape=[1, 16, 16])
-    x = b.add("Conv2d", "enc1", x, out_channels=8, kernel_size=3, padding=1)
-    e1 = b.add("ReLU", "enc1_act", x)
-    x = b.add("MaxPool2d", "down1", e1, kernel_size=2)
-    x = b.add("Conv2d", "enc2", x, out_channels=16, kernel_size=3, padding=1)
-    e2 = b.add("ReLU", "enc2_act", x)
-    x = b.add("MaxPool2d", "down2", e2, kernel_size=2)
-    x = b.add("Conv2d", "bottom", x, out_channels=32, kernel_size=3, padding=1)
+    enc1 = b.add("UNetDown", "enc1", x, channels=8)
+    enc2 = b.add("UNetDown", "enc2", (enc1, 1), channels=16)
+    x = b.add("Conv2d", "bottom", (enc2, 1), out_channels=32, kernel_size=3, padding=1)
     x = b.add("ReLU", "bottom_act", x)
-    x = b.add("ConvTranspose2d", "up2", x, out_channels=16, kernel_size=2, stride=2)
-    x = b.add("Concat", "skip2", x, e2)
-    x = b.add("Conv2d", "dec2", x, out_channels=16, kernel_size=3, padding=1)
-    x = b.add("ReLU", "dec2_act", x)
-    x = b.add("ConvTranspose2d", "up1", x, out_channels=8, kernel_size=2, stride=2)
-    x = b.add("Concat", "skip1", x, e1)
-    x = b.add("Conv2d", "dec1", x, out_channels=8, kernel_size=3, padding=1)
-    x = b.add("ReLU", "dec1_act", x)
+    x = b.add("UNetUp", "dec2", x, (enc2, 0), channels=16)
+    x = b.add("UNetUp", "dec1", x, (enc1, 0), channels=8)
     x = b.add("Conv2d", "logits", x, out_channels=1, kernel_size=1)
     b.add("Output", "mask", x, loss="bce_with_logits")
     return Project("U-Net shape segmenter", b.graph,
                    data={"dataset": "shapes", "task": "segment", "mask": "binary", "size": 16, "samples": 1200,
                          "noise": 0.35, "augment": {"flip": "both"}},
                    training={"epochs": 10, "batch_size": 32, "optimizer": "adam", "learning_rate": 0.005,
-                             "seed": 0})
+                             "seed": 0}, blocks=b.graph.blocks)
 
 
 def sine_regression() -> Project:
@@ -226,6 +360,8 @@ DESIGN_ONLY = {"resnet18.loom": resnet18}
 
 
 if __name__ == "__main__":
+    save_library(library(), BUILT_IN, "LayerLoom blocks")
+    print("wrote", BUILT_IN)
     for filename, make in (*DESIGN_ONLY.items(), *TRAINABLE.items()):
         save(make(), EXAMPLES / filename)
         print("wrote", EXAMPLES / filename)

@@ -1,8 +1,11 @@
-"""`python main.py check FILE`: every node's output shape, parameters and MACs, then the totals."""
+"""`python main.py check FILE [--expand]`: every node's output shape, parameters and MACs, then the totals;
+blocks collapsed to one row each, or with `--expand` followed by the rows of their layers."""
 from __future__ import annotations
 
 from engine.cli.common import load_project, report_problems
 from graph.analysis import Analysis, analyse
+from graph.blocks import repeat_of
+from graph.model import Graph
 from graph.project import Project
 from graph.shape_text import node_shape_text
 
@@ -13,13 +16,11 @@ def _cell(value: object) -> str:
     return text if text.isprintable() else repr(text)
 
 
-def table(project: Project, analysis: Analysis) -> str:
+def table(project: Project, analysis: Analysis, expand: bool = False) -> str:
+    """One row per node; a block node's row shows its block and the sums inside it, and with
+    `expand` the rows of its layers follow, named by their path (`layer1_0.conv1`)."""
     rows = [("node", "type", "output shape", "params", "MACs")]
-    for node in project.graph.nodes:
-        info = analysis.nodes.get(node.id) if isinstance(node.id, str) else None
-        known = info is not None and info.outputs is not None
-        rows.append((_cell(node.id), _cell(node.type), node_shape_text(info),
-                     f"{info.params:,}" if known else "?", f"{info.macs:,}" if known else "?"))
+    _rows(project.graph, analysis, "", expand, rows)
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = []
     for i, row in enumerate(rows):
@@ -33,11 +34,25 @@ def table(project: Project, analysis: Analysis) -> str:
     return "\n".join(lines)
 
 
-def run(path: str) -> int:
+def _rows(graph: Graph, analysis: Analysis, prefix: str, expand: bool, rows: list[tuple[str, ...]]) -> None:
+    for node in graph.nodes:
+        if prefix and node.type in ("Input", "Output"):
+            continue  # a block's ports repeat what the block node's row says
+        info = analysis.nodes.get(node.id) if isinstance(node.id, str) else None
+        known = info is not None and info.outputs is not None
+        repeat = repeat_of(node)
+        kind = f"{node.type} x{repeat}" if repeat != 1 else node.type
+        rows.append((_cell(f"{prefix}{node.id}"), _cell(kind), node_shape_text(info),
+                     f"{info.params:,}" if known else "?", f"{info.macs:,}" if known else "?"))
+        if expand and info is not None and info.inner is not None:
+            _rows(info.inner.graph, info.inner.analysis, f"{prefix}{node.id}.", expand, rows)
+
+
+def run(path: str, expand: bool = False) -> int:
     project = load_project(path)
     analysis = analyse(project.graph)
     print(f"{project.name} ({path})")
-    print(table(project, analysis))
+    print(table(project, analysis, expand))
     report_problems(analysis)
     if not analysis.valid:
         print(f"invalid: {len(analysis.errors)} problem(s)")

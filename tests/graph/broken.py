@@ -143,7 +143,7 @@ UNREADABLE: list[tuple[str, str | bytes, str]] = [
     ("a JSON list", "[1, 2, 3]", "not a LayerLoom project"),
     ("another format", json.dumps({"format": "keras", "version": 1}), "not a LayerLoom project"),
     ("no format key", json.dumps({"version": 1, "graph": {}}), "not a LayerLoom project"),
-    ("version 2", json.dumps({**mlp(), "version": 2}), "version 2"),
+    ("version 3", json.dumps({**mlp(), "version": 3}), "version 3"),
     ("version text", json.dumps({**mlp(), "version": "1"}), '"version" must be a whole number'),
     ("nodes not a list", json.dumps(document({"x": 1}, [])), '"nodes" and "edges" must be lists'),
     ("node not an object", json.dumps(document(["x"], [])), "nodes[0] must be an object"),

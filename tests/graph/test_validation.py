@@ -139,7 +139,8 @@ def test_resnet18_matches_torchvision():
     analysis = analyse(load(EXAMPLES / "resnet18.loom").graph)
     assert analysis.valid and not analysis.diagnostics
     assert analysis.total_params == 11_689_512  # torchvision.models.resnet18().parameters()
-    assert analysis.nodes["layer4_1_relu2"].shape == (512, 7, 7)
+    assert analysis.nodes["layer4_1"].shape == (512, 7, 7)
+    assert analysis.nodes["layer4_1"].inner.analysis.nodes["relu2"].shape == (512, 7, 7)
     assert analysis.nodes["maxpool"].shape == (64, 56, 56)
     # torchinfo reports 1.81 G mult-adds for ResNet-18 at 224x224
     assert 1.80e9 < analysis.total_macs < 1.83e9
