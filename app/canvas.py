@@ -19,17 +19,16 @@ from collections.abc import Iterable
 
 from NodeGraphQt import BaseNode, NodeGraph
 from NodeGraphQt.constants import PortTypeEnum
-from NodeGraphQt.widgets.viewer import NodeViewer
 from PySide6 import QtCore, QtGui
 
 from app import theme
 from app.node_item import Annotation, LiveBadge, LoomNodeItem, tooltip_html
+from app.viewer import LAYER_MIME, LoomViewer
 from graph.analysis import Analysis, Diagnostic
 from graph.model import Edge, Graph, GraphEvent
 from graph.registry import LayerType, all_types
 from graph.shape_text import node_shape_text
 
-LAYER_MIME = "application/x-layerloom-layer"
 SYNC_LIMIT = 250  # designs up to this many nodes are built in one go
 CHUNK = 25        # bigger ones: this many nodes per event-loop turn, nearest to the view first
 FLAGGED_WIRE_COLOR = (*theme.ERROR_COLOR, 255)
@@ -69,45 +68,13 @@ def _make_node_class(layer: LayerType) -> type[BaseNode]:
     })
 
 
-class _LoomViewer(NodeViewer):
-    """NodeGraphQt's viewer with Tab for search and LayerLoom's palette drops accepted."""
-
-    tab_pressed = QtCore.Signal()
-    context_menu_requested = QtCore.Signal(QtCore.QPoint, QtCore.QPointF)  # global, scene position
-
-    def contextMenuEvent(self, event):  # LayerLoom's own menu, with its own actions
-        self.RMB_state = False
-        self.context_menu_requested.emit(event.globalPos(), self.mapToScene(event.pos()))
-
-    def focusNextPrevChild(self, next_):
-        return False
-
-    def keyPressEvent(self, event):
-        if event.key() == QtCore.Qt.Key.Key_Tab and not event.modifiers():
-            self.tab_pressed.emit()
-            return
-        super().keyPressEvent(event)
-
-    def dragEnterEvent(self, event):
-        if event.mimeData().hasFormat(LAYER_MIME):
-            event.acceptProposedAction()
-        else:
-            super().dragEnterEvent(event)
-
-    def dragMoveEvent(self, event):
-        if event.mimeData().hasFormat(LAYER_MIME):
-            event.acceptProposedAction()
-        else:
-            super().dragMoveEvent(event)
-
-
 class _LoomNodeGraph(NodeGraph):
     """NodeGraphQt's controller with every editing slot turned into a request to the Canvas."""
 
     def __init__(self, canvas: Canvas):
         private = QtGui.QUndoStack()
         private.setUndoLimit(1)  # NodeGraphQt's own bookkeeping (selection); never shown to the user
-        super().__init__(undo_stack=private, viewer=_LoomViewer(undo_stack=None))
+        super().__init__(undo_stack=private, viewer=LoomViewer(undo_stack=None))
         self._private_stack = private
         self._canvas = canvas
         self.set_acyclic(False)  # cycles are refused by Graph.check_connection, with a message

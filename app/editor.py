@@ -41,6 +41,7 @@ class Editor(QtCore.QObject):
         canvas.wires_requested.connect(self.rewire)
         canvas.move_requested.connect(self.move_nodes)
         canvas.rename_requested.connect(self.rename)
+        canvas.viewer.busy = lambda: doc.locked   # a run trains: zoom and pan keep to its CPU budget
         self._paste_count = 0
 
     @property

@@ -21,6 +21,7 @@ from app.canvas import Canvas, count_text
 from app.document import Document
 from app.editor import Editor
 from app.fields import guard_wheel, route_history_keys
+from app.training.pacing import Paced
 from graph.params import Param
 from graph.shape_text import node_shape_text, shapes_text
 
@@ -453,7 +454,9 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         self._hint.setObjectName("propertiesHint")
         self._stack.addWidget(self._hint)
         self.setWidget(self._stack)
-        canvas.selection_changed.connect(self.refresh)
+        # while a run trains, a click shows its node as the GUI thread's CPU budget allows
+        self._paced_refresh = Paced(self.refresh, lambda: doc.locked, parent=self)
+        canvas.selection_changed.connect(self._paced_refresh)
         doc.analysed.connect(lambda _analysis: self.refresh())
         doc.replaced.connect(self._forget_pages)
 

@@ -222,11 +222,14 @@ class PlotFrame(QtWidgets.QFrame):
         self._drawn = None
         self.refresh(force=True)   # what the user asked for shows at once, budget or not
 
-    def select_node(self, node: str | None) -> None:
+    def select_node(self, node: str | None, at_once: bool = True) -> None:
+        """Follow `node`: redrawn now, or (not `at_once`: a click on the canvas while a run
+        trains) at the next redraw the GUI thread's CPU budget allows."""
         if node != self.selected:
             self.selected = node
             self._drawn = None
-            self.refresh(force=True)
+            if at_once:
+                self.refresh(force=True)
 
     def _key(self) -> tuple:
         store = self.store
@@ -856,9 +859,9 @@ class PlotsPanel(QtWidgets.QWidget):
         self.loss_plot.set_overlays(overlays)
         self.metric_plot.set_overlays(overlays)
 
-    def select_node(self, node: str | None) -> None:
+    def select_node(self, node: str | None, at_once: bool = True) -> None:
         for frame in (self.weights_plot, self.gradients_plot, self.activations_plot):
-            frame.select_node(node)
+            frame.select_node(node, at_once)
 
     def start_run(self) -> None:
         """A run starts: the GUI thread's CPU budget starts afresh; no plot says "Train" any more."""

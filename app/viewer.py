@@ -1,0 +1,74 @@
+"""The canvas's view: NodeGraphQt's viewer with LayerLoom's keys, menu, drops and pacing."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from NodeGraphQt.widgets.viewer import NodeViewer
+from PySide6 import QtCore
+
+from app.training.pacing import Paced
+
+LAYER_MIME = "application/x-layerloom-layer"
+
+
+class LoomViewer(NodeViewer):
+    """NodeGraphQt's viewer with Tab for search, LayerLoom's context menu, palette drops accepted,
+    and zoom and pan paced while a run trains (`busy`)."""
+
+    tab_pressed = QtCore.Signal()
+    context_menu_requested = QtCore.Signal(QtCore.QPoint, QtCore.QPointF)  # global, scene position
+    _gesture = False   # in a wheel or mouse-move event (NodeViewer's __init__ already lays the scene out)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.busy: Callable[[], bool] = lambda: False   # a run trains: set by the Editor
+        self._paced_view = Paced(super()._update_scene, lambda: self.busy(), parent=self)
+
+    # Each wheel step and pan move re-lays the whole scene out (setSceneRect + fitInView) and
+    # repaints every node in Python: 20 a second cost the training thread 11-28 % (issue 11).
+    # While a run trains they are paced by the GUI thread's CPU budget: the view range still
+    # follows every event, and the view moves to it when the budget allows.
+    def _update_scene(self):
+        if self._gesture:
+            self._paced_view()
+        else:
+            super()._update_scene()
+
+    def wheelEvent(self, event):
+        self._gesture = True
+        try:
+            super().wheelEvent(event)
+        finally:
+            self._gesture = False
+
+    def mouseMoveEvent(self, event):
+        self._gesture = True
+        try:
+            super().mouseMoveEvent(event)
+        finally:
+            self._gesture = False
+
+    def contextMenuEvent(self, event):  # LayerLoom's own menu, with its own actions
+        self.RMB_state = False
+        self.context_menu_requested.emit(event.globalPos(), self.mapToScene(event.pos()))
+
+    def focusNextPrevChild(self, next_):
+        return False
+
+    def keyPressEvent(self, event):
+        if event.key() == QtCore.Qt.Key.Key_Tab and not event.modifiers():
+            self.tab_pressed.emit()
+            return
+        super().keyPressEvent(event)
+
+    def dragEnterEvent(self, event):
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event):
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
