@@ -324,14 +324,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_totals()
 
     def _update_totals(self) -> None:
-        """Parameters and the Problems panel's own count of its rows (never a count of its own)."""
-        tally = self.problems.tally()
-        errors, warnings = tally["error"], tally["warning"]
-        state = (f"<span style='color:#ff6b6b'>{errors} problem{'s' if errors != 1 else ''}</span>" if errors
-                 else "<span style='color:#6fcf7f'>valid</span>")
-        if warnings:
-            state += f" · <span style='color:#f0c060'>{warnings} warning{'s' if warnings != 1 else ''}</span>"
-        self.status_totals.setText(f"{self.doc.analysis.total_params:,} parameters · {state}")
+        self.status_totals.setText(self.problems.status_text(self.doc.analysis.total_params))
 
     def _on_replaced(self) -> None:
         state = self.doc.project.ui.get(UI_KEY)

@@ -99,6 +99,16 @@ class ProblemsPanel(QtWidgets.QTreeWidget):
         self.addTopLevelItems(items)
         self.changed.emit()
 
+    def status_text(self, parameters: int) -> str:
+        """The status bar's line: the parameter total and this panel's rows, counted by severity."""
+        tally = self.tally()
+        errors, warnings = tally["error"], tally["warning"]
+        state = (f"<span style='color:#ff6b6b'>{errors} problem{'s' if errors != 1 else ''}</span>" if errors
+                 else "<span style='color:#6fcf7f'>valid</span>")
+        if warnings:
+            state += f" · <span style='color:#f0c060'>{warnings} warning{'s' if warnings != 1 else ''}</span>"
+        return f"{parameters:,} parameters · {state}"
+
     def tally(self) -> dict[str, int]:
         """Rows shown, by severity: {"error": n, "warning": m} (a failed run's row is an error)."""
         counts = {"error": 0, "warning": 0}
