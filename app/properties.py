@@ -433,8 +433,19 @@ class _Pages(QtWidgets.QStackedWidget):
         policy = QtWidgets.QSizePolicy.Policy
         for i in range(self.count()):
             page = self.widget(i)
-            page.setSizePolicy(*(2 * (policy.Preferred if page is current else policy.Ignored,)))
+            sized = policy.Preferred if page is current else policy.Ignored   # Ignored: no minimum size
+            page.setSizePolicy(sized, sized)
         self.updateGeometry()
+
+    # QStackedLayout's size hint and height-for-width are the largest of all its pages
+    def sizeHint(self) -> QtCore.QSize:
+        return self.currentWidget().sizeHint()
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        return self.currentWidget().minimumSizeHint()
+
+    def heightForWidth(self, width: int) -> int:
+        return self.currentWidget().heightForWidth(width)
 
 
 class PropertiesPanel(QtWidgets.QScrollArea):
