@@ -164,3 +164,14 @@ def test_the_trainable_switch_only_on_nodes_with_weights(window):
     window.canvas.select([x])
     window.canvas.select([y])
     assert window.properties.trainable.isVisibleTo(window.properties)
+
+
+def test_ctrl_z_in_a_focused_training_setting_undoes_the_last_step(spiral_window, qtbot):
+    window = spiral_window
+    epochs = window.training.panel.rows["training.epochs"].editor
+    before = window.doc.project.training.get("epochs")
+    epochs.setValue(epochs.value() + 5)   # one undoable change of the section
+    assert window.doc.project.training["epochs"] != before
+    focus(window, window.training.panel.rows["training.batch_size"].editor, qtbot)
+    ctrl_z(qtbot)
+    assert window.doc.project.training.get("epochs") == before
