@@ -22,28 +22,18 @@ from NodeGraphQt.constants import PortTypeEnum
 from PySide6 import QtCore, QtGui
 
 from app import theme
-from app.node_item import Annotation, LiveBadge, LoomNodeItem, tooltip_html
-from app.viewer import LAYER_MIME, LoomViewer
+from app.annotation import annotation_key, node_annotation
+from app.node_item import Annotation, LiveBadge, LoomNodeItem
+from app.viewer import LAYER_MIME, LIBRARY_MIME, LoomViewer
 from graph.analysis import Analysis, Diagnostic
+from graph.blocks import BlockDef, BlockType
 from graph.model import Edge, Graph, GraphEvent
 from graph.registry import LayerType, all_types
-from graph.shape_text import node_shape_text
 
 SYNC_LIMIT = 250  # designs up to this many nodes are built in one go
 CHUNK = 25        # bigger ones: this many nodes per event-loop turn, nearest to the view first
 FLAGGED_WIRE_COLOR = (*theme.ERROR_COLOR, 255)
 WIRE_COLOR = (175, 95, 30, 255)  # NodeGraphQt's PipeEnum.COLOR
-
-
-def count_text(n: int) -> str:
-    """Parameter counts as people read them: 850, 6,106, 61.7k, 2.36M."""
-    if n < 10_000:
-        return f"{n:,}"
-    if n < 1_000_000:
-        return f"{n / 1000:.1f}k"
-    if n < 1_000_000_000:
-        return f"{n / 1_000_000:.2f}M"
-    return f"{n / 1_000_000_000:.2f}G"
 
 
 def _make_node_class(layer: LayerType) -> type[BaseNode]:
@@ -102,6 +92,9 @@ class _LoomNodeGraph(NodeGraph):
         if mimedata.hasFormat(LAYER_MIME):
             type_name = bytes(mimedata.data(LAYER_MIME).data()).decode()
             self._canvas._create_gesture(type_name, (float(pos.x()), float(pos.y())))
+        elif mimedata.hasFormat(LIBRARY_MIME):
+            entry = bytes(mimedata.data(LIBRARY_MIME).data()).decode()
+            self._canvas.library_drop_requested.emit(entry, (float(pos.x()), float(pos.y())))
 
     def _on_insert_node(self, pipe, node_id, prev_node_pos):
         self._on_nodes_moved(prev_node_pos)
@@ -114,6 +107,7 @@ class Canvas(QtCore.QObject):
     """Shows one Graph on a NodeGraphQt scene and reports the user's gestures as requests."""
 
     create_requested = QtCore.Signal(str, tuple)      # type name, (x, y) scene position
+    library_drop_requested = QtCore.Signal(str, tuple)  # "library/Name" or "personal/Name", (x, y)
     wires_requested = QtCore.Signal(list, list)       # edges to remove, edges to add
     move_requested = QtCore.Signal(dict)              # id -> ((old x, y), (new x, y))
     rename_requested = QtCore.Signal(str, str)        # old id, new id
@@ -131,6 +125,9 @@ class Canvas(QtCore.QObject):
             cls = _make_node_class(layer)
             self.ngraph.register_node(cls)
             self._types[layer.name] = cls.type_
+        block_class = _make_node_class(BlockDef("Block").layer_type())  # every block: ports from the Graph
+        self.ngraph.register_node(block_class)
+        self._block_type = block_class.type_
         self.viewer.tab_pressed.connect(self.show_tab_search)
         self.viewer.scene().selectionChanged.connect(self._on_selection_changed)
         self.graph: Graph | None = None
@@ -269,7 +266,8 @@ class Canvas(QtCore.QObject):
 
     # -- items ------------------------------------------------------------------------
     def _add_item(self, node) -> None:
-        type_id = self._types.get(node.type)
+        layer = self.graph.layer_of(node)
+        type_id = self._block_type if isinstance(layer, BlockType) else self._types.get(node.type)
         if type_id is None or not isinstance(node.id, str) or not node.id or node.id in self._nodes:
             # an unknown type, a bad or duplicate id (a broken file): not drawn; the problems
             # panel lists it, and the Graph keeps it as it was
@@ -278,20 +276,20 @@ class Canvas(QtCore.QObject):
         item = self.ngraph.create_node(type_id, name=node.id, selected=False, pos=pos, push_undo=False)
         self._nodes[node.id] = item
         self._ids[item.id] = node.id
-        layer = node.layer
-        if callable(layer.inputs) or callable(layer.outputs):
+        if isinstance(layer, BlockType) or callable(layer.inputs) or callable(layer.outputs):
             self._sync_ports(node.id)
 
     def _remove_item(self, node: BaseNode) -> None:
         self.ngraph.remove_node(node, push_undo=False)
 
     def _sync_ports(self, node_id: str) -> None:
-        """Variadic types (Add, Concat, Chunk) change their ports with a parameter."""
+        """Variadic types (Add, Concat, Chunk) change their ports with a parameter; blocks take theirs
+        from their definitions."""
         item = self._nodes.get(node_id)
         if item is None:
             return
         node = self.graph[node_id]
-        want_in, want_out = node.input_ports(), node.output_ports()
+        want_in, want_out = self.graph.input_ports(node), self.graph.output_ports(node)
         if [p.name() for p in item.input_ports()] != list(want_in):
             for port in list(item.input_ports()):
                 port.clear_connections(push_undo=False, emit_signal=False)
@@ -340,7 +338,7 @@ class Canvas(QtCore.QObject):
             node = self.graph.node(node_id)
             if node is None:
                 continue
-            for index in range(len(node.input_ports())):
+            for index in range(len(self.graph.input_ports(node))):
                 self.sync_input(node_id, index)
             for edge in self.graph.edges_from(node_id):
                 self.sync_input(edge.dst, edge.dst_port)
@@ -432,35 +430,15 @@ class Canvas(QtCore.QObject):
                 continue
             problems = by_node.get(node.id, ())
             info = analysis.nodes.get(node.id)
-            key = (node.type, node.trainable, info.outputs if info else None, info.inputs if info else None,
-                   info.params if info else None, tuple((d.severity, d.field, d.message, d.hint) for d in problems))
+            key = annotation_key(node, info, problems)
             if self._annotation_keys.get(node.id) != key:
                 self._annotation_keys[node.id] = key
-                item.view.set_annotation(self._annotation(node, analysis, problems))
+                item.view.set_annotation(node_annotation(self.graph, node, info, problems))
             if problems:
                 flagged.update(self._flagged_wires(node.id, problems))
         for edge in self._flagged ^ flagged:
             self._style_wire(edge, edge in flagged)
         self._flagged = flagged
-
-    def _annotation(self, node, analysis: Analysis, problems) -> Annotation:
-        info = analysis.nodes.get(node.id)
-        layer = node.layer
-        known = info is not None and info.outputs is not None
-        shape = node_shape_text(info)
-        if layer is not None and layer.role == "output" and known:
-            shape = "→ " + shape
-        params = f"{count_text(info.params)} params" if known and info.params else ""
-        if known and not node.trainable and info.params:
-            params += " (frozen)"
-        info_line = " · ".join(p for p in (node.type, params) if p)
-        severity = None
-        if problems:
-            severity = "error" if any(d.severity == "error" for d in problems) else "warning"
-        tip = tooltip_html(node.id, node.type, layer.doc if layer else "",
-                           [(d.severity, d.text() if d.field is None else f"{d.field}: {d.text()}")
-                            for d in problems])
-        return Annotation(shape, info_line, severity, tip)
 
     def _flagged_wires(self, node_id: str, problems) -> list[Edge]:
         """Wires into a node whose error is about what those wires bring (a shape or dtype that
@@ -471,7 +449,7 @@ class Canvas(QtCore.QObject):
         out = [d.edge for d in problems if d.edge is not None and d.edge in edges]
         node = self.graph[node_id]
         wired = {e.dst_port for e in edges}
-        if len(wired) >= len(node.input_ports()) and any(
+        if len(wired) >= len(self.graph.input_ports(node)) and any(
                 d.severity == "error" and d.field is None and d.edge is None for d in problems):
             out.extend(edges)
         return out

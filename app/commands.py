@@ -22,17 +22,26 @@ _MERGE_PARAM = 1
 
 
 class GraphCommand(QtGui.QUndoCommand):
+    """A change of the graph edited when it was made (the top graph or a block's definition).
+    Undoing or redoing it first shows that level again, so the user sees what changes."""
+
     def __init__(self, doc: Document, text: str):
         super().__init__(text)
         self.doc = doc
+        self.level = doc.level
+        self._graph = doc.edited_graph
 
     @property
     def graph(self):
-        return self.doc.graph
+        return self._graph
+
+    def show_level(self) -> None:
+        self.doc.set_level(self.level)
 
     # QUndoStack calls these from C++: an exception must not unwind through Qt (PySide can crash),
     # so it is reported through sys.excepthook (which pytest-qt turns into a test failure).
     def redo(self) -> None:
+        self.show_level()
         try:
             self._redo()
         except Exception:  # noqa: BLE001
@@ -40,6 +49,7 @@ class GraphCommand(QtGui.QUndoCommand):
         self.doc.refresh()
 
     def undo(self) -> None:
+        self.show_level()
         try:
             self._undo()
         except Exception:  # noqa: BLE001
@@ -146,7 +156,7 @@ class SetParam(GraphCommand):
     def __init__(self, doc: Document, node_id: str, name: str, value: Any):
         super().__init__(doc, f"Set {node_id}.{name}")
         self.node_id, self.name, self.value = node_id, name, value
-        self.old_params = dict(doc.graph[node_id].params)
+        self.old_params = dict(self.graph[node_id].params)
         self._dropped: list[tuple[int, Edge]] = []
 
     def id(self) -> int:
@@ -155,7 +165,7 @@ class SetParam(GraphCommand):
     def _redo(self) -> None:
         self.graph.set_param(self.node_id, self.name, self.value)
         node = self.graph[self.node_id]
-        n_in, n_out = len(node.input_ports()), len(node.output_ports())
+        n_in, n_out = len(self.graph.input_ports(node)), len(self.graph.output_ports(node))
         dropped = [(i, e) for i, e in enumerate(self.graph.edges)
                    if (e.dst == self.node_id and e.dst_port >= n_in) or (e.src == self.node_id and e.src_port >= n_out)]
         for _, edge in reversed(dropped):
@@ -168,7 +178,8 @@ class SetParam(GraphCommand):
         self.graph.set_params(self.node_id, self.old_params)
 
     def mergeWith(self, other: QtGui.QUndoCommand) -> bool:
-        if not isinstance(other, SetParam) or (other.node_id, other.name) != (self.node_id, self.name):
+        if (not isinstance(other, SetParam) or (other.node_id, other.name) != (self.node_id, self.name)
+                or other.graph is not self.graph):
             return False
         if self._dropped or other._dropped:
             return False
@@ -180,7 +191,7 @@ class SetTrainable(GraphCommand):
     def __init__(self, doc: Document, node_id: str, trainable: bool):
         super().__init__(doc, f"{'Unfreeze' if trainable else 'Freeze'} {node_id}")
         self.node_id, self.trainable = node_id, bool(trainable)
-        self.old = doc.graph[node_id].trainable
+        self.old = self.graph[node_id].trainable
 
     def _redo(self) -> None:
         self.graph.set_trainable(self.node_id, self.trainable)
@@ -212,10 +223,12 @@ class MoveNodes(GraphCommand):
         self.moves = {k: (None if old is None else tuple(old), tuple(new)) for k, (old, new) in moves.items()}
 
     def redo(self) -> None:
+        self.show_level()
         for node_id, (_, new) in self.moves.items():
             self.graph.move_node(node_id, new)
 
     def undo(self) -> None:
+        self.show_level()
         for node_id, (old, _) in self.moves.items():
             if old is not None:
                 self.graph.move_node(node_id, old)

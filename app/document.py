@@ -1,11 +1,14 @@
-"""The open design: its Project, where it lives on disk, its undo stack and its latest analysis."""
+"""The open design: its Project, where it lives on disk, its undo stack, its latest analysis and
+the level being edited (the top graph, or a block's definition entered from one of its uses)."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui
 
 from graph.analysis import Analysis, analyse
+from graph.block_analysis import analysis_at
 from graph.model import Graph
 from graph.project import LoomFileError, Project, save
 
@@ -24,6 +27,7 @@ class Document(QtCore.QObject):
     settings_changed = QtCore.Signal(str)  # "data" or "training": that section of the project changed
     lock_changed = QtCore.Signal(object)   # the lock reason, or None when unlocked
     refused = QtCore.Signal(str)           # an edit refused while locked, and why
+    level_changed = QtCore.Signal()        # another graph is edited (a block entered or left)
 
     def __init__(self, parent: QtCore.QObject | None = None):
         super().__init__(parent)
@@ -33,6 +37,7 @@ class Document(QtCore.QObject):
         self.analysis: Analysis = analyse(self.project.graph)
         self._unsaved = False  # changes that are not on the undo stack (a recovered autosave)
         self.lock_reason: str | None = None
+        self.level: tuple[str, ...] = ()  # the breadcrumb: block node ids from the top graph down
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
 
     def _on_clean_changed(self, _clean: bool) -> None:
@@ -41,6 +46,54 @@ class Document(QtCore.QObject):
     @property
     def graph(self) -> Graph:
         return self.project.graph
+
+    # -- the level being edited (docs/blocks.md, "In the window") ----------------------
+    def graph_at(self, level: tuple[str, ...]) -> Graph | None:
+        """The graph a breadcrumb leads to: each step a block node of the graph above; None where a
+        step is not one."""
+        graph = self.graph
+        for step in level:
+            node = graph.node(step)
+            block = graph.blocks.get(node.type) if node is not None and graph.blocks is not None else None
+            if block is None:
+                return None
+            graph = block.graph
+        return graph
+
+    @property
+    def edited_graph(self) -> Graph:
+        """The graph the canvas shows and edits: the top graph or a block's definition."""
+        return self.graph_at(self.level) or self.graph
+
+    @property
+    def level_analysis(self) -> Analysis:
+        """The analysis of the edited level at the use it was entered from. A use that could not be
+        inferred (an input not wired) shows no shapes, only its definition's own problems."""
+        found = analysis_at(self.analysis, list(self.level))
+        if found is not None:
+            return found
+        name = self.edited_graph_name()
+        prefix = f"{name}."
+        problems = [dataclasses.replace(d, node=d.node[len(prefix):]) for d in self.analysis.diagnostics
+                    if name and isinstance(d.node, str) and d.node.startswith(prefix)]
+        return Analysis({}, [], problems)
+
+    def edited_graph_name(self) -> str | None:
+        """The block whose definition is edited (None at the top)."""
+        if not self.level:
+            return None
+        above = self.graph_at(self.level[:-1])
+        node = above.node(self.level[-1]) if above is not None else None
+        return node.type if node is not None else None
+
+    def set_level(self, level: tuple[str, ...]) -> None:
+        """Edit another level; a breadcrumb that leads nowhere is cut to the part that does."""
+        level = tuple(level)
+        while level and self.graph_at(level) is None:
+            level = level[:-1]
+        if level != self.level:
+            self.level = level
+            self.level_changed.emit()
 
     @property
     def dirty(self) -> bool:
@@ -56,6 +109,7 @@ class Document(QtCore.QObject):
         self.path = Path(path) if path is not None else None
         self.undo_stack.clear()
         self._unsaved = unsaved
+        self.level = ()
         self.analysis = analyse(project.graph)
         self.replaced.emit()
         self.analysed.emit(self.analysis)
@@ -63,6 +117,7 @@ class Document(QtCore.QObject):
 
     def refresh(self) -> None:
         self.analysis = analyse(self.graph)
+        self.set_level(self.level)  # an edit above may have taken the entered block node away
         self.analysed.emit(self.analysis)
 
     def push(self, command: QtGui.QUndoCommand) -> bool:

@@ -16,10 +16,10 @@ import json
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app import commands
+from app.block_commands import SetRepeat
 from app.canvas import Canvas
 from app.document import Document
 from app.layout import layered_positions
-from graph import registry
 from graph.identifiers import fresh_id
 from graph.model import Edge, EditError, Graph, Node
 from graph.project import LoomFileError, Project, from_dict, to_dict
@@ -46,7 +46,8 @@ class Editor(QtCore.QObject):
 
     @property
     def graph(self) -> Graph:
-        return self.doc.graph
+        """The graph being edited: the top graph or the definition of the block entered."""
+        return self.doc.edited_graph
 
     def _say(self, text: str) -> None:
         self.message.emit(text)
@@ -64,7 +65,7 @@ class Editor(QtCore.QObject):
     # -- nodes ------------------------------------------------------------------------
     def add_node(self, type_name: str, pos: tuple[float, float] | None = None) -> str | None:
         """A palette drop or a Tab search: one new node with a fresh id, selected."""
-        if registry.get(type_name) is None:
+        if self.graph.layer_type(type_name) is None:  # a layer type or one of the project's blocks
             self._say(f"Unknown layer type {type_name!r}")
             return None
         if self.refuse_if_locked(f"Add {type_name}"):
@@ -115,12 +116,20 @@ class Editor(QtCore.QObject):
         node = self.graph.node(node_id)
         if node is None or node.params.get(name, _MISSING) == value:
             return
-        spec = node.layer.param(name) if node.layer else None
+        layer = self.graph.layer_of(node)
+        spec = layer.param(name) if layer else None
         if spec is not None and name not in node.params and value == spec.default:
             return
         if self.refuse_if_locked(f"Set {node_id}.{name}"):
             return
         self.doc.push(commands.SetParam(self.doc, node_id, name, value))
+
+    def set_repeat(self, node_id: str, count) -> None:
+        """A block node's `repeat`: N copies of the block in sequence."""
+        node = self.graph.node(node_id)
+        if node is None or node.extra.get("repeat", 1) == count or self.refuse_if_locked(f"Set {node_id}.repeat"):
+            return
+        self.doc.push(SetRepeat(self.doc, node_id, count))
 
     def set_trainable(self, node_id: str, trainable: bool) -> None:
         node = self.graph.node(node_id)
@@ -144,6 +153,7 @@ class Editor(QtCore.QObject):
                 "Rewire", {e.src for e in [*removed, *added]} | {e.dst for e in [*removed, *added]}):
             return False
         trial = Graph()
+        trial.blocks = self.graph.blocks  # block nodes' ports come from the project's blocks
         trial.nodes = self.graph.nodes
         trial.edges = list(self.graph.edges)
         for edge in removed:
@@ -225,7 +235,7 @@ class Editor(QtCore.QObject):
         renamed: dict[str, str] = {}
         nodes = []
         for node in source.nodes:
-            if not isinstance(node.id, str) or registry.get(node.type) is None:
+            if not isinstance(node.id, str) or self.graph.layer_type(node.type) is None:
                 continue
             new_id = fresh_id(node.id, taken)
             taken.add(new_id)

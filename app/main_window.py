@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.blocks_nav import BlockNavigator
 from app.canvas import SYNC_LIMIT, Canvas
 from app.code_view import CodePanel
 from app.commands import RemoveItems
@@ -15,6 +16,7 @@ from app.document import Document
 from app.drop import LoomDrop
 from app.editor import Editor, standard_key
 from app.exporting import ask_trained, export_file_name, export_with_cursor, trained_run
+from app.help_menu import show_about, show_shortcuts
 from app.layout import place_unplaced
 from app.notice import DesignNotice
 from app.palette import LayerPalette
@@ -48,7 +50,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.doc = Document(self)
         self.canvas = Canvas(self)
         self.editor = Editor(self.doc, self.canvas, self)
-        self.setCentralWidget(self.canvas.widget)
         self._make_banner()
         self.design_notice = DesignNotice(self.canvas.viewer, self.doc, self._show_training_data)
         self._shown = False
@@ -63,6 +64,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         self._make_docks()
         self._make_actions()
+        self.blocks = BlockNavigator(self)  # Make/Enter/Exit Block, the breadcrumb, the palette's blocks
+        self.setCentralWidget(self.blocks.central)
         self._make_menus()
         self._make_status()
 
@@ -245,6 +248,8 @@ class MainWindow(QtWidgets.QMainWindow):
                          self.action_delete])
         edit.addSeparator()
         edit.addActions([self.action_select_all, self.action_add])
+        edit.addSeparator()
+        edit.addActions(self.blocks.actions)
 
         train = bar.addMenu("&Train")
         train.setObjectName("menuTrain")
@@ -259,8 +264,8 @@ class MainWindow(QtWidgets.QMainWindow):
             view.addAction(dock.toggleViewAction())
 
         help_menu = bar.addMenu("&Help")
-        help_menu.addAction("&Keyboard Shortcuts", self._show_shortcuts)
-        help_menu.addAction("&About LayerLoom", self._show_about)
+        help_menu.addAction("&Keyboard Shortcuts", lambda: show_shortcuts(self))
+        help_menu.addAction("&About LayerLoom", lambda: show_about(self))
 
         tools = self.addToolBar("Main")
         tools.setObjectName("mainToolBar")
@@ -313,7 +318,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- views follow the document ----------------------------------------------------
     def _on_analysed(self, analysis: Analysis) -> None:
-        self.canvas.apply_analysis(analysis)
+        self.canvas.apply_analysis(self.doc.level_analysis)  # the level the canvas shows
         counts: dict = {}
         for node in self.doc.graph.nodes:
             if isinstance(node.id, str):
@@ -361,11 +366,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().showMessage(text, timeout_ms)
 
     def show_node(self, node_id: str) -> None:
-        """Select a node and bring it to the middle of the canvas (problems and summary clicks)."""
-        if self.doc.graph.node(node_id) is None:
-            return
-        self.canvas.select([node_id])
-        self.canvas.center_on(node_id)
+        """Select a node and bring it to the middle of the canvas (problems and summary clicks); a
+        path (`layer1_0.conv1`) enters the blocks on the way."""
+        self.blocks.show(node_id)
 
     def _add_from_palette(self, type_name: str) -> None:
         self.editor.add_node(type_name)
@@ -383,6 +386,7 @@ class MainWindow(QtWidgets.QMainWindow):
             if node_id not in self.canvas.selected_ids():
                 self.canvas.select([node_id])
             menu.addActions([self.action_copy, self.action_cut, self.action_duplicate, self.action_delete])
+            self.blocks.add_to_menu(menu, node_id)
         else:
             menu.addActions([self.action_add, self.action_paste, self.action_select_all])
             menu.addSeparator()
@@ -473,7 +477,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def save_to(self, path: Path) -> bool:
         """Atomic save (graph.project.save); the view state goes into the `ui` section."""
         path = Path(path)
-        self.doc.project.ui[UI_KEY] = self.canvas.view_state()
+        self.doc.project.ui[UI_KEY] = self.blocks.top_view_state()
         problem = self.doc.save(path)
         if problem:
             self._error("Cannot save the design", problem)
@@ -598,18 +602,3 @@ class MainWindow(QtWidgets.QMainWindow):
     def _error(self, title: str, text: str) -> None:
         self.show_message(text)
         QtWidgets.QMessageBox.critical(self, title, text)
-
-    def _show_shortcuts(self) -> None:
-        rows = []
-        for action in self.findChildren(QtGui.QAction):
-            if action.objectName().startswith("action") and action.shortcut():
-                rows.append(f"<tr><td>{action.text().replace('&', '')}</td>"
-                            f"<td><b>{action.shortcut().toString()}</b></td></tr>")
-        rows.append("<tr><td>Add a layer by name</td><td><b>Tab</b> (on the canvas)</td></tr>")
-        rows.append("<tr><td>Cut wires</td><td><b>Alt+Shift+drag</b></td></tr>")
-        QtWidgets.QMessageBox.information(self, "Keyboard shortcuts", "<table>" + "".join(sorted(rows)) + "</table>")
-
-    def _show_about(self) -> None:
-        QtWidgets.QMessageBox.about(self, "About LayerLoom",
-                                    "LayerLoom: design neural networks as node graphs, train them live, "
-                                    "export plain PyTorch.")

@@ -29,6 +29,7 @@ class Annotation:
     info: str = ""
     severity: str | None = None  # "error", "warning" or None
     tooltip: str = ""
+    block: bool = False  # a block node: drawn with a double border (docs/blocks.md, "In the window")
 
 
 _ADVANCES: dict[tuple[int, str], float] = {}
@@ -201,6 +202,10 @@ class LoomNodeItem(NodeItem):
         super().paint(painter, option, widget)
         painter.save()
         rect = self.boundingRect().adjusted(1.0, 1.0, -1.0, -1.0)
+        if self._annotation.block:  # a double border: this node holds a sub-network
+            painter.setPen(QtGui.QPen(QtGui.QColor(*self.border_color).lighter(130), 1.0))
+            painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(2.5, 2.5, -2.5, -2.5), 3.0, 3.0)
         band = QtCore.QRectF(rect.left() + 3.0, rect.bottom() - self._band_height() + 1.0,
                              rect.width() - 6.0, self._band_height() - 4.0)
         painter.setPen(QtCore.Qt.PenStyle.NoPen)

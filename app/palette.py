@@ -4,10 +4,11 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app import theme
-from app.canvas import LAYER_MIME
+from app.viewer import LAYER_MIME, LIBRARY_MIME
 from graph.registry import CATEGORIES, all_types
 
 NAME_ROLE = QtCore.Qt.ItemDataRole.UserRole
+LIBRARY_ROLE = NAME_ROLE + 1  # a library block's entry, "library/Name" or "personal/Name" (app.block_palette)
 
 
 def _swatch(rgb: tuple[int, int, int]) -> QtGui.QIcon:
@@ -24,16 +25,18 @@ def _swatch(rgb: tuple[int, int, int]) -> QtGui.QIcon:
 
 class _PaletteTree(QtWidgets.QTreeWidget):
     def mimeTypes(self):
-        return [LAYER_MIME]
+        return [LAYER_MIME, LIBRARY_MIME]
 
     def mimeData(self, items):
-        names = [item.data(0, NAME_ROLE) for item in items if item.data(0, NAME_ROLE)]
-        if not names:
-            return None
-        mime = QtCore.QMimeData()
-        mime.setData(LAYER_MIME, QtCore.QByteArray(names[0].encode()))
-        mime.setText(names[0])
-        return mime
+        """A layer type or project block drags its name; a library block its entry."""
+        for item in items:
+            name, entry = item.data(0, NAME_ROLE), item.data(0, LIBRARY_ROLE)
+            if name or entry:
+                mime = QtCore.QMimeData()
+                mime.setData(LAYER_MIME if name else LIBRARY_MIME, QtCore.QByteArray((name or entry).encode()))
+                mime.setText(name or entry)
+                return mime
+        return None
 
 
 class LayerPalette(QtWidgets.QWidget):

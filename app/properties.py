@@ -17,7 +17,9 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.canvas import Canvas, count_text
+from app.annotation import count_text
+from app.block_commands import REPEAT, page_key, repeatable
+from app.canvas import Canvas
 from app.document import Document
 from app.editor import Editor
 from app.fields import guard_wheel, route_history_keys
@@ -321,7 +323,7 @@ class _Page(QtWidgets.QWidget):
 
     def __init__(self, node, panel: PropertiesPanel):
         super().__init__()
-        layer = node.layer
+        layer = panel.doc.edited_graph.layer_of(node)
         self.rows: dict[str, _ParamRow] = {}
         self.advanced_toggle: QtWidgets.QToolButton | None = None
         self.inferred: list[tuple[str, QtWidgets.QLabel]] = []
@@ -367,6 +369,9 @@ class _Page(QtWidgets.QWidget):
                 form.addRow(label, row.widget)
         if advanced_rows:
             self._advanced(outer, advanced_rows)
+        if repeatable(layer):
+            self.rows[REPEAT.name] = row = _ParamRow(REPEAT, panel._apply_repeat)
+            form.addRow(REPEAT.name, row.widget)
 
         inferred = QtWidgets.QGroupBox("Inferred")
         self.inferred_form = QtWidgets.QFormLayout(inferred)
@@ -483,7 +488,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
     # -- showing ----------------------------------------------------------------------
     def refresh(self) -> None:
         ids = self.canvas.selected_ids()
-        node = self.doc.graph.node(ids[0]) if len(ids) == 1 else None
+        node = self.doc.edited_graph.node(ids[0]) if len(ids) == 1 else None
         if node is None:
             self.node_id, self._page = None, None
             self._hint.setText("Select a node to edit its parameters." if len(ids) != 1 else
@@ -492,9 +497,10 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             return
         changed = node.id != self.node_id
         self.node_id = node.id
-        page = self._pages.get(node.type)
+        key = page_key(self.doc.edited_graph, node)
+        page = self._pages.get(key)
         if page is None:
-            page = self._pages[node.type] = _Page(node, self)
+            page = self._pages[key] = _Page(node, self)
             self._stack.addWidget(page)
         if page is not self._page:
             self._page = page
@@ -521,20 +527,21 @@ class PropertiesPanel(QtWidgets.QScrollArea):
                 _mark_invalid(page.id_edit, False)
         if (changed or not page.id_edit.hasFocus()) and page.id_edit.text() != node.id:
             page.id_edit.setText(node.id)
-        info = self.doc.analysis.nodes.get(node.id)
+        analysis = self.doc.level_analysis
+        info = analysis.nodes.get(node.id)
         page.form.setRowVisible(page.trainable, _has_weights(node, info))
         with QtCore.QSignalBlocker(page.trainable):
             page.trainable.setChecked(node.trainable)
         values = node.values()
         by_field: dict[str, list[str]] = {}
         general = []
-        for d in self.doc.analysis.problems_for(node.id):
+        for d in analysis.problems_for(node.id):
             if d.field in page.rows:
                 by_field.setdefault(d.field, []).append(d.text())
             elif d.field != "id":
                 general.append(f"{d.severity}: {d.text()}")
         for name, row in page.rows.items():
-            row.set_value(node.params.get(name, values.get(name)))
+            row.set_value(node.extra.get(name, 1) if row.param is REPEAT else node.params.get(name, values.get(name)))
             row.show_problem("; ".join(by_field.get(name, [])) or None)
         page.node_problems.setText("<br/>".join(html.escape(g) for g in general))
         page.node_problems.setVisible(bool(general))
@@ -559,9 +566,13 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         if self.node_id is not None:
             self.editor.set_param(self.node_id, name, value)
 
+    def _apply_repeat(self, _name: str, value: Any) -> None:
+        if self.node_id is not None:
+            self.editor.set_repeat(self.node_id, value)
+
     def _check_id(self, text: str) -> str | None:
         text = text.strip()
-        problem = self.doc.graph.id_problem(text, renaming=self.node_id)
+        problem = self.doc.edited_graph.id_problem(text, renaming=self.node_id)
         self.id_problem.setText(problem or "")
         self.id_problem.setVisible(bool(problem))
         _mark_invalid(self.id_edit, bool(problem))

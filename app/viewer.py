@@ -9,6 +9,7 @@ from PySide6 import QtCore
 from app.training.pacing import Paced
 
 LAYER_MIME = "application/x-layerloom-layer"
+LIBRARY_MIME = "application/x-layerloom-library-block"  # "library/Name" or "personal/Name" (app.block_palette)
 
 
 class LoomViewer(NodeViewer):
@@ -62,13 +63,13 @@ class LoomViewer(NodeViewer):
         super().keyPressEvent(event)
 
     def dragEnterEvent(self, event):
-        if event.mimeData().hasFormat(LAYER_MIME):
+        if event.mimeData().hasFormat(LAYER_MIME) or event.mimeData().hasFormat(LIBRARY_MIME):
             event.acceptProposedAction()
         else:
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event):
-        if event.mimeData().hasFormat(LAYER_MIME):
+        if event.mimeData().hasFormat(LAYER_MIME) or event.mimeData().hasFormat(LIBRARY_MIME):
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
