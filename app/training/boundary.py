@@ -116,8 +116,8 @@ class BoundaryProbe:
         try:
             with torch.no_grad():
                 out = model(self.grid)
-                if not trainer.single_output:
-                    out = out[trainer.trained_index[0]]
+                if not trainer.program.single_output:
+                    out = out[trainer.program.trained_index[0]]
                 out = out.float()
                 if self.binary:
                     p = torch.sigmoid(out.reshape(-1))

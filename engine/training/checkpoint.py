@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from engine.training.events import TrainingError
+from engine.training.events import EpochEnded, TrainingError
 from graph.files import write_atomic_with
 
 CHECKPOINT_FORMAT = "layerloom-checkpoint"
@@ -104,3 +104,9 @@ def load_initial_weights(model: torch.nn.Module, path: Path, nodes: tuple[str, .
                                 f"{tuple(own[k].shape)} in the model", reason="weights")
     model.load_state_dict(chosen, strict=False)
     return sorted({k.split(".", 1)[0] for k in chosen})
+
+
+def epoch_row(e: EpochEnded) -> dict[str, Any]:
+    return {"epoch": e.epoch, "epochs": e.epochs, "train_loss": e.train_loss, "val_loss": e.val_loss,
+            "train_metrics": dict(e.train_metrics), "val_metrics": dict(e.val_metrics), "lr": e.lr,
+            "seconds": e.seconds, "samples_per_s": e.samples_per_s, "best": e.best}

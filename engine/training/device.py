@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
+from engine.data import Prepared, Split
 from engine.training.events import TrainingError
 from engine.training.settings import DEVICE_HELP, parse_device_spec
 
@@ -95,3 +96,30 @@ def autocast_dtype(precision: str, device: DeviceInfo) -> torch.dtype | None:
     if device.type == "mps":
         raise TrainingError("training.mixed_precision 'bf16' is not supported on MPS; use 'off'", reason="settings")
     return torch.bfloat16
+
+
+DEVICE_DATA_LIMIT = 2 << 30     # data sets up to 2 GiB are moved to the GPU once
+
+
+def place_splits(data: Prepared, device: torch.device) -> tuple[Split, Split | None]:
+    """The training and validation splits where a run reads them: on the accelerator when they fit
+    (moved once), else in pinned CPU memory for CUDA, else as they are."""
+    on_gpu = device.type != "cpu"
+    total_bytes = data.train.nbytes() + (data.val.nbytes() if data.val else 0)
+    if on_gpu and total_bytes <= DEVICE_DATA_LIMIT:
+        return data.train.to(device), data.val.to(device) if data.val else None
+    pin = on_gpu and device.type == "cuda"
+    train = data.train.to(torch.device("cpu"), pin=pin) if pin else data.train
+    val = (data.val.to(torch.device("cpu"), pin=pin) if pin else data.val) if data.val else None
+    return train, val
+
+
+OOM_ERRORS = (torch.cuda.OutOfMemoryError,) + ((torch.OutOfMemoryError,) if hasattr(torch, "OutOfMemoryError") else ())
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    if isinstance(exc, OOM_ERRORS):
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text
+                                              or "DefaultCPUAllocator" in text)

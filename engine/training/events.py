@@ -225,3 +225,19 @@ class TrainingError(Exception):
         super().__init__(message)
         self.message = message
         self.reason = reason
+
+
+def final_figures(history: list[EpochEnded], restored_epoch: int | None = None) -> dict[str, float]:
+    """Finished.final: the figures of the last epoch, or of `restored_epoch` when early stopping
+    restored its weights."""
+    if not history:
+        return {}
+    row = history[-1]
+    if restored_epoch is not None:
+        row = next((h for h in history if h.epoch == restored_epoch), row)
+    final = {"epoch": float(row.epoch), "train_loss": row.train_loss}
+    if row.val_loss is not None:
+        final["val_loss"] = row.val_loss
+    final.update({f"train_{k}": v for k, v in row.train_metrics.items()})
+    final.update({f"val_{k}": v for k, v in row.val_metrics.items()})
+    return final

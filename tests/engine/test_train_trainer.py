@@ -237,7 +237,7 @@ def test_setup_problems_are_failed_events(p, reason, text):
 
 
 def test_a_bug_is_reported_with_its_traceback(monkeypatch):
-    from engine.training import trainer as module
+    from engine.training import supervised as module
 
     def broken(*args, **kwargs):
         raise KeyError("oops")
