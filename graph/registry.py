@@ -137,6 +137,14 @@ class LayerType:
                  live plots show its dead fraction rather than its spread.
     size_param:  the parameter that sets the size of the output's feature or channel dimension
                  (Linear's `out_features`, Conv2d's `out_channels`): a data mismatch names it.
+    functions:   the torch calls the importer (engine/importer) reads as this type, each written as
+                 a call over argument names: `"F.leaky_relu(input, negative_slope)"`, `".flatten(input,
+                 start_dim, end_dim)"` (a Tensor method), `"torch.cat([inputs], dim)"` (a list of inputs
+                 on the numbered ports). A name that is a parameter takes the argument's value, one
+                 that is an input port (or `input`, `inputs`) a tensor; `_` ignores an argument.
+    reader:      how the importer reads the parameters from a built `torch_class` module where they
+                 are not attributes of the same name (a function of the module; graph/ needs no torch
+                 for it): LayerNorm's `normalized_dims` is `len(module.normalized_shape)`.
     """
 
     name: str
@@ -153,6 +161,8 @@ class LayerType:
     code: Code | None = None
     rectifier: bool = False
     size_param: str | None = None
+    functions: tuple[str, ...] = ()
+    reader: Callable[[Any], Params] | None = None
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:

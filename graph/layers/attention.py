@@ -102,18 +102,26 @@ def _transformer_params() -> tuple[Param, ...]:
     )
 
 
+def _read_transformer(m) -> dict:
+    """A Transformer layer's settings, from the submodules torch builds (it keeps few of its arguments)."""
+    gelu = getattr(m, "activation_relu_or_gelu", 1) == 2
+    return {"nhead": m.self_attn.num_heads, "dim_feedforward": m.linear1.out_features, "dropout": m.dropout.p,
+            "activation": "gelu" if gelu else "relu", "layer_norm_eps": m.norm1.eps, "norm_first": m.norm_first,
+            "bias": m.linear1.bias is not None, "batch_first": m.self_attn.batch_first}
+
+
 register(LayerType(
     name="TransformerEncoderLayer", category="Attention", torch_class="TransformerEncoderLayer",
     doc="Self-attention plus a feed-forward block, each with a residual connection and LayerNorm.",
     params=_transformer_params(), inputs=("src",),
-    fixed_ctor=(("batch_first", True),), infer=_encoder, signature=_TRANSFORMER_SIGNATURE,
+    fixed_ctor=(("batch_first", True),), infer=_encoder, signature=_TRANSFORMER_SIGNATURE, reader=_read_transformer,
 ))
 
 register(LayerType(
     name="TransformerDecoderLayer", category="Attention", torch_class="TransformerDecoderLayer",
     doc="Self-attention, attention over the encoder memory, and a feed-forward block.",
     params=_transformer_params(), inputs=("tgt", "memory"),
-    fixed_ctor=(("batch_first", True),), infer=_decoder, signature=_TRANSFORMER_SIGNATURE,
+    fixed_ctor=(("batch_first", True),), infer=_decoder, signature=_TRANSFORMER_SIGNATURE, reader=_read_transformer,
 ))
 
 

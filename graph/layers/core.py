@@ -105,7 +105,7 @@ register(LayerType(
         Param("start_dim", "int", 1, "first dimension to flatten (0 is the batch)"),
         Param("end_dim", "int", -1, "last dimension to flatten"),
     ),
-    infer=_flatten,
+    infer=_flatten, functions=("torch.flatten(input, start_dim, end_dim)", ".flatten(input, start_dim, end_dim)"),
 ))
 
 
@@ -163,6 +163,8 @@ register(LayerType(
               minimum=1, min_len=1, allow_minus_one=True),
     ),
     infer=_reshape, code=Code(call="{x}.reshape(-1, {out:*})"),
+    # the importer reads `shape` from the traced output, whose batch must stay first
+    functions=(".view(input, *_)", ".reshape(input, *_)", "torch.reshape(input, _)"),
 ))
 
 
@@ -185,6 +187,7 @@ register(LayerType(
     doc="Reorders dimensions, e.g. dims [0, 2, 1] swaps (N, L, C) to (N, C, L).",
     params=(Param("dims", "ints", [0, 2, 1], "new order of all dimensions, batch 0 first", min_len=1),),
     infer=_permute, code=Code(call="{x}.permute({dims:*})"),
+    functions=(".permute(input, *dims)", "torch.permute(input, dims)"),
 ))
 
 register(LayerType(
@@ -197,7 +200,7 @@ register(LayerType(
     name="Dropout", category="Core", torch_class="Dropout", dtype="same",
     doc="Zeroes random elements with probability p while training (regularisation).",
     params=(probability(),),
-    infer=lambda p, inputs: Inferred((inputs[0],)),
+    infer=lambda p, inputs: Inferred((inputs[0],)), functions=("F.dropout(input, p, _)",),
 ))
 
 
@@ -211,6 +214,30 @@ register(LayerType(
     doc="Zeroes whole channels with probability p while training.",
     params=(probability(help="probability of a channel being zeroed"),),
     infer=_dropout2d,
+))
+
+
+def _mean(p, inputs):
+    (shape,) = inputs
+    dims = sorted({full_dim(d, shape, "dim") for d in p["dim"]})
+    if len(dims) != len(p["dim"]):
+        raise ShapeError(f"dim {p['dim']} names a dimension twice", field="dim")
+    if p["keepdim"]:
+        return Inferred((tuple(1 if i in dims else n for i, n in enumerate(shape)),))
+    return Inferred((tuple(n for i, n in enumerate(shape) if i not in dims),))
+
+
+register(LayerType(
+    name="Mean", category="Core", dtype="float",
+    doc="Averages over dimensions, e.g. dim [1] pools a sequence (N, L, E) to (N, E), [2, 3] feature maps.",
+    params=(
+        Param("dim", "ints", [1], "dimensions to average over (0 is the batch and cannot be one)", min_len=1,
+              max_len=8),
+        Param("keepdim", "bool", False, "keep the averaged dimensions with size 1"),
+    ),
+    infer=_mean,
+    code=Code(call="{x}.mean(dim={dim})", variants=(("keepdim", Code(call="{x}.mean(dim={dim}, keepdim=True)")),)),
+    functions=("torch.mean(input, dim, keepdim)", ".mean(input, dim, keepdim)"),
 ))
 
 

@@ -15,11 +15,13 @@ def _elementwise(p, inputs):
     return Inferred((out,))
 
 
-for _name, _doc, _call in (("Add", "Element-wise sum, e.g. a residual (skip) connection.", "{xs: + }"),
-                           ("Multiply", "Element-wise product, e.g. gating.", "{xs: * }")):
+for _name, _doc, _call, _op in (("Add", "Element-wise sum, e.g. a residual (skip) connection.", "{xs: + }", "add"),
+                                ("Multiply", "Element-wise product, e.g. gating.", "{xs: * }", "mul")):
     register(LayerType(name=_name, category="Merge/Split", doc=_doc + " Shapes must match or broadcast.",
                        params=(_NUM_INPUTS,), inputs=numbered_ports("in", "num_inputs"), infer=_elementwise,
-                       code=Code(call=_call)))
+                       code=Code(call=_call),
+                       functions=tuple(f"{f}(in0, in1)" for f in (f"operator.{_op}", f"operator.i{_op}", f"torch.{_op}",
+                                                                  f".{_op}"))))
 
 
 def _concat(p, inputs):
@@ -39,6 +41,7 @@ register(LayerType(
     params=(dim_param(1, "dimension to join along"), _NUM_INPUTS),
     inputs=numbered_ports("in", "num_inputs"), infer=_concat,
     code=Code(call="torch.cat(({xs}), dim={dim})"),
+    functions=("torch.cat([inputs], dim)", "torch.concat([inputs], dim)", "torch.concatenate([inputs], dim)"),
 ))
 
 
@@ -60,6 +63,7 @@ register(LayerType(
             dim_param(1, "dimension to split")),
     outputs=numbered_ports("chunk", "chunks"), infer=_chunk,
     code=Code(call="{x}.chunk({chunks}, dim={dim})", outputs=("{y}[{i}]",)),
+    functions=("torch.chunk(input, chunks, dim)", ".chunk(input, chunks, dim)"),
 ))
 
 
@@ -80,4 +84,6 @@ register(LayerType(
     name="MatMul", category="Merge/Split",
     doc="Batched matrix product torch.matmul(input, other), e.g. (N, L, E) @ (N, E, S).",
     inputs=("input", "other"), infer=_matmul, code=Code(call="{x0} @ {x1}"),
+    functions=("operator.matmul(input, other)", "torch.matmul(input, other)", "torch.bmm(input, other)",
+               ".matmul(input, other)", ".bmm(input, other)"),
 ))

@@ -63,6 +63,8 @@ register(LayerType(
         Param("bias", "bool", True, "learn a per-element shift (with elementwise_affine)"),
     ),
     infer=_layer_norm,
+    reader=lambda m: {"normalized_dims": len(m.normalized_shape), "eps": m.eps,
+                      "elementwise_affine": m.elementwise_affine, "bias": getattr(m, "bias", None) is not None},
 ))
 
 

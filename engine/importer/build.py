@@ -1,0 +1,323 @@
+"""The traced fx graph as a flat design: one node per mapped module or call, ids from module paths
+(`layer1.0.conv1` -> `layer1_0_conv1`), wires on the registry's ports, and every call that cannot
+come in collected as a Problem with its module path and line."""
+from __future__ import annotations
+
+import operator
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import fx
+
+from engine.importer import functions
+from engine.importer.modules import layer_for, nearest, read_params
+from engine.importer.problems import Problem
+from engine.importer.source import Source
+from engine.importer.trace import Meta
+from graph.identifiers import fresh_id, id_problem
+from graph.model import Edge, Graph, Node
+from graph.params import ParamError
+
+_PORTS_FROM_DOC = re.compile(r"Outputs: (.*?)\.\s*$", re.S)
+
+
+@dataclass
+class _Port:
+    node: str
+    port: int = 0
+
+
+@dataclass
+class _Partial:
+    """A tuple a multi-output module gave, indexed `path` deep so far."""
+
+    node: str
+    path: tuple[int, ...]
+    ports: list[tuple[int, ...] | None]
+    meta: Meta
+
+
+@dataclass
+class _Const:
+    value: Any
+
+
+class _Bad:
+    """A value that could not come in; what reads it is not reported again."""
+
+
+@dataclass
+class FlatDesign:
+    graph: Graph
+    paths: dict[str, str]                     # design node id -> module path of its weights
+    owners: dict[str, list[tuple[str, type]]]  # design node id -> enclosing user module instances
+    problems: list[Problem] = field(default_factory=list)
+
+
+class Builder:
+    def __init__(self, module: fx.GraphModule, source: Source):
+        self.gm, self.source = module, source
+        self.graph = Graph()
+        self.values: dict[fx.Node, Any] = {}
+        self.design = FlatDesign(self.graph, {}, {})
+        self.called: set[str] = set()
+        self.fx_of: dict[str, fx.Node] = {}
+
+    # -- helpers ---------------------------------------------------------------------------
+    def problem(self, node: fx.Node, where: str, message: str) -> _Bad:
+        line = node.meta.get("line")
+        self.design.problems.append(Problem(where, message, f"{self.source.path.name}:{line}" if line else None))
+        return _Bad()
+
+    def _id(self, stem: str) -> str:
+        candidate = stem.replace(".", "_")
+        if candidate in self.graph.ids() or id_problem(candidate):
+            return fresh_id(candidate, self.graph.ids())
+        return candidate
+
+    def _owner(self, node: fx.Node, leaf: bool) -> list[tuple[str, type]]:
+        stack = list((node.meta.get("nn_module_stack") or {}).values())
+        return stack[:-1] if leaf and stack else stack
+
+    def _add(self, node: fx.Node, type_name: str, stem: str, params: dict[str, Any], inputs: list[_Port],
+             leaf: bool = False) -> str:
+        node_id = self._id(stem)
+        self.graph.nodes = [*self.graph.nodes, Node(node_id, type_name, params)]
+        self.graph.edges = [*self.graph.edges, *(Edge(p.node, node_id, p.port, i) for i, p in enumerate(inputs))]
+        self.design.owners[node_id] = [(path, cls) for path, cls in self._owner(node, leaf)]
+        self.fx_of[node_id] = node
+        return node_id
+
+    def _where(self, node: fx.Node) -> str:
+        owner = self._owner(node, node.op == "call_module")
+        prefix = owner[-1][0] + "." if owner else ""
+        name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", str(node.target))
+        return node.target if node.op == "call_module" else f"{prefix}{name}()"
+
+    # -- the walk --------------------------------------------------------------------------
+    def build(self) -> FlatDesign:
+        for node in self.gm.graph.nodes:
+            if node.op.startswith("call_") and not node.users:
+                self.values[node] = _Bad()  # read by nothing (`o, (h, c) = lstm(x)` with c unused): not the model's
+                continue
+            self.values[node] = getattr(self, f"_{node.op}")(node)
+        return self.design
+
+    def _placeholder(self, node: fx.Node) -> Any:
+        meta: Meta = node.meta["traced"]
+        dtype = "int64" if not meta.dtype.is_floating_point else "float32"
+        params = {"shape": list(meta.shape[1:])}
+        if dtype != "float32":
+            params["dtype"] = dtype
+        node_id = self._id(node.target)
+        self.graph.nodes = [*self.graph.nodes, Node(node_id, "Input", params)]
+        return _Port(node_id)
+
+    def _get_attr(self, node: fx.Node) -> Any:
+        return self.problem(node, node.target, "a tensor held by the module is used directly (a learned parameter "
+                            "or buffer outside any layer); LayerLoom's layers hold their own weights")
+
+    def _output(self, node: fx.Node) -> Any:
+        results = node.args[0] if isinstance(node.args[0], (tuple, list)) else (node.args[0],)
+        names = self._output_names(len(results))
+        for result, name in zip(results, names):
+            value = self.values.get(result) if isinstance(result, fx.Node) else _Const(result)
+            if isinstance(value, _Bad):
+                continue
+            if not isinstance(value, _Port):
+                self.problem(node, "forward() return", "returns something other than tensors (a nested tuple or a "
+                             "number); return one tensor per output")
+                continue
+            node_id = self._id(name)
+            self.graph.nodes = [*self.graph.nodes, Node(node_id, "Output", {})]
+            self.graph.edges = [*self.graph.edges, Edge(value.node, node_id, value.port, 0)]
+
+    def _output_names(self, count: int) -> list[str]:
+        """The output names a LayerLoom-exported class states in its docstring, else y, y0, y1, ..."""
+        doc = type(self.source.module).__doc__ or ""
+        match = _PORTS_FROM_DOC.search(doc)
+        if match:
+            names = [part.split(" (")[0].strip() for part in re.split(r",\s*(?=[A-Za-z_]\w* \()", match.group(1))]
+            if len(names) == count and not any(id_problem(n) for n in names):
+                return names
+        return ["y"] if count == 1 else [f"y{i}" for i in range(count)]
+
+    def _call_module(self, node: fx.Node) -> Any:
+        module = self.gm.get_submodule(node.target)
+        where = node.target
+        layer = layer_for(module)
+        if layer is None:
+            name = type(module).__name__
+            hint = nearest(name)
+            return self.problem(node, where, f"{name} is not a layer type LayerLoom knows"
+                                + (f" (nearest: {hint})" if hint else ""))
+        if node.target in self.called and any(True for _ in module.parameters()):
+            return self.problem(node, where, f"the {layer.name} is called more than once, sharing its weights; "
+                                "a design gives each use its own layer")
+        self.called.add(node.target)
+        params, problems = read_params(module, layer)
+        for message in problems:
+            self.problem(node, where, message)
+        extra = [k for k in node.kwargs if k != "need_weights" or node.kwargs[k] not in (False, True)]
+        if extra:
+            return self.problem(node, where, f"{layer.name} called with {', '.join(k + '=' for k in extra)}, which "
+                                "LayerLoom's layer does not take")
+        inputs = self._tensors(node, list(node.args), where)
+        if inputs is None or problems:
+            return _Bad()
+        ports = layer.input_ports(layer.resolve(params)[0])
+        if len(inputs) != len(ports):
+            return self.problem(node, where, f"{layer.name} called with {len(inputs)} tensors; LayerLoom's takes "
+                                f"{len(ports)} ({', '.join(ports)}) (an initial state cannot be given)")
+        node_id = self._add(node, layer.name, node.target, params, inputs, leaf=True)
+        self.design.paths[node_id] = node.target
+        outputs = layer.output_ports(layer.resolve(params)[0])
+        if len(outputs) == 1:
+            return _Port(node_id)
+        return _Partial(node_id, (), functions.port_paths(layer, layer.resolve(params)[0], len(outputs)),
+                        node.meta["traced"])
+
+    def _tensors(self, node: fx.Node, args: list[Any], where: str) -> list[_Port] | None:
+        """The design values of a call's tensor arguments, or None after reporting a problem."""
+        found = []
+        for arg in args:
+            value = self.values.get(arg) if isinstance(arg, fx.Node) else _Const(arg)
+            if isinstance(value, _Bad):
+                return None
+            if isinstance(value, _Port):
+                found.append(value)
+                continue
+            what = "a number or constant" if isinstance(value, _Const) else "a tuple"
+            self.problem(node, where, f"takes {what} where LayerLoom's layers take a tensor wire; compute it "
+                         "with layers, or index the tuple first")
+            return None
+        return found
+
+    def _call_method(self, node: fx.Node) -> Any:
+        return self._call_function(node)
+
+    def _call_function(self, node: fx.Node) -> Any:
+        where = self._where(node)
+        args = [self.values.get(a) for a in node.args if isinstance(a, fx.Node)]
+        if any(isinstance(a, _Bad) for a in args):
+            return _Bad()
+        first = self.values.get(node.args[0]) if node.args and isinstance(node.args[0], fx.Node) else None
+        meta: Meta = node.meta["traced"]
+        if node.target is operator.getitem:
+            return self._getitem(node, first, where)
+        if isinstance(first, _Const) or (not meta.is_tensor and meta.items is None):
+            return _Const(meta.value)  # sizes and numbers: x.size(0), x.shape[1]
+        name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
+        if node.op == "call_method" and name in functions.PASS_THROUGH and isinstance(first, _Port):
+            return first
+        stem = self._stem(node, name)
+        if functions.is_transpose(node) and isinstance(first, _Port):
+            dims = functions.transpose_dims(node, len(meta.shape))
+            if dims is not None and dims[0] == 0:
+                return _Port(self._add(node, "Permute", stem, {"dims": dims}, [first]))
+        reasons = []
+        for pattern in functions.patterns_for(node):
+            bound = functions.bind(pattern, node)
+            if isinstance(bound, str):
+                reasons.append(bound)
+                continue
+            made = self._from_pattern(node, pattern, bound, stem, where, meta)
+            if isinstance(made, str):
+                reasons.append(made)
+                continue
+            return made
+        if reasons:
+            return self.problem(node, where, reasons[0])
+        call = f".{name}()" if node.op == "call_method" else f"{getattr(node.target, '__module__', '') or ''}.{name}()"
+        hint = nearest(name.replace("_", "")) or nearest(name.capitalize())
+        return self.problem(node, where, f"{call.lstrip('.') if node.op != 'call_method' else 'Tensor' + call} has "
+                            "no LayerLoom layer type" + (f" (nearest: {hint})" if hint else ""))
+
+    def _stem(self, node: fx.Node, name: str) -> str:
+        owner = self._owner(node, False)
+        base = name.strip("_") or "op"
+        base = {"iadd": "add", "imul": "mul", "concat": "cat", "concatenate": "cat"}.get(base, base)
+        return f"{owner[-1][0]}.{base}" if owner else base
+
+    def _getitem(self, node: fx.Node, first: Any, where: str) -> Any:
+        index = node.args[1]
+        if isinstance(first, _Const):
+            return _Const(node.meta["traced"].value)
+        if not isinstance(first, _Partial) or not isinstance(index, int):
+            return self.problem(node, where, "indexes or slices a tensor (x[...]), which has no LayerLoom layer "
+                                "type yet; use Chunk, Reshape or Mean")
+        size = len(first.meta.items) if first.meta.items is not None else (first.meta.shape or (1,))[0]
+        index = index % size if first.meta.items is not None else index - size if index >= 0 else index
+        path = first.path + (index,)
+        for port, wanted in enumerate(first.ports):
+            if wanted == path:  # a tensor's rows count from the end (-1), as the Code writes them
+                return _Port(first.node, port)
+        if any(w is not None and len(w) > len(path) and w[:len(path)] == path for w in first.ports):
+            return _Partial(first.node, path, first.ports, node.meta["traced"])
+        return self.problem(node, where, f"takes item {list(path)} of {first.node}'s result, which is none of its "
+                            "output ports")
+
+    def _from_pattern(self, node, pattern, bound, stem, where, meta) -> Any:
+        layer = pattern.layer
+        inputs = self._tensors(node, bound.inputs, where)
+        if inputs is None:
+            return _Bad()
+        params: dict[str, Any] = {}
+        for key, value in bound.params.items():
+            if isinstance(value, fx.Node):
+                held = self.values.get(value)
+                if not isinstance(held, _Const):
+                    return f"its '{key}' is computed from tensors"
+                value = held.value
+            spec = layer.param(key)
+            if spec is None:
+                return f"LayerLoom's {layer.name} has no '{key}'"
+            if spec.kind == "ints" and isinstance(value, int):
+                value = [value]
+            elif isinstance(value, (tuple, list)):
+                value = [self.values[v].value if isinstance(v, fx.Node) and isinstance(self.values.get(v), _Const)
+                         else v for v in value]
+            if value is None and not spec.optional:
+                return f"'{key}' is None; LayerLoom's {layer.name} needs a value"
+            try:
+                params[key] = spec.check(value)
+            except ParamError as exc:
+                return str(exc)
+        if layer.name == "Reshape":
+            if not meta.is_tensor or not node.args or self._batch(node) != meta.shape[0]:
+                return "changes the batch dimension, which a design keeps first"
+            params["shape"] = list(meta.shape[1:])
+        if layer.param("num_inputs") is not None:
+            inputs = self._folded(layer.name, inputs)
+            params["num_inputs"] = len(inputs)
+        if layer.param("dims") is not None and params.get("dims", [0])[0] % max(len(meta.shape or ()), 1) != 0:
+            return "moves the batch dimension, which a design keeps first"
+        node_id = self._add(node, layer.name, stem, layer.non_default(params), inputs)
+        outputs = layer.output_ports(layer.resolve(params)[0])
+        if len(outputs) == 1:
+            return _Port(node_id)
+        return _Partial(node_id, (), functions.port_paths(layer, layer.resolve(params)[0], len(outputs)), meta)
+
+    def _batch(self, node: fx.Node) -> int | None:
+        source = node.args[0]
+        traced = source.meta.get("traced") if isinstance(source, fx.Node) else None
+        return traced.shape[0] if traced is not None and traced.is_tensor else None
+
+    def _folded(self, type_name: str, inputs: list[_Port]) -> list[_Port]:
+        """`a + b + c` traces as add(add(a, b), c): an Add read only by the next one is merged into it."""
+        first = inputs[0]
+        inner = self.graph.node(first.node)
+        if inner is None or inner.type != type_name or first.port != 0:
+            return inputs
+        if len(self.fx_of[inner.id].users) != 1:
+            return inputs
+        wires = sorted(self.graph.edges_into(inner.id), key=lambda e: e.dst_port)
+        self.graph.nodes = [n for n in self.graph.nodes if n.id != inner.id]
+        self.graph.edges = [e for e in self.graph.edges if e.dst != inner.id]
+        self.design.owners.pop(inner.id, None)
+        return [_Port(e.src, e.src_port) for e in wires] + inputs[1:]
+
+
+def flat_design(module: fx.GraphModule, source: Source) -> FlatDesign:
+    return Builder(module, source).build()

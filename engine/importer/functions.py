@@ -1,0 +1,154 @@
+"""Traced functions and methods as registry types, read from the types' `functions` declarations
+(`"F.leaky_relu(input, negative_slope)"`), and the output ports of multi-output types read from
+their `Code` (`{h_n}[-1]` inside `{y}, ({h_n}, _)` is the tuple path (1, 0, -1))."""
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import torch
+import torch.nn.functional as F  # noqa: N812 -- the name the declarations use
+from torch import fx
+
+from graph import registry
+from graph.registry import LayerType
+
+_CALL = re.compile(r"(F|torch|operator)?\.(\w+)\((.*)\)\Z")
+_SPACES = {"F": F, "torch": torch, "operator": operator}
+# Calls that give their input unchanged for a design (memory layout only).
+PASS_THROUGH = frozenset({"contiguous"})
+
+
+@dataclass(frozen=True)
+class Pattern:
+    layer: LayerType
+    args: tuple[str, ...]    # argument names: ports, parameters, "_", "*name", "[inputs]"
+
+    def port_names(self) -> set[str]:
+        return {"input", "inputs", "other", *self.layer.input_ports(self.layer.defaults())}
+
+
+@cache
+def _patterns() -> tuple[dict[Any, list[Pattern]], dict[str, list[Pattern]]]:
+    functions: dict[Any, list[Pattern]] = {}
+    methods: dict[str, list[Pattern]] = {}
+    for layer in registry.all_types():
+        for text in layer.functions:
+            match = _CALL.match(text)
+            if match is None:
+                raise ValueError(f"{layer.name}: cannot read the function declaration {text!r}")
+            space, name, args = match.groups()
+            pattern = Pattern(layer, tuple(a.strip() for a in args.split(",") if a.strip()))
+            if space is None:
+                methods.setdefault(name, []).append(pattern)
+            else:
+                target = getattr(_SPACES[space], name, None)
+                if target is not None:
+                    functions.setdefault(target, []).append(pattern)
+    return functions, methods
+
+
+def patterns_for(node: fx.Node) -> list[Pattern]:
+    functions, methods = _patterns()
+    if node.op == "call_method":
+        return methods.get(node.target, [])
+    return functions.get(node.target, [])
+
+
+@dataclass
+class Bound:
+    """A call read against a pattern: the tensors on each input port and the parameters."""
+
+    inputs: list[Any]
+    params: dict[str, Any]
+    ignored: dict[str, Any]
+
+
+def bind(pattern: Pattern, node: fx.Node) -> Bound | str:
+    """The call's arguments by the pattern's names, or a message saying what does not fit."""
+    names = list(pattern.args)
+    ports = pattern.port_names()
+    positional = list(node.args)
+    given: dict[str, Any] = {}
+    for index, name in enumerate(names):
+        if name.startswith("*"):
+            rest = positional[index:]
+            given[name[1:]] = rest[0] if len(rest) == 1 and isinstance(rest[0], (list, tuple)) else list(rest)
+            positional = []
+            break
+        if index < len(positional):
+            given[name.strip("[]")] = positional[index]
+    if len(positional) > len(names):
+        return f"takes more arguments than LayerLoom's {pattern.layer.name} reads"
+    plain = [n.strip("[]*") for n in names]
+    for key, value in node.kwargs.items():
+        if key == "inplace":
+            continue
+        if key not in plain:
+            return f"argument {key}= has no counterpart in LayerLoom's {pattern.layer.name}"
+        given[key] = value
+    inputs, params, ignored = [], {}, {}
+    for name in plain:
+        if name not in given:
+            continue
+        value = given[name]
+        if name == "_":
+            ignored[name] = value
+        elif name == "inputs":
+            if not isinstance(value, (list, tuple)):
+                return "expects a list of tensors"
+            inputs.extend(value)
+        elif name in ports:
+            inputs.append(value)
+        else:
+            params[name] = value
+    return Bound(inputs, params, ignored)
+
+
+def transpose_dims(node: fx.Node, rank: int) -> list[int] | None:
+    """`x.transpose(a, b)` / `torch.transpose(x, a, b)` as the Permute dims for a tensor of `rank`
+    dimensions (batch included); None when the dims are not plain numbers."""
+    args = list(node.args[1:]) + [node.kwargs[k] for k in ("dim0", "dim1") if k in node.kwargs]
+    if len(args) != 2 or not all(isinstance(a, int) for a in args):
+        return None
+    a, b = (d % rank for d in args)
+    dims = list(range(rank))
+    dims[a], dims[b] = dims[b], dims[a]
+    return dims
+
+
+def is_transpose(node: fx.Node) -> bool:
+    return (node.op == "call_method" and node.target == "transpose") or \
+        (node.op == "call_function" and node.target is torch.transpose)
+
+
+def port_paths(layer: LayerType, values: dict[str, Any], count: int) -> list[tuple[int, ...] | None]:
+    """For each output port, the index path into the module's result that gives it (() for the
+    result itself); None where the Code computes the port (a concatenation), which a getitem
+    cannot reach."""
+    code = layer.code.for_values(values) if layer.code is not None else registry.Code()
+    names = {}
+    target = ast.parse(re.sub(r"\{(\w+)\}", r"\1", code.unpack), mode="eval").body
+
+    def walk(tree, path):
+        if isinstance(tree, ast.Tuple):
+            for i, item in enumerate(tree.elts):
+                walk(item, path + (i,))
+        elif isinstance(tree, ast.Name):
+            names[tree.id] = path
+
+    walk(target, ())
+    paths: list[tuple[int, ...] | None] = []
+    for port in range(count):
+        template = code.outputs[port] if len(code.outputs) > 1 else code.outputs[0]
+        match = re.fullmatch(r"\{(\w+)\}((?:\[-?\w+\])*)", template.replace("{i}", str(port)))
+        if match is None or match.group(1) not in names:
+            paths.append(None)
+            continue
+        tail = tuple(int(i) for i in re.findall(r"\[(-?\d+)\]", match.group(2)))
+        paths.append(names[match.group(1)] + tail)
+    return paths

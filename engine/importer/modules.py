@@ -1,0 +1,77 @@
+"""torch.nn modules as registry types, read from the registry alone: a module maps to the type whose
+`torch_class` is its class, and its parameters are the module's attributes of the declared names
+(or what the type's `reader` gives), checked by the declaration like any value from a file."""
+from __future__ import annotations
+
+import difflib
+from functools import cache
+from typing import Any
+
+from torch import nn
+
+from graph import registry
+from graph.params import ParamError
+from graph.registry import LayerType
+
+
+@cache
+def _by_class() -> dict[type, LayerType]:
+    found = {}
+    for layer in registry.all_types():
+        cls = getattr(nn, layer.torch_class, None) if layer.torch_class else None
+        if isinstance(cls, type):
+            found[cls] = layer
+    return found
+
+
+def layer_for(module: nn.Module) -> LayerType | None:
+    """The registry type of a module of exactly that torch.nn class (a subclass may compute otherwise)."""
+    return _by_class().get(type(module))
+
+
+def nearest(name: str) -> str | None:
+    """The registry type whose name is closest to `name` (BatchNorm3d -> BatchNorm3d's neighbour)."""
+    names = [t.name for t in registry.all_types() if t.role == "layer"]
+    found = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _plain(value: Any, kind: str) -> Any:
+    """A torch attribute in the form the declaration takes: tuples as lists, a size the same in
+    every dimension as one number, a Parameter-or-None for a bool as whether it is there."""
+    if kind == "bool" and not isinstance(value, bool):
+        return value is not None
+    if isinstance(value, tuple):
+        value = list(value)
+    if kind in ("size", "padding") and isinstance(value, list) and value and all(v == value[0] for v in value):
+        return value[0]
+    if kind == "float" and isinstance(value, list) and value and all(v == value[0] for v in value):
+        value = value[0]
+    if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def read_params(module: nn.Module, layer: LayerType) -> tuple[dict[str, Any], list[str]]:
+    """The non-default parameters of `layer` that rebuild `module`, and what cannot be represented."""
+    read = dict(layer.reader(module)) if layer.reader else {}
+    values: dict[str, Any] = {}
+    problems = []
+    for param in layer.params:
+        if param.name in read:
+            raw = read[param.name]
+        elif param.ctor and hasattr(module, param.name):
+            raw = getattr(module, param.name)
+        else:
+            continue
+        value = _plain(raw, param.kind)
+        try:
+            values[param.name] = param.check(value)
+        except ParamError as exc:
+            problems.append(f"{layer.name} {exc}")
+    for key, wanted in layer.fixed_ctor:
+        actual = read.get(key, getattr(module, key, wanted))
+        if actual != wanted:
+            problems.append(f"{layer.name} with {key}={actual!r}: LayerLoom's {layer.name} has {key}={wanted!r}; "
+                            f"build it with {key}={wanted!r}")
+    return layer.non_default(values), problems

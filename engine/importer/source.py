@@ -1,0 +1,156 @@
+"""The model to import: `FILE.py:NAME` built with no arguments, its example inputs and its weights.
+
+Running the user's file is the point of importing from Python (as `python FILE.py` would); every
+error it raises is reported as a message naming the file's line, never as a traceback.
+"""
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from engine.importer.problems import ImportFailure
+
+DTYPES = {"float32": torch.float32, "int64": torch.int64}
+BATCH = 2  # the batch of the traced example inputs; outputs are compared on another (CHECK_BATCH)
+
+
+@dataclass
+class Source:
+    """A built module and where it came from."""
+
+    module: nn.Module
+    path: Path            # the .py file
+    name: str             # NAME in FILE.py:NAME
+    namespace: Any        # the file's module object (for example_inputs)
+
+
+def split_source(text: str) -> tuple[Path, str]:
+    """`FILE.py:NAME` -> (FILE.py, NAME); a message saying the expected form otherwise."""
+    path, sep, name = text.rpartition(":")
+    if not sep or not path.endswith(".py") or not name.isidentifier():
+        raise ImportFailure(f"source {text!r}: expected FILE.py:NAME (a Python file and the nn.Module class or "
+                            "function in it that builds the model), or a .pt2 file")
+    return Path(path), name
+
+
+def user_line(exc: BaseException, path: Path) -> str | None:
+    """`file.py:LINE` of the deepest frame of `exc` in the user's file, if any."""
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if _same_file(frame.filename, path):
+            found = f"{path.name}:{frame.lineno}"
+    return found
+
+
+def _same_file(filename: str, path: Path) -> bool:
+    try:
+        return os.path.abspath(filename) == os.path.abspath(path)
+    except (OSError, ValueError):
+        return False
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def load_source(text: str) -> Source:
+    """Run FILE.py and build NAME(); ImportFailure says what went wrong and where."""
+    path, name = split_source(text)
+    if not path.is_file():
+        raise ImportFailure(f"source {path}: no such file")
+    module_name = f"layerloom_import_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    namespace = importlib.util.module_from_spec(spec)
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)  # the file may import its neighbours, as when run as a script
+    try:
+        spec.loader.exec_module(namespace)
+        factory = getattr(namespace, name, None)
+        if factory is None:
+            found = sorted(k for k, v in vars(namespace).items()
+                           if inspect.isclass(v) and issubclass(v, nn.Module) and v.__module__ == module_name)
+            raise ImportFailure(f"{path.name} has no {name!r}" + (f" (its nn.Module classes: {', '.join(found)})"
+                                                                   if found else ""))
+        if not callable(factory):
+            raise ImportFailure(f"{path.name}: {name} is neither an nn.Module class nor a function")
+        built = factory()
+    except ImportFailure:
+        raise
+    except SyntaxError as exc:
+        raise ImportFailure(f"{path.name}:{exc.lineno}: the file is not valid Python: {exc.msg}") from None
+    except Exception as exc:  # noqa: BLE001 -- any error in the user's file is theirs to fix
+        where = user_line(exc, path) or path.name
+        raise ImportFailure(f"{where}: running the file and building {name}() failed: {_describe(exc)}") from None
+    finally:
+        sys.path.remove(folder)
+    if not isinstance(built, nn.Module):
+        raise ImportFailure(f"{path.name}: {name}() gave a {type(built).__name__}, not an nn.Module; name the "
+                            "module class, or a function that returns the module")
+    return Source(built.eval(), path, name, namespace)
+
+
+def parse_shape(text: str) -> tuple[tuple[int, ...], str]:
+    """`3,224,224` -> ((3, 224, 224), "float32"); `16:int64` -> ((16,), "int64")."""
+    body, _, dtype = text.partition(":")
+    dtype = dtype or "float32"
+    if dtype not in DTYPES:
+        raise ImportFailure(f"--input-shape {text}: the element type must be float32 or int64, not {dtype!r}")
+    try:
+        shape = tuple(int(part) for part in body.split(","))
+    except ValueError:
+        raise ImportFailure(f"--input-shape {text}: expected sizes separated by commas, batch left out "
+                            "(e.g. 3,224,224 or 16:int64)") from None
+    if not shape or any(n < 1 for n in shape):
+        raise ImportFailure(f"--input-shape {text}: each size must be a whole number >= 1")
+    return shape, dtype
+
+
+def vocabulary(module: nn.Module) -> int:
+    """The largest token id every embedding takes, plus one (token inputs are drawn below it)."""
+    sizes = [m.num_embeddings for m in module.modules() if isinstance(m, nn.Embedding)]
+    return min(sizes) if sizes else 2
+
+
+def example_inputs(source: Source, shapes: list[str] | None) -> list[tuple[tuple[int, ...], str]]:
+    """(shape without batch, dtype) per forward argument: from --input-shape, else from the file's
+    `example_inputs()`."""
+    if shapes:
+        return [parse_shape(s) for s in shapes]
+    make = getattr(source.namespace, "example_inputs", None)
+    if not callable(make):
+        raise ImportFailure(f"give the input shapes: --input-shape S per forward argument (e.g. 3,224,224, or "
+                            f"16:int64 for token ids), or define example_inputs() in {source.path.name}")
+    try:
+        made = make()
+    except Exception as exc:  # noqa: BLE001
+        where = user_line(exc, source.path) or source.path.name
+        raise ImportFailure(f"{where}: example_inputs() failed: {_describe(exc)}") from None
+    made = made if isinstance(made, (tuple, list)) else (made,)
+    found = []
+    for i, tensor in enumerate(made):
+        if not isinstance(tensor, torch.Tensor) or tensor.dim() < 1:
+            raise ImportFailure(f"{source.path.name}: example_inputs() item {i} is not a batched tensor")
+        dtype = "int64" if not tensor.is_floating_point() else "float32"
+        found.append((tuple(tensor.shape[1:]), dtype))
+    return found
+
+
+def make_inputs(specs: list[tuple[tuple[int, ...], str]], batch: int, vocab: int, seed: int = 0):
+    generator = torch.Generator().manual_seed(seed)
+    tensors = []
+    for shape, dtype in specs:
+        if dtype == "int64":
+            tensors.append(torch.randint(0, vocab, (batch, *shape), generator=generator))
+        else:
+            tensors.append(torch.randn((batch, *shape), generator=generator))
+    return tuple(tensors)

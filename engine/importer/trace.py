@@ -1,0 +1,97 @@
+"""Tracing with torch.fx: the module's forward as a graph of calls, each with its line in the user's
+file and the value it gave on the example inputs.
+
+Modules whose class the registry maps are leaves (one node each); torch.nn's other modules are
+leaves too (fx's default), so that the mapper can name them as unsupported; the user's own
+classes are traced through, and `nn_module_stack` keeps which instance each call came from (the
+blocks are made from it).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import fx, nn
+
+from engine.importer.modules import layer_for
+from engine.importer.problems import ImportFailure
+from engine.importer.source import Source, user_line
+
+
+@dataclass(frozen=True)
+class Meta:
+    """What a traced value was on the example inputs: a tensor's shape and dtype, or the value
+    itself (ints, sizes), or a tuple of these."""
+
+    shape: tuple[int, ...] | None = None
+    dtype: torch.dtype | None = None
+    value: Any = None
+    items: tuple[Meta, ...] | None = None
+
+    @property
+    def is_tensor(self) -> bool:
+        return self.shape is not None
+
+
+class _Tracer(fx.Tracer):
+    def __init__(self, path: str):
+        super().__init__()
+        self._path = os.path.abspath(path)
+
+    def is_leaf_module(self, m: nn.Module, qualified_name: str) -> bool:
+        return layer_for(m) is not None or super().is_leaf_module(m, qualified_name)
+
+    def create_node(self, kind, target, args, kwargs, name=None, type_expr=None):
+        node = super().create_node(kind, target, args, kwargs, name, type_expr)
+        frame = sys._getframe(1)
+        while frame is not None:  # the innermost frame in the user's file is the line they wrote
+            if frame.f_code.co_filename == self._path:
+                node.meta["line"] = frame.f_lineno
+                break
+            frame = frame.f_back
+        return node
+
+
+def trace(source: Source) -> fx.GraphModule:
+    """The traced module; data-dependent control flow and calls fx cannot follow are refused with
+    their line."""
+    tracer = _Tracer(str(source.path))
+    try:
+        graph = tracer.trace(source.module)
+    except Exception as exc:  # noqa: BLE001 -- anything the trace stops at is in the user's code
+        where = user_line(exc, source.path) or source.path.name
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "control flow" in text or "iterate" in text or "len(" in text:
+            text = ("the forward depends on the values of a tensor here (an `if`, a loop or len() on it), "
+                    "which a design cannot hold; compute it with tensor operations, or import the part around it")
+        raise ImportFailure(f"{where}: cannot trace {source.name}.forward: {text}") from None
+    return fx.GraphModule(tracer.root, graph, source.name)
+
+
+def _meta(value: Any) -> Meta:
+    if isinstance(value, torch.Tensor):
+        return Meta(tuple(value.shape), value.dtype)
+    if isinstance(value, (tuple, list)) and not isinstance(value, torch.Size):
+        return Meta(items=tuple(_meta(v) for v in value))
+    return Meta(value=value)
+
+
+class _Recorder(fx.Interpreter):
+    def run_node(self, n: fx.Node) -> Any:
+        result = super().run_node(n)
+        n.meta["traced"] = _meta(result)
+        return result
+
+
+def propagate(module: fx.GraphModule, inputs: tuple[torch.Tensor, ...], source: Source) -> None:
+    """Run the traced graph once, noting each node's value (`node.meta["traced"]`)."""
+    try:
+        with torch.no_grad():
+            _Recorder(module).run(*inputs)
+    except Exception as exc:  # noqa: BLE001
+        where = user_line(exc, source.path) or source.path.name
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ImportFailure(f"{where}: {source.name} does not run on the given input shapes: {text}") from None
