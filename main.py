@@ -6,7 +6,7 @@ import difflib
 import sys
 from pathlib import Path
 
-SUBCOMMANDS = ("check", "export", "train")
+SUBCOMMANDS = ("check", "export", "train", "import")
 
 
 def version() -> str:
@@ -44,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="go on from DIR's checkpoint")
     train.add_argument("--overwrite", action="store_true", help="replace a run already in DIR")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    imp = sub.add_parser("import", help="an existing PyTorch model (FILE.py:NAME) as an editable design")
+    imp.add_argument("source", help="FILE.py:NAME: an nn.Module class built with no arguments, or a function "
+                     "returning a module")
+    imp.add_argument("-o", "--output", required=True, metavar="OUT.loom", help="the design to write")
+    imp.add_argument("--weights", metavar="W", help="a state_dict (.safetensors, or .pt) loaded into the module first")
+    imp.add_argument("--input-shape", action="append", metavar="S", dest="input_shapes",
+                     help="one per forward argument, batch left out: 3,224,224 (16:int64 for token ids)")
     return parser
 
 
@@ -68,6 +75,10 @@ def run_command(args: argparse.Namespace) -> int:
             from engine.cli import train
 
             return train.run(args.file, args.epochs, args.device, args.out, args.resume, args.overwrite, args.quiet)
+        if args.command == "import":
+            from engine.cli import import_
+
+            return import_.run(args.source, args.output, args.weights, args.input_shapes)
         raise CommandError(f"unknown command {args.command!r}")
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -19,7 +19,7 @@ from graph.identifiers import fresh_id, id_problem
 from graph.model import Edge, Graph, Node
 from graph.params import ParamError
 
-_PORTS_FROM_DOC = re.compile(r"Outputs: (.*?)\.\s*$", re.S)
+_PORTS_FROM_DOC = re.compile(r"Outputs: (.*?)\.\s*$", re.DOTALL)
 
 
 @dataclass
@@ -201,7 +201,7 @@ class Builder:
         where = self._where(node)
         args = [self.values.get(a) for a in node.args if isinstance(a, fx.Node)]
         if any(isinstance(a, _Bad) for a in args):
-            return _Bad()
+            return self._after_bad(node, where)
         first = self.values.get(node.args[0]) if node.args and isinstance(node.args[0], fx.Node) else None
         meta: Meta = node.meta["traced"]
         if node.target is operator.getitem:
@@ -233,6 +233,21 @@ class Builder:
         hint = nearest(name.replace("_", "")) or nearest(name.capitalize())
         return self.problem(node, where, f"{call.lstrip('.') if node.op != 'call_method' else 'Tensor' + call} has "
                             "no LayerLoom layer type" + (f" (nearest: {hint})" if hint else ""))
+
+    def _after_bad(self, node: fx.Node, where: str) -> _Bad:
+        """A call on a value that could not come in: still named when it could not come in either,
+        so that one run lists every problem."""
+        source = node.args[0].meta.get("traced") if node.args and isinstance(node.args[0], fx.Node) else None
+        if node.target is operator.getitem:
+            if source is not None and source.is_tensor:
+                return self.problem(node, where, "indexes or slices a tensor (x[...]), which has no LayerLoom layer "
+                                    "type yet; use Chunk, Reshape or Mean")
+            return _Bad()
+        name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
+        known = functions.patterns_for(node) or functions.is_transpose(node) or name in functions.PASS_THROUGH
+        if not known and node.meta["traced"].is_tensor:
+            return self.problem(node, where, f"{name}() has no LayerLoom layer type")
+        return _Bad()
 
     def _stem(self, node: fx.Node, name: str) -> str:
         owner = self._owner(node, False)

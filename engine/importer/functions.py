@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 import torch
-import torch.nn.functional as F  # noqa: N812 -- the name the declarations use
+import torch.nn.functional as F
 from torch import fx
 
 from graph import registry
@@ -21,6 +21,8 @@ _CALL = re.compile(r"(F|torch|operator)?\.(\w+)\((.*)\)\Z")
 _SPACES = {"F": F, "torch": torch, "operator": operator}
 # Calls that give their input unchanged for a design (memory layout only).
 PASS_THROUGH = frozenset({"contiguous"})
+# Keyword arguments fx records that do not change what a call computes.
+IGNORED = frozenset({"inplace", "_stacklevel"})
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def bind(pattern: Pattern, node: fx.Node) -> Bound | str:
         return f"takes more arguments than LayerLoom's {pattern.layer.name} reads"
     plain = [n.strip("[]*") for n in names]
     for key, value in node.kwargs.items():
-        if key == "inplace":
+        if key in IGNORED or (value is None and key not in plain):
             continue
         if key not in plain:
             return f"argument {key}= has no counterpart in LayerLoom's {pattern.layer.name}"
@@ -96,8 +98,8 @@ def bind(pattern: Pattern, node: fx.Node) -> Bound | str:
         if name not in given:
             continue
         value = given[name]
-        if name == "_":
-            ignored[name] = value
+        if name not in ports and pattern.layer.param(name) is None:
+            ignored[name] = value  # `_`, `training`: arguments that do not change what the layer is
         elif name == "inputs":
             if not isinstance(value, (list, tuple)):
                 return "expects a list of tensors"

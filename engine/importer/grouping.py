@@ -57,7 +57,7 @@ class Grouping:
         if source is not None and source.startswith(path + "."):
             return source[len(path) + 1:]
         stem = path.replace(".", "_") + "_"
-        return node_id[len(stem):] if node_id.startswith(stem) else node_id
+        return node_id.removeprefix(stem)
 
     def _signature(self, path: str, ids: list[str]) -> tuple:
         flow = self._flow(ids)

@@ -94,7 +94,7 @@ def import_model(source_text: str, shapes: list[str] | None = None, weights: str
                             "show (a setting LayerLoom does not read); nothing was written")
     result = ImportResult(project, state, code, difference)
     result.notes.append(f"{len(project.graph.nodes)} nodes, {len(project.blocks)} block(s), "
-                        f"{sum(v.numel() for k, v in source.module.named_parameters())} parameters; outputs "
+                        f"{analysis.total_params:,} parameters; outputs "
                         f"equal the source's (max difference {difference:.2g})")
     return result
 

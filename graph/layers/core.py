@@ -200,7 +200,7 @@ register(LayerType(
     name="Dropout", category="Core", torch_class="Dropout", dtype="same",
     doc="Zeroes random elements with probability p while training (regularisation).",
     params=(probability(),),
-    infer=lambda p, inputs: Inferred((inputs[0],)), functions=("F.dropout(input, p, _)",),
+    infer=lambda p, inputs: Inferred((inputs[0],)), functions=("F.dropout(input, p, training)",),
 ))
 
 
