@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from app.block_commands import ApplyBlockEdit
 from app.block_palette import BlockPalette
 from app.make_block_dialog import MakeBlockDialog
+from app.window_geometry import OPEN_SCALE
 from graph.block_edit import copy_block, make_block
 from graph.blocks import Blocks, BlockType, fresh_name
 from graph.model import EditError, Graph
@@ -215,7 +216,8 @@ class BlockNavigator(QtCore.QObject):
         self.canvas.apply_analysis(self.doc.level_analysis)
         self.breadcrumb.show_path(self.names())
         if not self.canvas.set_view_state(self._views.get(self.doc.level)):
-            QtCore.QTimer.singleShot(0, self.canvas.fit_view)  # once the breadcrumb has its room
+            # once the breadcrumb has its room; readable, as a design opens
+            QtCore.QTimer.singleShot(0, lambda: self.canvas.fit_view(min_scale=OPEN_SCALE))
         self._update_actions()
 
     # -- make a block -----------------------------------------------------------------

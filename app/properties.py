@@ -24,6 +24,7 @@ from app.document import Document
 from app.editor import Editor
 from app.fields import guard_wheel, route_history_keys
 from app.training.pacing import Paced
+from graph.blocks import reference
 from graph.params import Param
 from graph.shape_text import node_shape_text, shapes_text
 
@@ -114,6 +115,10 @@ class _ParamRow:
         self.editor = self._make_editor()
         self.editor.setToolTip(f"{param.help}<br/><i>{html.escape(param.expected())}</i>")
         line.addWidget(self.editor, 1)
+        self.reference = QtWidgets.QLabel()   # a "$name" value inside a block: set on the block node
+        self.reference.setObjectName("blockReference")
+        self.reference.hide()
+        line.addWidget(self.reference, 1)
         self.problem = _problem_label()
         layout.addWidget(self.problem)
         self._parse_problem: str | None = None
@@ -239,6 +244,13 @@ class _ParamRow:
 
     # -- value -> editor --------------------------------------------------------------
     def set_value(self, value: Any) -> None:
+        name = reference(value)
+        self.reference.setText(f"${name} (block parameter)" if name else "")
+        self.reference.setToolTip(f"the block's parameter {name}: each block node sets it" if name else "")
+        self.reference.setVisible(bool(name))
+        self.editor.setVisible(not name)
+        if name:
+            return
         self._shown = value
         e = self.editor
         blockers = [QtCore.QSignalBlocker(e)]
@@ -532,7 +544,8 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         page.form.setRowVisible(page.trainable, _has_weights(node, info))
         with QtCore.QSignalBlocker(page.trainable):
             page.trainable.setChecked(node.trainable)
-        values = node.values()
+        layer = self.doc.edited_graph.layer_of(node)   # a block's defaults are its definition's
+        values = layer.resolve(node.params)[0] if layer is not None else dict(node.params)
         by_field: dict[str, list[str]] = {}
         general = []
         for d in analysis.problems_for(node.id):

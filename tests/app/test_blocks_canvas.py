@@ -107,6 +107,8 @@ def test_the_residual_story_make_reuse_enter_edit_exit_and_undo_all(make_window,
     assert window.blocks.breadcrumb.crumbs() == ["Model", "layer1_0 : BasicBlock"]
     assert window.canvas.annotation("conv2").shape == "(N, 64, 56, 56)"   # shapes of this use
     window.canvas.select(["conv2"])
+    row = window.properties.rows["out_channels"]   # "$out_channels": set on each block node
+    assert row.reference.isVisible() and not row.editor.isVisible() and row.reference.text() == "$out_channels (block parameter)"
     window.properties.rows["kernel_size"].editor.setText("1")
     window.properties.rows["kernel_size"].editor.textEdited.emit("1")
     window.editor.set_param("conv2", "padding", 0)
@@ -202,6 +204,19 @@ def test_repeat_and_block_parameters_are_edited_in_properties(make_window, qtbot
     assert node.extra.get("repeat", 1) == 2 and doc.analysis.nodes[node.id].params == params
     block = doc.project.blocks.get(node.type)
     assert {p.name for p in block.params} <= set(rows)
+
+
+def test_properties_show_a_block_nodes_parameters_with_the_blocks_defaults(make_window, qtbot):
+    window = opened(make_window, qtbot, EXAMPLES / "resnet18.loom")
+    assert window.doc.graph["layer2_0"].params == {}   # every value is the block's default
+    window.canvas.select(["layer2_0"])
+    rows = window.properties.rows
+    assert (rows["channels"].editor.value(), rows["stride"].editor.value()) == (128, 2)
+    rows["channels"].editor.setValue(96)
+    assert window.doc.graph["layer2_0"].params == {"channels": 96}
+    assert window.doc.analysis.nodes["layer2_0"].outputs == ((96, 28, 28),)
+    labels = [label for label, _ in window.properties._page.inferred]
+    assert labels[:2] == ["input", "output"] and "MACs" in labels
 
 
 @pytest.mark.parametrize("name", ["resnet18", "transformer_tokens", "unet_shapes"])
