@@ -36,11 +36,11 @@ def nearest(name: str) -> str | None:
     return found[0] if found else None
 
 
-def _plain(value: Any, kind: str) -> Any:
+def _plain(value: Any, kind: str, optional: bool) -> Any:
     """A torch attribute in the form the declaration takes: tuples as lists, a size the same in
     every dimension as one number, a Parameter-or-None for a bool as whether it is there."""
-    if kind == "bool" and not isinstance(value, bool):
-        return value is not None
+    if kind == "bool" and not isinstance(value, bool) and not (value is None and optional):
+        return value is not None  # a weight tensor (or None) where the flag says whether there is one
     if isinstance(value, tuple):
         value = list(value)
     if kind in ("size", "padding") and isinstance(value, list) and value and all(v == value[0] for v in value):
@@ -64,7 +64,7 @@ def read_params(module: nn.Module, layer: LayerType) -> tuple[dict[str, Any], li
             raw = getattr(module, param.name)
         else:
             continue
-        value = _plain(raw, param.kind)
+        value = _plain(raw, param.kind, param.optional)
         try:
             values[param.name] = param.check(value)
         except ParamError as exc:

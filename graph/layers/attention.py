@@ -46,7 +46,7 @@ register(LayerType(
         Param("bias", "bool", True, "learn biases in the projections"),
     ),
     inputs=("query", "key", "value"), outputs=("output", "weights"),
-    fixed_ctor=(("batch_first", True),), infer=_mha,
+    fixed_ctor=(("batch_first", True),), infer=_mha, reader=lambda m: {"bias": m.in_proj_bias is not None},
     signature="embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False, kdim=None, "
               "vdim=None, batch_first=False",
     code=Code(unpack="{y}, {weights}", outputs=("{y}", "{weights}"),

@@ -152,6 +152,8 @@ for _dims in (1, 2):
             signature=_POOL_SIGNATURES[_kind],
             doc=f"{_dims}-D {_what} pooling over {_LAYOUT[_dims]}.",
             params=_pool_params(_dims, _dilated), infer=_pool_rule(_dims, _dilated),
+            # torch keeps stride = kernel_size when none is given; the declaration's default says so
+            reader=lambda m: {"stride": None if m.stride == m.kernel_size else m.stride},
         ))
 
 

@@ -1,0 +1,115 @@
+"""The importer on models written as a user would (issue 14's Done-when models), ResNet-18 as blocks,
+and what it refuses: each part named with its module path and line, nothing but messages."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.codegen import load_generated
+from engine.importer import ImportFailure, import_model
+from engine.importer.source import load_source
+
+MODELS = Path(__file__).parent / "import_models"
+torch.set_num_threads(1)
+
+
+@pytest.mark.parametrize(("source", "shapes", "blocks"), [
+    ("residual_cnn.py:ResidualCNN", None, 1),
+    ("lstm_tagger.py:LSTMTagger", ["7:int64"], 0),
+    ("transformer_classifier.py:Classifier", None, 0),
+])
+def test_done_when_models_come_in_with_equal_outputs(source, shapes, blocks):
+    result = import_model(str(MODELS / source), shapes)
+    assert result.max_difference <= 1e-5
+    assert len(result.project.blocks) == blocks
+    model = load_generated(result.source_code).build_model().eval()
+    model.load_state_dict(result.state)  # strict: every key of the generated state dict is there
+    assert result.project.graph.inputs()[0].params["shape"]
+
+
+def test_outputs_equal_after_export_with_the_written_weights(tmp_path):
+    """Independent of the importer's own check: the module's weights saved, imported with --weights,
+    and the design exported as code: the code with the imported state gives the module's outputs."""
+    from safetensors.torch import save_file
+
+    from engine.export import export
+    from engine.export_torch import load_weights
+
+    source = str(MODELS / "residual_cnn.py:ResidualCNN")
+    original = load_source(source).module
+    save_file({k: v.contiguous() for k, v in original.state_dict().items()}, str(tmp_path / "w.safetensors"))
+    result = import_model(source, None, str(tmp_path / "w.safetensors"))
+    save_file(result.state, str(tmp_path / "imported.safetensors"))
+    export(result.project, tmp_path / "model.py", "py", tmp_path / "imported.safetensors")
+    module = load_generated((tmp_path / "model.py").read_text())
+    model = module.build_model().eval()
+    model.load_state_dict(load_weights(tmp_path / "model.safetensors"))
+    inputs = module.example_inputs(5)
+    with torch.no_grad():
+        assert (model(*inputs) - original(*inputs)).abs().max() <= 1e-5
+
+
+def test_resnet18_comes_in_as_blocks_with_its_parameter_count():
+    result = import_model(str(MODELS / "resnet.py:resnet18"))
+    project = result.project
+    assert len(project.graph.nodes) == 17
+    assert sorted(project.blocks.names()) == ["BasicBlock", "BasicBlock2"]
+    ids = [n.id for n in project.graph.nodes]
+    assert ids[:5] == ["x", "conv1", "bn1", "relu", "maxpool"]
+    assert "layer1_0" in ids and "layer4_1" in ids and ids[-1] == "y"
+    from graph.analysis import analyse
+
+    assert analyse(project.graph).total_params == 11_689_512
+    assert "layer1_0.conv1.weight" in result.state
+    assert "layer2_0.downsample_0.weight" in result.state
+    assert result.max_difference <= 1e-5
+
+
+def test_an_if_on_tensor_values_is_refused_naming_its_line():
+    with pytest.raises(ImportFailure) as caught:
+        import_model(str(MODELS / "refused.py:DataDependent"), ["4"])
+    assert "refused.py:12" in str(caught.value)
+    assert "Traceback" not in str(caught.value)
+
+
+def test_every_unsupported_part_is_listed_with_path_line_and_nearest_layer():
+    with pytest.raises(ImportFailure) as caught:
+        import_model(str(MODELS / "refused.py:Unsupported"), ["1,5,5,5"])
+    problems = [str(p) for p in caught.value.problems]
+    assert len(problems) == 3
+    assert problems[0].startswith("norm (refused.py:25): BatchNorm3d") and "nearest: BatchNorm2d" in problems[0]
+    assert problems[1].startswith("act (refused.py:25): Hardswish")
+    assert problems[2].startswith("getitem() (refused.py:26)")
+
+
+@pytest.mark.parametrize(("source", "shapes", "needle"), [
+    ("refused.py:not_a_module", None, "gave a int, not an nn.Module"),
+    ("nothere.py:X", None, "no such file"),
+    ("resnet.py", None, "expected FILE.py:NAME"),
+    ("resnet.py:nothing", None, "has no 'nothing'"),
+    ("lstm_tagger.py:LSTMTagger", None, "give the input shapes"),
+    ("lstm_tagger.py:LSTMTagger", ["7:int8"], "float32 or int64"),
+    ("residual_cnn.py:ResidualCNN", ["1,14,14", "3"], "takes 1 tensors, but 2"),
+    ("residual_cnn.py:ResidualCNN", ["1,9,9"], "does not run on the given input shapes"),
+])
+def test_user_mistakes_are_messages(source, shapes, needle):
+    with pytest.raises(ImportFailure) as caught:
+        import_model(str(MODELS / source), shapes)
+    assert needle in str(caught.value)
+
+
+def test_weights_are_loaded_into_the_module_first(tmp_path):
+    from safetensors.torch import save_file
+
+    source = str(MODELS / "lstm_tagger.py:LSTMTagger")
+    module = load_source(source).module
+    state = {k: torch.full_like(v, 0.01) for k, v in module.state_dict().items()}
+    save_file(state, str(tmp_path / "w.safetensors"))
+    result = import_model(source, ["5:int64"], str(tmp_path / "w.safetensors"))
+    assert torch.equal(result.state["tag.weight"], state["tag.weight"])
+    assert torch.equal(result.state["lstm.weight_ih_l0"], state["lstm.weight_ih_l0"])
+    torch.save({"nope": torch.zeros(1)}, tmp_path / "bad.pt")
+    with pytest.raises(ImportFailure, match="does not fit the module"):
+        import_model(source, ["5:int64"], str(tmp_path / "bad.pt"))
