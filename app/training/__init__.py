@@ -8,6 +8,7 @@
     runs.py        the runs folder: where runs are kept, listing them, reading their curves (Qt-free)
     commands.py    the undo command for the project's `data` and `training` sections
     panel.py       the `trainingPanel` dock: settings, Train/Pause/Stop, progress, the runs list
-    plots.py       lossPlot, metricPlot, weightsPlot, gradientsPlot, activationsPlot, boundaryPlot
+    plots/         lossPlot, metricPlot, weightsPlot, gradientsPlot, activationsPlot, boundaryPlot, one module
+                   each; PlotsPanel (plots.grid); the Qt-free numerics (plots.numerics)
     controller.py  the glue: actions, the design lock, the redraw timer, canvas badges, failures
 """

@@ -166,7 +166,7 @@ class TrainingController(QtCore.QObject):
     def ensure_plots(self):
         """Build the plots (imports pyqtgraph) the first time they are needed."""
         if self.plots is None:
-            from app.training.plots import PlotsPanel
+            from app.training.plots.grid import PlotsPanel
 
             self.plots = PlotsPanel()
             self.plots_host.addWidget(self.plots)

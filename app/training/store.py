@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -79,9 +80,10 @@ class Progress:
         return self.step / self.total_steps if self.total_steps else 0.0
 
 
-@dataclass
+@dataclass(eq=False)
 class Overlay:
-    """An earlier run's curves, read from its folder, drawn dashed under the current ones."""
+    """An earlier run's curves, read from its folder, drawn dashed under the current ones.
+    Compared by identity: the plots rebuild their overlay curves only when the runs change."""
 
     name: str
     steps_x: np.ndarray
@@ -91,7 +93,9 @@ class Overlay:
     val_loss: np.ndarray
     metrics: dict[str, np.ndarray] = field(default_factory=dict)   # "train_accuracy", "val_mae", ...
 
+    @cached_property
     def smoothed(self) -> np.ndarray:
+        """The step losses' moving average, computed once per run read (it takes tens of ms for 50k steps)."""
         return ema(self.steps_loss)
 
 

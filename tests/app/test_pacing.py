@@ -71,7 +71,7 @@ class Refusing:
 
 
 def test_a_spent_budget_still_redraws_a_starved_plot(qtbot):
-    from app.training.plots import STARVED_S, PlotsPanel
+    from app.training.plots.grid import STARVED_S, PlotsPanel
     from app.training.store import RunData
     from engine.training.events import Step
     from tests.app.test_training_parts import started
@@ -94,19 +94,19 @@ def test_a_spent_budget_still_redraws_a_starved_plot(qtbot):
 def test_epoch_curves_are_marked_only_while_short(qtbot):
     import pyqtgraph as pg
 
-    from app.training.plots import MARKED_POINTS, _mark_points
+    from app.training.plots.frame import MARKED_POINTS, mark_points
 
     curve = pg.PlotDataItem(symbol="o")
-    _mark_points(curve, MARKED_POINTS)
+    mark_points(curve, MARKED_POINTS)
     assert curve.opts["symbol"] == "o"
-    _mark_points(curve, MARKED_POINTS + 1)
+    mark_points(curve, MARKED_POINTS + 1)
     assert curve.opts["symbol"] is None
-    _mark_points(curve, 1)                   # a new, short run: one epoch is a dot again
+    mark_points(curve, 1)                   # a new, short run: one epoch is a dot again
     assert curve.opts["symbol"] == "o"
 
 
 def test_the_title_line_shows_title_figures_and_warning(qtbot):
-    from app.training.plots import TitleLine
+    from app.training.plots.parts import TitleLine
 
     line = TitleLine("Loss")
     qtbot.addWidget(line)

@@ -1,16 +1,14 @@
-"""The Qt-free parts of live training: the run's data as the plots read it, plot ranges, weight
-strips, runs on disk, where a failure points, the canvas badges."""
+"""The Qt-free parts of live training: the run's data as the plots read it, runs on disk, where a
+failure points, the canvas badges (the plots' numerics: tests/test_plot_numerics.py)."""
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
 
 from app.training import runs
 from app.training.controller import badges, failure_place
-from app.training.plots import nice_range, strips
 from app.training.store import MAX_SNAPSHOTS, RunData
 from engine.training.events import (
     Activations,
@@ -67,29 +65,6 @@ def test_histories_are_thinned_not_unbounded():
     assert len(history) <= MAX_SNAPSHOTS + 1 and history[-1][1] == 3 * MAX_SNAPSHOTS - 1
     assert history[0][1] == 1   # the first is kept: the plot still starts at the start
     assert data.activation_latest["act1"] is not None and len(data.gradients["fc1"]) == 3 * MAX_SNAPSHOTS - 1
-
-
-def test_nice_range_keeps_a_range_that_still_fits_and_rounds_a_new_one():
-    assert nice_range(0.2, 0.9, (0.0, 1.0)) is None                   # inside, and fills it: kept
-    low, high = nice_range(0.02, 0.05, (0.0, 1.0))                    # far inside: shrinks, rounded
-    assert low <= 0.02 and 0.05 <= high < 0.1
-    low, high = nice_range(0.5, 3.2, (0.0, 1.0))                      # outside: grows
-    assert low <= 0.5 and high >= 3.2
-    assert nice_range(1e-4, 0.3, (-5.0, 0.0), log=True) is None       # decades on a log axis
-    assert nice_range(1e-4, 30.0, (-5.0, 0.0), log=True) == (-4.0, 2.0)
-    assert nice_range(math.nan, 1.0, (0.0, 1.0)) is None
-    assert nice_range(0.0, 1.0, (0.0, 1.0), log=True) is None          # nothing positive to show
-
-
-def test_weight_strips_share_one_value_axis():
-    a = Histogram(np.array([0, 10, 0, 0]), -1.0, 1.0, 0.0, 0.1)      # all in [-0.5, 0)
-    b = Histogram(np.array([0, 0, 0, 10]), -2.0, 2.0, 0.0, 0.1)      # all in [1, 2]
-    image, low, high = strips([(0.0, 1, a), (1.0, 2, b)])
-    assert (low, high) == (-2.0, 2.0) and image.shape == (2, 64)
-    centers = np.linspace(-2, 2, 65)[:-1] + 1 / 32
-    assert np.all(centers[image[0] > 0] >= -0.51) and np.all(centers[image[0] > 0] <= 0.01)
-    assert np.all(centers[image[1] > 0] >= 0.99)
-    assert image.max() == pytest.approx(1.0)
 
 
 def test_runs_are_listed_per_design_and_read_back(tmp_path):

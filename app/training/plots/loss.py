@@ -1,0 +1,123 @@
+"""The loss plot (`lossPlot`)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from app.training.plots.frame import (
+    OVERLAY_COLORS,
+    SAMPLES_PER_PIXEL,
+    TRAIN_COLOR,
+    VAL_COLOR,
+    PlotFrame,
+    mark_points,
+    pen,
+    plot_item,
+    style,
+)
+from app.training.plots.numerics import bounds, finite
+from app.training.store import RunData
+
+
+class LossPlot(PlotFrame):
+    """Training loss per step (smoothed, with the raw values faint) and validation loss per epoch."""
+
+    group = "loss"
+    title = "Loss"
+    min_gap = 0.1
+    empty_text = "Train to see the training and validation loss"
+
+    def _controls(self) -> None:
+        item = plot_item(self)
+        style(item, "epoch", "loss")
+        self.legend = item.addLegend(offset=(-6, 6), labelTextSize="8pt")
+        self.overlay_items: list = []
+        self._overlay_key: tuple | None = None           # the overlays and the log axis they were built for
+        self._overlay_bounds = np.empty(0)               # their lowest and highest loss
+        self.raw = item.plot(pen=pen(TRAIN_COLOR, 1, 70), connect="finite", autoDownsampleFactor=SAMPLES_PER_PIXEL)
+        self.smooth = item.plot(pen=pen(TRAIN_COLOR, 2), name="train (smoothed)", connect="finite",
+                                autoDownsampleFactor=SAMPLES_PER_PIXEL)
+        self.val = item.plot(pen=pen(VAL_COLOR, 2), symbol="o", symbolSize=5, symbolBrush=VAL_COLOR, symbolPen=None,
+                             name="validation", connect="finite")
+        self.log_box = QtWidgets.QCheckBox("log")
+        self.log_box.setObjectName("lossPlotLog")
+        self.log_box.setToolTip("logarithmic loss axis")
+        self.log_box.toggled.connect(self.set_log)
+        self.header.insertWidget(1, self.log_box)
+
+    def set_log(self, on: bool) -> None:
+        with QtCore.QSignalBlocker(self.log_box):
+            self.log_box.setChecked(on)
+        plot_item(self).setLogMode(y=on)
+        self.user_range = False
+        self._drawn = None
+        self.refresh(force=True)
+
+    def clear_view(self) -> None:
+        for curve in (self.raw, self.smooth, self.val):
+            curve.setData([], [])
+
+    def draw(self, store: RunData) -> None:
+        steps = store.steps.array
+        positive = self.log_box.isChecked()
+        self.raw.setData(*finite(steps[:, 0], steps[:, 2], positive))
+        self.smooth.setData(*finite(steps[:, 0], steps[:, 3], positive))
+        table = store.epoch_table()
+        val = finite(table["epoch"], table["val_loss"], positive)
+        mark_points(self.val, len(val[0]))
+        self.val.setData(*val)
+        item = plot_item(self)
+        self._show_overlays(positive)
+        live = (steps[:, 2], table["val_loss"])
+        if positive:
+            live = tuple(a[a > 0] for a in live)
+        lo, hi = bounds(*live, self._overlay_bounds)
+        self.follow(item.getViewBox(), x=self.horizon(), y=(lo, hi), ylog=positive)
+        last = steps[-1, 3] if len(steps) else math.nan
+        detail = ""
+        if math.isfinite(last):
+            detail = f"train {last:.4g}"
+            if len(table["val_loss"]) and math.isfinite(table["val_loss"][-1]):
+                detail += f" · val {table['val_loss'][-1]:.4g}"
+        self.title_line.set_text(self.title, detail)
+
+    def _show_overlays(self, positive: bool) -> None:
+        """Build the overlaid runs' curves when the overlays or the log axis change, not on every
+        redraw (a 50,000-step run took 40-60 ms a redraw to rebuild)."""
+        key = (tuple(self.overlays), positive)
+        if key == self._overlay_key:
+            return
+        self._overlay_key = key
+        item = plot_item(self)
+        for old in self.overlay_items:
+            item.removeItem(old)
+        self.overlay_items = []
+        for i, run in enumerate(self.overlays):
+            color = OVERLAY_COLORS[i % len(OVERLAY_COLORS)]
+            train = item.plot(*finite(run.steps_x, run.smoothed, positive), pen=pen(color, 1.2, 200, dash=True),
+                              name=f"{run.name} train", autoDownsampleFactor=SAMPLES_PER_PIXEL)
+            run_val = finite(run.epochs, run.val_loss, positive)
+            val = item.plot(pen=pen(color, 1.2, 200, dash=True), name=f"{run.name} val", symbolSize=5,
+                            symbolBrush=color, symbolPen=None)
+            mark_points(val, len(run_val[0]), "t")
+            val.setData(*run_val)
+            train.setZValue(-1)
+            val.setZValue(-1)
+            self.overlay_items += [train, val]
+        values = [a for run in self.overlays for a in (run.steps_loss, run.val_loss)]
+        lo, hi = bounds(*[a[a > 0] for a in values]) if positive else bounds(*values)
+        self._overlay_bounds = np.array([lo, hi]) if lo is not None else np.empty(0)
+
+    def csv_table(self) -> tuple[list[str], list[list]]:
+        rows: list[list] = []
+        store = self.store
+        if store is not None:
+            for x, step, loss, smooth in store.steps.array:
+                rows.append(["train_loss", f"{x:.6g}", int(step), repr(float(loss))])
+                rows.append(["train_loss_smoothed", f"{x:.6g}", int(step), repr(float(smooth))])
+            for e in store.epochs:
+                if e.val_loss is not None:
+                    rows.append(["val_loss", e.epoch, "", repr(float(e.val_loss))])
+        return ["series", "epoch", "step", "value"], rows
