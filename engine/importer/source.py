@@ -83,6 +83,7 @@ def load_source(text: str) -> Source:
                                                                    if found else ""))
         if not callable(factory):
             raise ImportFailure(f"{path.name}: {name} is neither an nn.Module class nor a function")
+        _record_arguments(namespace, module_name)
         built = factory()
     except ImportFailure:
         raise
@@ -97,6 +98,34 @@ def load_source(text: str) -> Source:
         raise ImportFailure(f"{path.name}: {name}() gave a {type(built).__name__}, not an nn.Module; name the "
                             "module class, or a function that returns the module")
     return Source(built.eval(), path, name, namespace)
+
+
+ARGUMENTS = "_layerloom_arguments"
+
+
+def _record_arguments(namespace: Any, module_name: str) -> None:
+    """Have each module class of the file note the arguments it was built with (defaults filled),
+    so that block parameters take the names the user gave them (`planes`, `stride`)."""
+    for value in list(vars(namespace).values()):
+        if inspect.isclass(value) and issubclass(value, nn.Module) and value.__module__ == module_name \
+                and "__init__" in vars(value):
+            value.__init__ = _recording(value.__init__)
+
+
+def _recording(init):
+    signature = inspect.signature(init)
+
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError:
+            return
+        bound.apply_defaults()
+        defaults = {k: p.default for k, p in signature.parameters.items() if p.default is not p.empty}
+        self.__dict__[ARGUMENTS] = ({k: v for k, v in list(bound.arguments.items())[1:]}, defaults)
+
+    return __init__
 
 
 def parse_shape(text: str) -> tuple[tuple[int, ...], str]:
