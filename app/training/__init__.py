@@ -7,7 +7,10 @@
     store.py       RunData: a run's series as the plots read them (Qt-free)
     runs.py        the runs folder: where runs are kept, listing them, reading their curves (Qt-free)
     commands.py    the undo command for the project's `data` and `training` sections
-    panel.py       the `trainingPanel` dock: settings, Train/Pause/Stop, progress, the runs list
+    panel.py       the `trainingPanel` dock: Train/Pause/Stop and the layout of the three below
+    settings_form.py  the form of the `data` and `training` sections, built from the engine's declarations
+    progress_line.py  the progress bar and the status line (the hint before a run)
+    runs_tab.py    the Runs tab: the runs kept for this design, overlays, export
     plots/         lossPlot, metricPlot, weightsPlot, gradientsPlot, activationsPlot, boundaryPlot, one module
                    each; PlotsPanel (plots.grid); the Qt-free numerics (plots.numerics)
     controller.py  the glue: actions, the design lock, the redraw timer, canvas badges, failures

@@ -25,7 +25,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from app.exporting import export_file_name, export_with_cursor
 from app.node_item import LiveBadge
 from app.training.loader import engine_loader
-from app.training.panel import TrainingPanel, duration_text
+from app.training.panel import TrainingPanel
+from app.training.progress_line import duration_text
 from app.training.runs import DESIGN_NAME, RunInfo, list_runs, new_run_dir, read_overlay, run_stem, runs_root
 from app.training.store import RunData
 from app.window_geometry import keeping_design_in_view

@@ -1,87 +1,27 @@
-"""The training panel (`trainingPanel`): the run controls and progress, the settings of the
-project's `data` and `training` sections, and the runs kept for this design.
+"""The training panel (`trainingPanel`): Train/Pause/Stop, the run line (app.training.progress_line),
+the settings of the project's `data` and `training` sections (app.training.settings_form) and the
+runs kept for this design (app.training.runs_tab).
 
-The form is built from the engine's declarations, like the properties panel is built from the
-layer registry: data sets and their options from engine.data (registry.all_datasets,
-COMMON_KEYS, AUGMENT_KEYS), training keys from engine.training.settings (TRAINING_KEYS,
-SCHEDULE_KEYS, EARLY_STOPPING_KEYS). The project's sections are the truth: every edit is one
-`SetSection` command on the window's undo stack, and the form re-reads the sections after every
-change (an undo included). What `parse_training` / `parse_section` find wrong is shown under the
-field it names. The loss of each Output is that node's `loss` parameter, set through the editor
-like any parameter.
-
-The declarations it reads need no torch and are imported here; the engine (and with it torch)
-is imported in the background (app.training.loader); until it is there the panel says
-"Loading PyTorch…".
+The declarations the form reads need no torch; the engine (and with it torch) is imported in
+the background (app.training.loader); until it is there the panel says "Loading PyTorch…".
 """
 from __future__ import annotations
-
-import copy
-import html
-import math
-import re
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.document import Document
 from app.editor import Editor
-from app.fields import guard_wheel
-from app.notice import idle_hint
-from app.properties import _ParamRow
-from app.text_fit import FittedProgressBar, WrappingDelegate
-from app.training.commands import SetSection
 from app.training.loader import engine_loader
-from app.training.runs import RunInfo
-from engine.data.registry import AUGMENT_KEYS, COMMON_KEYS, DataError, all_datasets, parse_section
-from engine.data.registry import get as get_dataset
-from engine.training.events import TrainingError
-from engine.training.settings import (
-    EARLY_STOPPING_KEYS,
-    SCHEDULE_KEYS,
-    SCHEDULES,
-    TRAINING_KEYS,
-    parse_training,
-)
-from graph.layers.core import LOSSES
-
-RUN_ROLE = QtCore.Qt.ItemDataRole.UserRole
-_MISSING = object()
+from app.training.progress_line import ProgressLine
+from app.training.runs_tab import RunsTab
+from app.training.settings_form import SettingsForm
 
 
-def duration_text(seconds: float) -> str:
-    if not math.isfinite(seconds) or seconds < 0:
-        return "?"
-    seconds = round(seconds)
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def rate_text(per_s: float) -> str:
-    if per_s >= 10_000:
-        return f"{per_s / 1000:.0f}k"
-    if per_s >= 1000:
-        return f"{per_s / 1000:.1f}k"
-    return f"{per_s:.0f}"
-
-
-class _Group(QtWidgets.QGroupBox):
-    def __init__(self, title: str, name: str):
-        super().__init__(title)
-        self.setObjectName(name)
-        self.form = QtWidgets.QFormLayout(self)
-        self.form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.WrapLongRows)   # narrow: field under label
-        self.form.setContentsMargins(6, 4, 6, 6)
-        self.form.setVerticalSpacing(3)
-
-
-class TrainingPanel(QtWidgets.QWidget):
-    """Controls, progress, settings form and runs list. `runs_changed` asks for the runs list
-    to be re-read; `overlays_changed` gives the run folders whose curves to overlay."""
+class TrainingPanel(SettingsForm, RunsTab, ProgressLine, QtWidgets.QWidget):
+    """Train/Pause/Stop, the run line (progress_line), the settings form (settings_form) and the
+    Runs tab (runs_tab), one module per job; this class lays them out and builds the form once
+    PyTorch is loaded. `overlays_changed` gives the runs whose curves to overlay;
+    `export_run_requested` the run to export."""
 
     overlays_changed = QtCore.Signal(list)          # [RunInfo]
     export_run_requested = QtCore.Signal(object)    # RunInfo
@@ -91,13 +31,8 @@ class TrainingPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.setObjectName("trainingPanelWidget")
         self.doc, self.editor, self._actions = doc, editor, actions
-        self.rows: dict[str, _ParamRow] = {}            # "training.learning_rate", "data.samples", ...
-        self._readers: list[tuple[_ParamRow, Callable[[], Any]]] = []
+        self._init_form()
         self._built = False
-        self._dataset_shown: Any = _MISSING
-        self._outputs_shown: list[str] | None = None
-        self._schedule_shown: str | None = None
-        self._loss_boxes: dict[str, QtWidgets.QComboBox] = {}
         self._running = False
 
         outer = QtWidgets.QVBoxLayout(self)
@@ -112,19 +47,7 @@ class TrainingPanel(QtWidgets.QWidget):
             buttons.addWidget(button)
         buttons.addStretch(1)
         outer.addLayout(buttons)
-        self.progress = FittedProgressBar()
-        self.progress.setObjectName("trainingProgress")
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(0)
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("not running")
-        outer.addWidget(self.progress)
-        self.status = QtWidgets.QLabel()
-        self.status.setObjectName("trainingStatus")
-        self.status.setWordWrap(True)
-        outer.addWidget(self.status)
-        self._hint = ""
-        self.show_hint()
+        self._make_progress_line(outer)
 
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.setObjectName("trainingTabs")
@@ -175,126 +98,11 @@ class TrainingPanel(QtWidgets.QWidget):
 
     # -- building ----------------------------------------------------------------------
     def build(self) -> None:
+        """Build the settings form (once PyTorch is loaded) and put it in place of "Loading PyTorch…"."""
         if self._built:
             return
         self._built = True
-        self._training_keys = {p.name: p for p in TRAINING_KEYS}
-        self._common_keys = {p.name: p for p in COMMON_KEYS}
-        body = QtWidgets.QWidget()
-        body.setObjectName("trainingForm")
-        layout = QtWidgets.QVBoxLayout(body)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.setSpacing(6)
-        self.settings_problem = QtWidgets.QLabel()
-        self.settings_problem.setObjectName("problemText")
-        self.settings_problem.setWordWrap(True)
-        self.settings_problem.hide()
-        layout.addWidget(self.settings_problem)
-
-        # data
-        data = _Group("Data", "trainingDataGroup")
-        self.dataset_box = QtWidgets.QComboBox()
-        guard_wheel(self.dataset_box)
-        self.dataset_box.setObjectName("datasetBox")
-        self.dataset_box.setToolTip("the data set the model is trained on (data.dataset; see docs/data.md)")
-        self._fill_datasets()
-        self.dataset_box.activated.connect(self._on_dataset_chosen)
-        data.form.addRow("data set", self.dataset_box)
-        self.dataset_problem = QtWidgets.QLabel()
-        self.dataset_problem.setObjectName("problemText")
-        self.dataset_problem.setWordWrap(True)
-        self.dataset_problem.hide()
-        data.form.addRow(self.dataset_problem)
-        self.dataset_gives = QtWidgets.QLabel()
-        self.dataset_gives.setObjectName("derivedValue")
-        self.dataset_gives.setWordWrap(True)
-        data.form.addRow(self.dataset_gives)
-        self.dataset_options = QtWidgets.QWidget()
-        self.dataset_form = QtWidgets.QFormLayout(self.dataset_options)
-        self.dataset_form.setContentsMargins(0, 0, 0, 0)
-        data.form.addRow(self.dataset_options)
-        for name in ("validation_split", "seed", "max_samples", "reconstruct"):
-            label = "data seed" if name == "seed" else name.replace("_", " ")
-            self._simple_row(data.form, "data", self._common_keys[name], label)
-        layout.addWidget(data)
-
-        # loss per Output
-        self.loss_group = _Group("Loss", "trainingLossGroup")
-        self.loss_outputs = QtWidgets.QWidget()
-        self.loss_form = QtWidgets.QFormLayout(self.loss_outputs)
-        self.loss_form.setContentsMargins(0, 0, 0, 0)
-        self.loss_group.form.addRow(self.loss_outputs)
-        for name in ("label_smoothing", "huber_delta"):
-            self._simple_row(self.loss_group.form, "training", self._training_keys[name])
-        layout.addWidget(self.loss_group)
-
-        # optimiser
-        opt = _Group("Optimiser", "trainingOptimiserGroup")
-        for name in ("optimizer", "learning_rate", "momentum", "nesterov"):
-            self._simple_row(opt.form, "training", self._training_keys[name])
-        self.rows["training.learning_rate"].editor.setSingleStep(0.0005)
-        self.schedule_box = QtWidgets.QComboBox()
-        guard_wheel(self.schedule_box)
-        self.schedule_box.setObjectName("scheduleBox")
-        self.schedule_box.setToolTip(self._training_keys["schedule"].help)
-        for kind in SCHEDULES:
-            self.schedule_box.addItem(kind.replace("_", " "), kind)
-        self.schedule_box.activated.connect(lambda i: self._set_schedule(self.schedule_box.itemData(i)))
-        opt.form.addRow("schedule", self.schedule_box)
-        self.schedule_options = QtWidgets.QWidget()
-        self.schedule_form = QtWidgets.QFormLayout(self.schedule_options)
-        self.schedule_form.setContentsMargins(12, 0, 0, 0)
-        opt.form.addRow(self.schedule_options)
-        layout.addWidget(opt)
-
-        # batches and epochs
-        length = _Group("Epochs and batches", "trainingLengthGroup")
-        for name in ("epochs", "batch_size"):
-            self._simple_row(length.form, "training", self._training_keys[name])
-        layout.addWidget(length)
-
-        # regularisation
-        reg = _Group("Regularisation", "trainingRegularisationGroup")
-        for name in ("weight_decay", "l1_penalty", "grad_clip_norm"):
-            self._simple_row(reg.form, "training", self._training_keys[name])
-        self.early_switch = QtWidgets.QCheckBox("when the val loss stalls")
-        self.early_switch.setToolTip("stop when the validation loss stops improving (patience and min delta below)")
-        self.early_switch.setObjectName("earlyStoppingSwitch")
-        self.early_switch.toggled.connect(self._set_early_stopping)
-        reg.form.addRow("early stopping", self.early_switch)
-        early = {p.name: p for p in EARLY_STOPPING_KEYS}
-        for name in ("patience", "min_delta", "restore_best"):
-            self._nested_row(reg.form, "training", "early_stopping", early[name], f"  {name.replace('_', ' ')}")
-        augment = {p.name: p for p in AUGMENT_KEYS}
-        for name in ("flip", "crop_padding", "noise"):
-            self._nested_row(reg.form, "data", "augment", augment[name], f"augment: {name.replace('_', ' ')}")
-        dropout = QtWidgets.QLabel("Dropout is a layer: add a Dropout node to the design.")
-        dropout.setObjectName("derivedValue")
-        dropout.setWordWrap(True)
-        reg.form.addRow(dropout)
-        layout.addWidget(reg)
-
-        # the run
-        run = _Group("Run", "trainingRunGroup")
-        self._simple_row(run.form, "training", self._training_keys["seed"])
-        self.device_box = QtWidgets.QComboBox()
-        guard_wheel(self.device_box)
-        self.device_box.setObjectName("deviceBox")
-        self.device_box.setToolTip("where the model trains: the devices this machine has (training.device)")
-        self.device_box.activated.connect(lambda i: self._set_key("training", "device", self.device_box.itemData(i),
-                                                                  "Set training.device"))
-        run.form.addRow("device", self.device_box)
-        self.device_problem = QtWidgets.QLabel()
-        self.device_problem.setObjectName("problemText")
-        self.device_problem.setWordWrap(True)
-        self.device_problem.hide()
-        run.form.addRow(self.device_problem)
-        for name in ("mixed_precision", "checkpoint_every", "eval_batch_size", "threads", "compile",
-                     "channels_last"):
-            self._simple_row(run.form, "training", self._training_keys[name])
-        layout.addWidget(run)
-        layout.addStretch(1)
-
+        body = self.build_form()
         self.settings_scroll.takeWidget()
         self.placeholder.deleteLater()
         self.settings_scroll.setWidget(body)
@@ -302,330 +110,6 @@ class TrainingPanel(QtWidgets.QWidget):
         self.refresh_devices()
         self.update_values()
         body.setEnabled(not self._running)
-
-    def _label(self, text: str, tip: str) -> QtWidgets.QLabel:
-        label = QtWidgets.QLabel(text)
-        label.setToolTip(tip)
-        return label
-
-    def _simple_row(self, form: QtWidgets.QFormLayout, section: str, param, label: str | None = None) -> _ParamRow:
-        key = param.name
-
-        def apply(_name: str, value: Any) -> None:
-            if value is None and param.optional:
-                self._set_key(section, key, None, f"Clear {section}.{key}")
-            else:
-                self._set_key(section, key, value, f"Set {section}.{key}")
-
-        row = _ParamRow(param, apply)
-        row.widget.setObjectName(f"{section}_{key}")
-        self.rows[f"{section}.{key}"] = row
-        self._readers.append((row, lambda: getattr(self.doc.project, section).get(key, param.default)))
-        form.addRow(self._label(label or key.replace("_", " "), param.help), row.widget)
-        return row
-
-    def _nested_row(self, form: QtWidgets.QFormLayout, section: str, parent_key: str, param, label: str) -> _ParamRow:
-        key = param.name
-
-        def current() -> dict[str, Any]:
-            value = getattr(self.doc.project, section).get(parent_key)
-            if parent_key == "early_stopping" and isinstance(value, int) and not isinstance(value, bool):
-                value = {"patience": value}
-            return dict(value) if isinstance(value, dict) else {}
-
-        def apply(_name: str, value: Any) -> None:
-            def mutate(d: dict[str, Any]) -> None:
-                inner = current()
-                if value == param.default:
-                    inner.pop(key, None)
-                else:
-                    inner[key] = value
-                if parent_key == "early_stopping":
-                    d[parent_key] = inner or {"patience": self._early_default()}
-                elif inner:
-                    d[parent_key] = inner
-                else:
-                    d.pop(parent_key, None)
-            self._write(section, mutate, f"Set {section}.{parent_key}.{key}", f"{section}.{parent_key}.{key}")
-
-        row = _ParamRow(param, apply)
-        row.widget.setObjectName(f"{section}_{parent_key}_{key}")
-        self.rows[f"{section}.{parent_key}.{key}"] = row
-        self._readers.append((row, lambda: current().get(key, param.default)))
-        form.addRow(self._label(label, param.help), row.widget)
-        return row
-
-    def _early_default(self) -> int:
-        return next(p.default for p in EARLY_STOPPING_KEYS if p.name == "patience")
-
-    def _fill_datasets(self) -> None:
-        box = self.dataset_box
-        box.clear()
-        box.addItem("(choose a data set)", None)
-        groups: dict[str, list] = {}
-        for dataset in all_datasets():
-            groups.setdefault(dataset.group, []).append(dataset)
-        for group in ("generated", "bundled", "file", *[g for g in groups if g not in ("generated", "bundled", "file")]):
-            for dataset in groups.get(group, []):
-                box.addItem(f"{dataset.name}  ({group})", dataset.name)
-                box.setItemData(box.count() - 1, f"{dataset.doc}<br/><i>{html.escape(dataset.gives)}</i>",
-                                QtCore.Qt.ItemDataRole.ToolTipRole)
-
-    def _make_runs_tab(self) -> QtWidgets.QWidget:
-        tab = QtWidgets.QWidget()
-        layout = QtWidgets.QVBoxLayout(tab)
-        layout.setContentsMargins(2, 4, 2, 2)
-        hint = QtWidgets.QLabel("Runs of this design, newest first. Tick runs to overlay their curves on the plots.")
-        hint.setWordWrap(True)
-        hint.setObjectName("derivedValue")
-        layout.addWidget(hint)
-        self.runs_list = QtWidgets.QTreeWidget()
-        self.runs_list.setObjectName("runsList")
-        self.runs_list.setHeaderHidden(True)
-        self.runs_list.setRootIsDecorated(False)
-        self.runs_list.setAlternatingRowColors(True)
-        self.runs_list.setWordWrap(True)   # a long row wraps at a word, never "val accu…"
-        self.runs_list.setItemDelegate(WrappingDelegate(self.runs_list))
-        self.runs_list.itemChanged.connect(self._on_run_item_changed)
-        self.runs_list.itemDoubleClicked.connect(lambda item, _c: self.export_run_requested.emit(item.data(0, RUN_ROLE)))
-        layout.addWidget(self.runs_list, 1)
-        row = QtWidgets.QHBoxLayout()
-        self.export_button = QtWidgets.QPushButton("Export trained model…")
-        self.export_button.setObjectName("exportRunButton")
-        self.export_button.setToolTip("write the selected run's model as code plus its trained weights")
-        self.export_button.clicked.connect(self._export_selected)
-        self.folder_button = QtWidgets.QPushButton("Show folder")
-        self.folder_button.setObjectName("showRunFolderButton")
-        self.folder_button.clicked.connect(self._show_selected_folder)
-        row.addWidget(self.export_button)
-        row.addWidget(self.folder_button)
-        row.addStretch(1)
-        layout.addLayout(row)
-        self.runs_folder = QtWidgets.QLabel()
-        self.runs_folder.setObjectName("derivedValue")
-        self.runs_folder.setWordWrap(True)
-        self.runs_folder.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.runs_folder)
-        return tab
-
-    # -- edits -> commands -----------------------------------------------------------
-    def _write(self, section: str, mutate: Callable[[dict[str, Any]], None], text: str, field: str | None) -> None:
-        current = getattr(self.doc.project, section)
-        new = copy.deepcopy(current)
-        mutate(new)
-        if new != current:
-            self.doc.push(SetSection(self.doc, section, new, text, field))
-
-    def _set_key(self, section: str, key: str, value: Any, text: str) -> None:
-        def mutate(d: dict[str, Any]) -> None:
-            if value is None:
-                d.pop(key, None)
-            else:
-                d[key] = value
-        self._write(section, mutate, text, f"{section}.{key}")
-
-    def _on_dataset_chosen(self, index: int) -> None:
-        name = self.dataset_box.itemData(index)
-        if name is None or name == self.doc.project.data.get("dataset"):
-            return
-        keep = set(self._common_keys) - {"dataset"}
-
-        def mutate(d: dict[str, Any]) -> None:
-            for key in list(d):
-                if key not in keep:
-                    del d[key]
-            d["dataset"] = name
-        self._write("data", mutate, f"Set data set to {name}", None)
-
-    def _set_schedule(self, kind: str) -> None:
-        def mutate(d: dict[str, Any]) -> None:
-            if kind == "none":
-                d.pop("schedule", None)
-            else:
-                d["schedule"] = kind
-        if kind != self._schedule_value()[0]:
-            self._write("training", mutate, f"Set training.schedule to {kind}", None)
-
-    def _schedule_value(self) -> tuple[str, dict[str, Any]]:
-        value = self.doc.project.training.get("schedule")
-        if isinstance(value, str):
-            return value, {}
-        if isinstance(value, dict):
-            return str(value.get("type", "none")), {k: v for k, v in value.items() if k != "type"}
-        return "none", {}
-
-    def _set_early_stopping(self, on: bool) -> None:
-        def mutate(d: dict[str, Any]) -> None:
-            if on:
-                d.setdefault("early_stopping", {"patience": self._early_default()})
-            else:
-                d.pop("early_stopping", None)
-        self._write("training", mutate, "Turn early stopping " + ("on" if on else "off"), None)
-
-    def _set_loss(self, output: str, loss: str) -> None:
-        self.editor.set_param(output, "loss", loss)
-
-    # -- sections -> form --------------------------------------------------------------
-    def _on_replaced(self) -> None:
-        self._dataset_shown = _MISSING
-        self._outputs_shown = None
-        self._schedule_shown = None
-        self.update_values()
-
-    def _on_analysed(self) -> None:
-        if self._built:
-            self._update_losses()
-            self._validate()
-
-    def update_values(self) -> None:
-        """Show the project's data and training sections (after any change, undo included)."""
-        if not self._built:
-            return
-        data, training = self.doc.project.data, self.doc.project.training
-        name = data.get("dataset")
-        if name != self._dataset_shown:
-            self._build_dataset_options(name)
-        index = self.dataset_box.findData(name) if isinstance(name, str) else 0
-        if index < 0:
-            self.dataset_box.addItem(f"{name!r} (unknown)", name)
-            index = self.dataset_box.count() - 1
-        with QtCore.QSignalBlocker(self.dataset_box):
-            self.dataset_box.setCurrentIndex(index)
-        kind, _options = self._schedule_value()
-        if kind != self._schedule_shown:
-            self._build_schedule_options(kind)
-        with QtCore.QSignalBlocker(self.schedule_box):
-            index = self.schedule_box.findData(kind)
-            if index < 0:
-                self.schedule_box.addItem(f"{kind} (unknown)", kind)
-                index = self.schedule_box.count() - 1
-            self.schedule_box.setCurrentIndex(index)
-        early = training.get("early_stopping")
-        with QtCore.QSignalBlocker(self.early_switch):
-            self.early_switch.setChecked(early is not None and early is not False)
-        for key in ("early_stopping.patience", "early_stopping.min_delta", "early_stopping.restore_best"):
-            self.rows[f"training.{key}"].widget.setEnabled(self.early_switch.isChecked())
-        for row, read in self._readers:
-            row.set_value(read())
-        self._show_device(training.get("device", "auto"))
-        self._update_losses()
-        self._validate()
-
-    def _build_dataset_options(self, name: Any) -> None:
-        self._dataset_shown = name
-        form = self.dataset_form
-        for key in [k for k in self.rows if k.startswith("data.") and k.count(".") == 1
-                    and k[5:] not in self._common_keys]:
-            row = self.rows.pop(key)
-            self._readers = [(r, f) for r, f in self._readers if r is not row]
-        while form.rowCount():
-            form.removeRow(0)
-        dataset = get_dataset(name) if isinstance(name, str) else None
-        self.dataset_gives.setText(f"{html.escape(dataset.doc)}<br/>gives: {html.escape(dataset.gives)}"
-                                   if dataset else "")
-        self.dataset_gives.setVisible(dataset is not None)
-        if dataset is None:
-            return
-        for param in dataset.options:
-            row = self._simple_row(form, "data", param)
-            if param.name == "path":
-                browse = QtWidgets.QToolButton()
-                browse.setText("…")
-                browse.setToolTip("choose the file or folder")
-                browse.clicked.connect(lambda _c=False, folder=dataset.name == "image_folder": self._browse(folder))
-                row.widget.layout().itemAt(0).layout().addWidget(browse)
-
-    def _browse(self, folder: bool) -> None:
-        start = str(self.doc.path.parent) if self.doc.path else ""
-        if folder:
-            path = QtWidgets.QFileDialog.getExistingDirectory(self, "Choose the image folder", start)
-        else:
-            path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Choose the data file", start)
-        if not path:
-            return
-        if self.doc.path is not None:
-            try:
-                path = str(Path(path).resolve().relative_to(self.doc.path.resolve().parent))
-            except ValueError:
-                pass
-        self._set_key("data", "path", path, "Set data.path")
-
-    def _build_schedule_options(self, kind: str) -> None:
-        self._schedule_shown = kind
-        for key in [k for k in self.rows if k.startswith("training.schedule.")]:
-            row = self.rows.pop(key)
-            self._readers = [(r, f) for r, f in self._readers if r is not row]
-        while self.schedule_form.rowCount():
-            self.schedule_form.removeRow(0)
-        for param in SCHEDULE_KEYS.get(kind, ()):
-            key = param.name
-
-            def apply(_name: str, value: Any, key: str = key, param=param) -> None:
-                def mutate(d: dict[str, Any]) -> None:
-                    current_kind, options = self._schedule_value()
-                    if value == param.default:
-                        options.pop(key, None)
-                    else:
-                        options[key] = value
-                    d["schedule"] = {"type": current_kind, **options} if options else current_kind
-                self._write("training", mutate, f"Set training.schedule.{key}", f"training.schedule.{key}")
-
-            row = _ParamRow(param, apply)
-            row.widget.setObjectName(f"training_schedule_{key}")
-            self.rows[f"training.schedule.{key}"] = row
-            self._readers.append((row, lambda key=key, param=param: self._schedule_value()[1].get(key, param.default)))
-            self.schedule_form.addRow(self._label(key.replace("_", " "), param.help), row.widget)
-        self.schedule_options.setVisible(bool(SCHEDULE_KEYS.get(kind)))
-
-    def _update_losses(self) -> None:
-        outputs = [n for n in self.doc.graph.outputs() if isinstance(n.id, str)]
-        ids = [n.id for n in outputs]
-        if ids != self._outputs_shown:
-            self._outputs_shown = ids
-            while self.loss_form.rowCount():
-                self.loss_form.removeRow(0)
-            self._loss_boxes = {}
-            for node_id in ids:
-                box = QtWidgets.QComboBox()
-                guard_wheel(box)
-                box.setObjectName(f"loss_{node_id}")
-                box.setToolTip(f"the loss applied to Output '{node_id}' (its loss parameter)")
-                for loss in LOSSES:
-                    box.addItem(loss, loss)
-                box.activated.connect(lambda i, node_id=node_id, box=box: self._set_loss(node_id, box.itemData(i)))
-                self._loss_boxes[node_id] = box
-                self.loss_form.addRow(self._label(f"{node_id}", "loss of this Output"), box)
-            if not ids:
-                self.loss_form.addRow(QtWidgets.QLabel("The design has no Output node."))
-        for node in outputs:
-            box = self._loss_boxes.get(node.id)
-            if box is not None:
-                with QtCore.QSignalBlocker(box):
-                    box.setCurrentIndex(max(box.findData(node.values().get("loss")), 0))
-
-    def _validate(self) -> None:
-        """Show what the engine would refuse, under the field it names."""
-        problems: dict[str, str] = {}
-        general: list[str] = []
-        outputs = [n.id for n in self.doc.graph.outputs()]
-        for check in (lambda: parse_training(self.doc.project.training, outputs),
-                      lambda: parse_section(self.doc.project.data)):
-            try:
-                check()
-            except (TrainingError, DataError) as exc:
-                message = str(exc)
-                field = re.sub(r" \(\w+\)", "", message.split(":", 1)[0].split(" is ", 1)[0].strip())
-                if field in self.rows or field in ("data.dataset", "training.device"):
-                    problems[field] = message
-                else:
-                    general.append(message)
-        for key, row in self.rows.items():
-            row.show_problem(problems.get(key))
-        for label, key in ((self.dataset_problem, "data.dataset"), (self.device_problem, "training.device")):
-            label.setText(problems.get(key, ""))
-            label.setVisible(key in problems)
-        self.settings_problem.setText("<br/>".join(html.escape(g) for g in general))
-        self.settings_problem.setVisible(bool(general))
 
     def show_setting(self, key: str) -> bool:
         """Bring a setting's field into view and give it the focus (a click on a failure that
@@ -642,103 +126,7 @@ class TrainingPanel(QtWidgets.QWidget):
         widget.setFocus()
         return True
 
-    # -- devices -----------------------------------------------------------------------
-    def refresh_devices(self) -> None:
-        """List this machine's devices again (engine.training.device.available_devices)."""
-        if not self._built:
-            return
-        engine_loader().refresh_devices()
-        self._show_device(self.doc.project.training.get("device", "auto"), rebuild=True)
-
-    def device_specs(self) -> list[str]:
-        return [self.device_box.itemData(i) for i in range(self.device_box.count())]
-
-    def _show_device(self, value: Any, rebuild: bool = False) -> None:
-        box = self.device_box
-        devices = engine_loader().devices
-        with QtCore.QSignalBlocker(box):
-            if rebuild or box.count() == 0 or box.property("extra"):
-                box.clear()
-                best = devices[0].name if devices else "?"
-                box.addItem(f"auto — {best}", "auto")
-                for info in devices:
-                    box.addItem(f"{info.device} — {info.name}", str(info.device))
-                box.setProperty("extra", False)
-            index = box.findData(value)
-            if index < 0 and value == "cuda":
-                index = box.findData("cuda:0")
-            if index < 0:
-                box.addItem(f"{value} (not on this machine)", value)
-                box.setProperty("extra", True)
-                index = box.count() - 1
-            box.setCurrentIndex(index)
-
-    # -- runs --------------------------------------------------------------------------
-    def show_runs(self, runs: list[RunInfo], folder: Path | None, overlaid: set[Path] = frozenset()) -> None:
-        self.runs_list.blockSignals(True)
-        try:
-            self.runs_list.clear()
-            for run in runs:
-                item = QtWidgets.QTreeWidgetItem([run.summary()])
-                item.setData(0, RUN_ROLE, run)
-                item.setToolTip(0, f"{run.summary()}\n{run.path}")
-                item.setFlags(item.flags() | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(0, QtCore.Qt.CheckState.Checked if run.path in overlaid
-                                   else QtCore.Qt.CheckState.Unchecked)
-                if run.status == "failed":
-                    item.setForeground(0, QtGui.QBrush(QtGui.QColor(255, 123, 123)))
-                self.runs_list.addTopLevelItem(item)
-            if runs:
-                self.runs_list.setCurrentItem(self.runs_list.topLevelItem(0))
-        finally:
-            self.runs_list.blockSignals(False)
-        self.runs_folder.setText(f"Kept in {folder}" if folder is not None else "")
-        self.tabs.setTabText(1, f"Runs ({len(runs)})" if runs else "Runs")
-
-    def runs(self) -> list[RunInfo]:
-        return [self.runs_list.topLevelItem(i).data(0, RUN_ROLE) for i in range(self.runs_list.topLevelItemCount())]
-
-    def set_overlay(self, path: Path, on: bool) -> None:
-        for i in range(self.runs_list.topLevelItemCount()):
-            item = self.runs_list.topLevelItem(i)
-            if item.data(0, RUN_ROLE).path == path:
-                item.setCheckState(0, QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked)
-
-    def overlaid(self) -> list[RunInfo]:
-        out = []
-        for i in range(self.runs_list.topLevelItemCount()):
-            item = self.runs_list.topLevelItem(i)
-            if item.checkState(0) == QtCore.Qt.CheckState.Checked:
-                out.append(item.data(0, RUN_ROLE))
-        return out
-
-    def _on_run_item_changed(self, _item, _column) -> None:
-        self.overlays_changed.emit(self.overlaid())
-
-    def selected_run(self) -> RunInfo | None:
-        item = self.runs_list.currentItem()
-        return item.data(0, RUN_ROLE) if item is not None else None
-
-    def _export_selected(self) -> None:
-        run = self.selected_run()
-        if run is not None:
-            self.export_run_requested.emit(run)
-
-    def _show_selected_folder(self) -> None:
-        run = self.selected_run()
-        if run is not None:
-            QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(run.path)))
-
     # -- a run -------------------------------------------------------------------------
-    def show_hint(self) -> None:
-        """The line before a run: Train only when there is a data set to train on (app.notice)."""
-        self._hint = idle_hint(self.doc.project)
-        self.status.setText(self._hint)
-
-    def _refresh_hint(self) -> None:
-        if self.status.text() == self._hint:  # not a run's own line, which stays until the next
-            self.show_hint()
-
     def show_data(self) -> None:
         """Where "Training ▸ Data" leads: the settings tab, the data-set box focused."""
         self.tabs.setCurrentIndex(0)
@@ -752,32 +140,3 @@ class TrainingPanel(QtWidgets.QWidget):
         if self._built:
             self.form_body.setEnabled(not running)
         self.tabs.setTabToolTip(0, "the settings of the run in progress (read-only until it ends)" if running else "")
-
-    def show_progress(self, p, status: str) -> None:
-        if status == "starting":  # not Qt's busy indicator: it animates (repaints) without end
-            self._set_progress(0.0, ["starting…"])
-            return
-        parts = [status] if status in ("paused", "stopping") else []
-        parts += [f"epoch {max(p.epoch, 1)}/{p.epochs}", f"step {p.step:,}/{p.total_steps:,}"]
-        drop = [len(parts) - 1]   # a narrow panel loses the step count, then the rate: never the ETA's time
-        if status in ("running", "paused", "stopping"):
-            if p.samples_per_s:
-                drop.append(len(parts))
-                parts.append(f"{rate_text(p.samples_per_s)} samples/s")
-            parts.append(f"ETA {duration_text(p.eta_s)}")
-        self._set_progress(p.fraction, parts, tuple(drop))
-
-    def show_result(self, text: str, fraction: float | None = None) -> None:
-        self._set_progress(fraction, text.split(" · "))
-
-    def _set_progress(self, fraction: float | None, parts: list[str], drop_order: tuple[int, ...] = ()) -> None:
-        """QProgressBar.setValue repaints at once, on the GUI thread and holding the GIL the
-        training thread needs (2 ms here); with updates held back it repaints later, in the
-        event loop, once for the value and the text together."""
-        bar = self.progress
-        bar.setUpdatesEnabled(False)
-        bar.setRange(0, 1000)
-        if fraction is not None:
-            bar.setValue(round(fraction * 1000))
-        bar.set_parts(parts, drop_order)
-        bar.setUpdatesEnabled(True)
