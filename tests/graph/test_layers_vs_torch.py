@@ -169,6 +169,19 @@ case("Permute", policy=lambda v, s: sorted(d % (len(s[0]) + 1) for d in v["dims"
      and v["dims"][0] % (len(s[0]) + 1) != 0)(_permute_case)
 
 
+@st.composite
+def _mean_case(draw):
+    s = draw(shape(1, 3))
+    r = len(s) + 1
+    dims = draw(st.lists(st.integers(-r, r - 1), min_size=1, max_size=2))
+    return Case({"dim": dims, "keepdim": draw(st.booleans())}, [s])
+
+
+# refused: the batch dimension, or one dimension named twice
+case("Mean", policy=lambda v, s: any(d % (len(s[0]) + 1) == 0 for d in v["dim"])
+     or len({d % (len(s[0]) + 1) for d in v["dim"]}) < len(v["dim"]))(_mean_case)
+
+
 @case("Identity", "ReLU", "SiLU", "Mish", "Sigmoid", "Tanh")
 def _plain_case():
     return st.builds(lambda s: Case({}, [s]), shape(1, 4))
@@ -521,6 +534,7 @@ FUNCTIONAL: dict[str, Callable[[dict, list[torch.Tensor]], list[torch.Tensor]]] 
     "Output": lambda v, xs: [],
     "Reshape": lambda v, xs: [xs[0].reshape(BATCH, *v["shape"])],
     "Permute": lambda v, xs: [xs[0].permute(*v["dims"])],
+    "Mean": lambda v, xs: [xs[0].mean(dim=v["dim"], keepdim=v["keepdim"])],
     "Add": lambda v, xs: [sum(xs[1:], xs[0])],
     "Multiply": lambda v, xs: [math.prod(xs[1:], start=xs[0])],
     "Concat": lambda v, xs: [torch.cat(xs, dim=v["dim"])],
