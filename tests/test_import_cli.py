@@ -49,7 +49,10 @@ def test_a_refused_import_exits_1_with_a_message_and_writes_nothing(tmp_path, so
     assert not (tmp_path / "out.loom").exists() and not (tmp_path / "out.safetensors").exists()
 
 
-def test_output_must_be_a_loom_file(tmp_path):
+def test_output_must_be_a_loom_file_that_is_not_a_folder(tmp_path):
     done = _run("import", f"{MODELS / 'residual_cnn.py'}:ResidualCNN", "-o", "out.py", cwd=tmp_path)
     assert done.returncode == 1 and ".loom" in done.stderr
     assert not (tmp_path / "out.py").exists()
+    (tmp_path / "dir.loom").mkdir()
+    done = _run("import", f"{MODELS / 'residual_cnn.py'}:ResidualCNN", "-o", "dir.loom", cwd=tmp_path)
+    assert done.returncode == 1 and "is a folder" in done.stderr and "Traceback" not in done.stderr

@@ -18,6 +18,8 @@ def run(source: str, out: str, weights: str | None = None, shapes: list[str] | N
     if source.endswith(".pt2"):
         raise CommandError(f"{source}: importing a torch.export program (.pt2) is not supported yet; import the "
                            "Python file that defines the model instead (FILE.py:NAME)")
+    if target.is_dir():
+        raise CommandError(f"-o {out} is a folder; name the .loom file to write")
     check_folder_writable(target.parent if str(target.parent) else Path("."), "-o")
     try:
         result = import_model(source, shapes, weights)
@@ -30,8 +32,11 @@ def run(source: str, out: str, weights: str | None = None, shapes: list[str] | N
     result.project.training["initial_weights"] = weights_out.name
     from engine.training.checkpoint import save_weights
 
-    save_weights(weights_out, result.state)
-    save(result.project, target)
+    try:
+        save_weights(weights_out, result.state)
+        save(result.project, target)
+    except OSError as exc:
+        raise CommandError(f"-o {out}: cannot write ({exc.strerror or exc})") from None
     print(f"wrote {target}")
     print(f"wrote {weights_out}")
     for note in result.notes:
