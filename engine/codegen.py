@@ -59,10 +59,13 @@ _MODULE_NAMES = frozenset({"torch", "nn", "math", "build_model", "example_inputs
 
 
 # -- public API ---------------------------------------------------------------------------
-def generate_code(project: Project, *, shape_comments: bool = True, analysis: Analysis | None = None) -> str:
+def generate_code(project: Project, *, shape_comments: bool = True, analysis: Analysis | None = None,
+                  tap: str | None = None) -> str:
     """The Python source of `project`'s model; raises CodegenError for an invalid graph.
-    `analysis`: the graph's analysis when the caller has just made it (saves a second one)."""
-    return _Generator(project, analysis or analyse(project.graph), shape_comments).source()
+    `analysis`: the graph's analysis when the caller has just made it (saves a second one).
+    `tap`: a module-level function forward() calls with every node's value (see `Body`); the export
+    never sets it."""
+    return _Generator(project, analysis or analyse(project.graph), shape_comments, tap).source()
 
 
 def load_generated(source: str) -> types.ModuleType:
@@ -115,7 +118,7 @@ def class_name(project_name: str) -> str:
 
 # -- the generator ---------------------------------------------------------------------------
 class _Generator:
-    def __init__(self, project: Project, analysis: Analysis, shape_comments: bool):
+    def __init__(self, project: Project, analysis: Analysis, shape_comments: bool, tap: str | None = None):
         self.project = project
         self.graph: Graph = project.graph
         self.analysis = analysis
@@ -127,7 +130,7 @@ class _Generator:
             raise CodegenError(f"{first}{more}", first.node, analysis.diagnostics)
         self.info: dict[str, NodeInfo] = analysis.nodes
         names = RESERVED | _MODULE_NAMES | set(project.blocks.names())
-        self.body = Body(self.graph, self.info, analysis.order, taken=names, comments=shape_comments)
+        self.body = Body(self.graph, self.info, analysis.order, taken=names, comments=shape_comments, tap=tap)
         self.layers: dict[str, LayerType] = self.body.layers
         self.inputs, self.outputs = self.body.inputs, self.body.outputs
         self.blocks = BlockClasses(self.graph, analysis, self.body.live)

@@ -56,13 +56,17 @@ class Body:
 
     `taken`: names the lines must not use for values (module-level names, reserved words).
     `fields`: (node id, Code, the node's template fields) -> the fields to use; a block class puts
-    its parameters in where a design has numbers. `comments`: shape comments on forward lines."""
+    its parameters in where a design has numbers. `comments`: shape comments on forward lines.
+    `tap`: a function name; each layer's line is then followed by `tap("id", port, value)` per output
+    port read, so that prediction (engine/inference) sees every node's value, functional ones too."""
 
     def __init__(self, graph: Graph, infos: dict[str, NodeInfo], order: list[str], *, taken: set[str],
-                 comments: bool, fields: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None):
+                 comments: bool, fields: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
+                 tap: str | None = None):
         self.graph = graph
         self.info = infos
         self.comments = comments
+        self.tap = tap
         self.layers: dict[str, LayerType] = {n.id: graph.layer_of(n) for n in graph.nodes}
         self.incoming: dict[str, dict[int, Edge]] = {}
         for e in graph.edges:
@@ -180,6 +184,9 @@ class Body:
                 self._bind(node_id, 0, node_id)
             elif code.role == "layer":
                 emitted[node_id] = self._node_lines(node_id, code, emitted, lines)
+                if self.tap:
+                    lines += [f"{self.tap}({node_id!r}, {port}, {expr})"
+                              for port, expr in enumerate(emitted[node_id].ports) if expr]
         results = [self._input_exprs(o, emitted, consume=False)[0] for o in self.outputs]
         return lines, results
 

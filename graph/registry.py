@@ -145,6 +145,13 @@ class LayerType:
     reader:      how the importer reads the parameters from a built `torch_class` module where they
                  are not attributes of the same name (a function of the module; graph/ needs no torch
                  for it): LayerNorm's `normalized_dims` is `len(module.normalized_shape)`.
+    dropout:     the parameter holding the probability of the dropout the layer draws while training
+                 (`"p"`, `"dropout"`). A node with it above 0 is stochastic, and its module differs
+                 between training and eval mode in nothing else: MC-dropout prediction
+                 (engine/inference) puts just these modules in training mode.
+    attention:   where the layer's attention weights come from: the paths, inside the node's module,
+                 of its `nn.MultiheadAttention` submodules (`""` the module itself, `"self_attn"`);
+                 prediction asks each for its weights per head.
     """
 
     name: str
@@ -163,6 +170,8 @@ class LayerType:
     size_param: str | None = None
     functions: tuple[str, ...] = ()
     reader: Callable[[Any], Params] | None = None
+    dropout: str | None = None
+    attention: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -171,6 +180,8 @@ class LayerType:
             raise ValueError(f"{self.name}: unknown dtype rule {self.dtype!r}")
         if self.size_param is not None and self.param(self.size_param) is None:
             raise ValueError(f"{self.name}: size_param {self.size_param!r} is not one of its parameters")
+        if self.dropout is not None and self.param(self.dropout) is None:
+            raise ValueError(f"{self.name}: dropout {self.dropout!r} is not one of its parameters")
 
     @property
     def role(self) -> str:

@@ -51,6 +51,7 @@ register(LayerType(
               "vdim=None, batch_first=False",
     code=Code(unpack="{y}, {weights}", outputs=("{y}", "{weights}"),
               unused=((1, "{m}({xs}, need_weights=False)"),)),
+    dropout="dropout", attention=("",),
 ))
 
 
@@ -115,6 +116,7 @@ register(LayerType(
     doc="Self-attention plus a feed-forward block, each with a residual connection and LayerNorm.",
     params=_transformer_params(), inputs=("src",),
     fixed_ctor=(("batch_first", True),), infer=_encoder, signature=_TRANSFORMER_SIGNATURE, reader=_read_transformer,
+    dropout="dropout", attention=("self_attn",),
 ))
 
 register(LayerType(
@@ -122,6 +124,7 @@ register(LayerType(
     doc="Self-attention, attention over the encoder memory, and a feed-forward block.",
     params=_transformer_params(), inputs=("tgt", "memory"),
     fixed_ctor=(("batch_first", True),), infer=_decoder, signature=_TRANSFORMER_SIGNATURE, reader=_read_transformer,
+    dropout="dropout", attention=("self_attn", "multihead_attn"),
 ))
 
 
@@ -161,5 +164,5 @@ register(LayerType(
         Param("max_len", "int", 5000, "longest sequence supported", minimum=1),
         probability("dropout", 0.1, "dropout after adding the encoding"),
     ),
-    infer=_positional, code=Code(module="PositionalEncoding", helper=_POSITIONAL_ENCODING),
+    infer=_positional, code=Code(module="PositionalEncoding", helper=_POSITIONAL_ENCODING), dropout="dropout",
 ))

@@ -200,7 +200,7 @@ register(LayerType(
     name="Dropout", category="Core", torch_class="Dropout", dtype="same",
     doc="Zeroes random elements with probability p while training (regularisation).",
     params=(probability(),),
-    infer=lambda p, inputs: Inferred((inputs[0],)), functions=("F.dropout(input, p, training)",),
+    infer=lambda p, inputs: Inferred((inputs[0],)), functions=("F.dropout(input, p, training)",), dropout="p",
 ))
 
 
@@ -213,7 +213,7 @@ register(LayerType(
     name="Dropout2d", category="Core", torch_class="Dropout2d", dtype="same",
     doc="Zeroes whole channels with probability p while training.",
     params=(probability(help="probability of a channel being zeroed"),),
-    infer=_dropout2d,
+    infer=_dropout2d, dropout="p",
 ))
 
 

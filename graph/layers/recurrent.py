@@ -59,6 +59,7 @@ for _name, _doc in (
         name=_name, category="Recurrent", torch_class=_name, doc=_doc,
         params=_recurrent_params(_name), outputs=("sequence", "last_hidden"),
         fixed_ctor=(("batch_first", True),), infer=_recurrent_rule(_name), code=_recurrent_code(_name),
+        dropout="dropout",
         signature="input_size, hidden_size, num_layers=1, " + ("nonlinearity='tanh', " if _name == "RNN" else "")
                   + "bias=True, batch_first=False, dropout=0.0, bidirectional=False",
     ))
