@@ -85,16 +85,24 @@ def _embedding_limits(graph: Graph, input_id: str) -> list[tuple[str, int]]:
     return limits
 
 
-def prepare_data(section: Any, graph: Graph, analysis: Analysis, base_dir: str | Path = ".") -> Prepared:
+def prepare_data(section: Any, graph: Graph, analysis: Analysis, base_dir: str | Path = ".",
+                 real_input: str | None = None) -> Prepared:
+    """`real_input`: an Input node that takes the data set's (first) inputs alone, without targets: the
+    real samples of a GAN's discriminator (the graph's other Inputs and its Outputs are the program's)."""
     dataset, options = parse_section(section)
     inputs, outputs = graph_specs(graph, analysis)
+    if real_input is not None:
+        inputs, outputs = [i for i in inputs if i.node == real_input], []
     ctx = Context(Path(base_dir), inputs, outputs, options["seed"])
     raw = dataset.load(options, ctx)
     trained = ctx.trained_outputs
-    if options["reconstruct"]:
+    if real_input is not None:
+        raw = Raw(raw.inputs[:1], [], None, ([raw.val[0][:1], []] if raw.val else None), raw.info)
+    elif options["reconstruct"]:
         raw = Raw(raw.inputs, [raw.inputs[0]] * len(trained), None,
                   ([raw.val[0], [raw.val[0][0]] * len(trained)] if raw.val else None), raw.info)
-    _check_counts(dataset.name, raw, inputs, trained)
+    if real_input is None:
+        _check_counts(dataset.name, raw, inputs, trained)
     notes: list[str] = []
     gen = np.random.default_rng(options["seed"])
     raw_inputs, raw_targets = _limit(raw.inputs, raw.targets, options["max_samples"], gen)

@@ -109,6 +109,28 @@ register(DatasetType(
 ))
 
 
+
+def _gaussian_ring(o: dict[str, Any], ctx: Context) -> Raw:
+    gen = rng(o)
+    k, n = o["modes"], o["samples"]
+    angles = 2 * math.pi * np.arange(k) / k
+    centres = o["radius"] * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    mode = gen.integers(0, k, n)
+    x = (centres[mode] + gen.normal(0.0, o["std"], (n, 2))).astype(np.float32)
+    # the centres and spread let a GAN run count the modes its samples reach (DESIGN §9)
+    info = {"modes": centres.round(12).tolist(), "mode_std": o["std"]}
+    return Raw([x], [mode.astype(np.int64)], [f"mode {j}" for j in range(k)], info=info)
+
+
+register(DatasetType(
+    "gaussian_ring", "generated", "Points from Gaussians on a circle, the first at angle 0: the usual test of "
+    "a GAN's mode collapse (training.mode gan counts the modes its samples reach).",
+    "x (2,) float; label 0..modes-1 (the mode)", _gaussian_ring,
+    (_samples(2000), Param("modes", "int", 8, "number of Gaussians on the circle", minimum=1, maximum=1000),
+     Param("std", "float", 0.02, "standard deviation of each Gaussian", minimum=0.0),
+     Param("radius", "float", 2.0, "radius of the circle", minimum=0.0)),
+))
+
 # -- regression ------------------------------------------------------------------------------
 def _sine(o: dict[str, Any], ctx: Context) -> Raw:
     gen = rng(o)

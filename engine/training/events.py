@@ -6,7 +6,7 @@ can hand them to another thread as they are. Each class has a `kind` string for 
 that dispatch on a name (`event.kind == "step"`).
 
 Order in a run: RunStarted; then Step, WeightStats, GradientNorms, Activations (sampled at a
-bounded rate), EpochEnded and CheckpointSaved repeating, with Paused/Resumed/Note at any
+bounded rate), EpochEnded, Samples (mode gan) and CheckpointSaved repeating, with Paused/Resumed/Note at any
 time; and last exactly one of Finished or Failed.
 """
 from __future__ import annotations
@@ -151,6 +151,27 @@ class Activations(Event):
     epoch: int
     step: int
     nodes: dict[str, ActivationSample]
+
+
+@dataclass(frozen=True)
+class Samples(Event):
+    """A GAN's samples from its fixed noise batch, after each epoch (mode gan). Images are
+    (N, C, H, W) floats; points are (N, 2) with `real` (some of the data, for the scatter's
+    background); `modes`/`mode_count` and `quality` are the mode coverage of 2-D data with known
+    modes (DESIGN §9), else None."""
+
+    kind: ClassVar[str] = "samples"
+    epoch: int
+    step: int
+    samples: np.ndarray
+    real: np.ndarray | None = None
+    modes: int | None = None            # modes covered
+    mode_count: int | None = None       # modes the data has
+    quality: float | None = None        # fraction of samples within 3 std of some mode's centre
+
+    @property
+    def points(self) -> bool:
+        return self.samples.ndim == 2 and self.samples.shape[1] == 2
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@
     weights.safetensors  the trained weights, keyed like the exported model's state_dict
     model.py             the exported code (engine.codegen.generate_code), the program that was trained
     run.json             settings, device, versions, data, final figures, how the run ended
+    samples/epoch_NNN.png, generator.py, generator.safetensors   mode gan (engine.training.adversarial)
     checkpoint.pt        for --resume (written by the trainer)
 
 `RunWriter(out_dir, trainer)` subscribes itself; the CLI and the GUI's runs folder use it alike.
@@ -25,7 +26,8 @@ from typing import Any
 import torch
 
 from engine.training.checkpoint import save_weights
-from engine.training.events import EpochEnded, Event, Failed, Finished, RunStarted, Step
+from engine.training.events import EpochEnded, Event, Failed, Finished, RunStarted, Samples, Step
+from engine.training.sample_images import save_png
 from graph.files import write_atomic
 
 WEIGHTS_NAME = "weights.safetensors"
@@ -33,6 +35,7 @@ METRICS_NAME = "metrics.csv"
 STEPS_NAME = "steps.csv"
 MODEL_NAME = "model.py"
 RUN_NAME = "run.json"
+SAMPLES_DIR = "samples"
 STEP_COLUMNS = ("epoch", "step", "batch", "loss", "lr", "elapsed_s")
 
 
@@ -71,6 +74,8 @@ class RunWriter:
             self._step(event)
         elif isinstance(event, EpochEnded):
             self._epoch(event)
+        elif isinstance(event, Samples):
+            save_png(self.out_dir / SAMPLES_DIR / f"epoch_{event.epoch:03d}.png", event.samples, event.real)
         elif isinstance(event, (Finished, Failed)):
             self._finish(event)
 
@@ -142,6 +147,8 @@ class RunWriter:
         if trainer.source:
             write_atomic(self.out_dir / MODEL_NAME, trainer.source)
             files["model"] = MODEL_NAME
+        if isinstance(event, Finished) and trainer.program is not None:
+            files.update(trainer.program.write_files(self.out_dir))
         for name, key in ((METRICS_NAME, "metrics"), (STEPS_NAME, "steps")):
             if (self.out_dir / name).exists():
                 files[key] = name

@@ -16,6 +16,8 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import torch
 
     from engine.training.trainer import Trainer
@@ -32,6 +34,11 @@ class TrainingProgram(ABC):
     @abstractmethod
     def metric_names(self) -> list[str]:
         """The metrics its epochs report (RunStarted lists them)."""
+
+    def probe(self, inputs: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        """The model's inputs for the telemetry probe, from the data's probe samples (as they are,
+        unless the model takes inputs the data does not give, such as a GAN's noise)."""
+        return inputs
 
     @abstractmethod
     def restore(self, checkpoint: dict[str, Any]) -> list[str]:
@@ -68,3 +75,8 @@ class TrainingProgram(ABC):
     @abstractmethod
     def state(self) -> dict[str, Any]:
         """The program's part of a checkpoint (its optimisers, schedules...), merged into the file."""
+
+    # -- the run folder --------------------------------------------------------------------------
+    def write_files(self, out_dir: Path) -> dict[str, str]:
+        """Files of its own in a finished run's folder (run.json's "files": key -> name); none by default."""
+        return {}

@@ -24,17 +24,23 @@ from graph.params import Param
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("none", "step", "cosine", "one_cycle", "plateau")
 PRECISIONS = ("off", "auto", "bf16", "fp16")
+MODES = ("supervised", "gan")
+GAN_LOSSES = ("bce", "hinge")
+GAN_BETAS = (0.5, 0.999)    # the DCGAN paper's, the usual default for adversarial training
 DEVICE_HELP = "auto, cpu, cuda, cuda:K (K = 0, 1, ...) or mps"
 _SPEC = re.compile(r"^(auto|cpu|mps|cuda)(?::(\d+))?$")
 
 TRAINING_KEYS: tuple[Param, ...] = (
+    Param("mode", "choice", "supervised", "the training program: supervised (each Output learns its loss) or "
+          "gan (a generator and a discriminator trained against each other)", choices=MODES),
     Param("epochs", "int", 20, "passes over the training data", minimum=1),
     Param("batch_size", "int", 32, "samples per optimiser step", minimum=1),
     Param("learning_rate", "float", 1e-3, "step size of the optimiser (the peak for one_cycle)", minimum=1e-12),
     Param("optimizer", "choice", "adam", "sgd, adam, adamw or rmsprop", choices=OPTIMIZERS),
     Param("momentum", "float", 0.0, "momentum for sgd and rmsprop", minimum=0.0, maximum=0.9999),
     Param("nesterov", "bool", False, "Nesterov momentum (sgd, needs momentum > 0)"),
-    Param("betas", "str", None, "[beta1, beta2] for adam and adamw (default [0.9, 0.999])", optional=True),
+    Param("betas", "str", None, "[beta1, beta2] for adam and adamw (default [0.9, 0.999]; [0.5, 0.999] for "
+          "mode gan)", optional=True),
     Param("eps", "float", 1e-8, "added to the denominator of adam, adamw and rmsprop", minimum=0.0,
           advanced=True),
     Param("alpha", "float", 0.99, "smoothing constant of rmsprop", minimum=0.0, maximum=1.0, advanced=True),
@@ -71,7 +77,20 @@ TRAINING_KEYS: tuple[Param, ...] = (
           "30 seconds); one is always saved when the run ends or stops", minimum=1, optional=True),
     Param("telemetry", "str", None, "live statistics: false to turn off, or an object of telemetry keys",
           optional=True),
+    # mode "gan" (DESIGN §9; engine.training.adversarial)
+    Param("generator", "str", None, "mode gan: the id of the generator's Output (its Input is the noise)",
+          optional=True),
+    Param("discriminator", "str", None, "mode gan: the id of the discriminator's Output (one logit per "
+          "sample; its Input takes the data)", optional=True),
+    Param("gan_loss", "choice", "bce", "mode gan: bce (non-saturating) or hinge", choices=GAN_LOSSES),
+    Param("d_steps", "int", 1, "mode gan: discriminator steps per generator step", minimum=1, maximum=100),
+    Param("generator_learning_rate", "float", None, "mode gan: the generator's learning rate (default: "
+          "learning_rate)", minimum=1e-12, optional=True),
+    Param("discriminator_learning_rate", "float", None, "mode gan: the discriminator's learning rate "
+          "(default: learning_rate)", minimum=1e-12, optional=True),
 )
+GAN_KEYS = ("generator", "discriminator", "gan_loss", "d_steps", "generator_learning_rate",
+            "discriminator_learning_rate")
 
 SCHEDULE_KEYS: dict[str, tuple[Param, ...]] = {
     "none": (),
@@ -172,6 +191,7 @@ class TrainingSettings:
     """A checked `training` section, one field per TRAINING_KEYS entry; made by `parse_training`,
     which fills the defaults from the table (`parse_training({})` is the default settings)."""
 
+    mode: str
     epochs: int
     batch_size: int
     learning_rate: float
@@ -199,6 +219,12 @@ class TrainingSettings:
     eval_batch_size: int | None
     checkpoint_every: int | None
     telemetry: Telemetry
+    generator: str | None
+    discriminator: str | None
+    gan_loss: str
+    d_steps: int
+    generator_learning_rate: float | None
+    discriminator_learning_rate: float | None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (for run.json and the RunStarted event)."""
@@ -240,7 +266,7 @@ def parse_training(section: Any, output_ids: list[str] | None = None) -> Trainin
     where = "training"
     values = check_values(section if section is not None else {}, TRAINING_KEYS, where, skip=_OBJECT_KEYS)
     values["device"] = _device(values["device"])
-    values["betas"] = _betas(values["betas"])
+    values["betas"] = _betas(values["betas"], GAN_BETAS if values["mode"] == "gan" else (0.9, 0.999))
     values["loss_weights"] = _loss_weights(values["loss_weights"], output_ids)
     values["schedule"] = _schedule(values["schedule"])
     values["early_stopping"] = _early_stopping(values["early_stopping"])
@@ -250,7 +276,25 @@ def parse_training(section: Any, output_ids: list[str] | None = None) -> Trainin
         values["weight_decay"] = 0.01 if values["optimizer"] == "adamw" else 0.0
     if values["nesterov"] and (values["optimizer"] != "sgd" or values["momentum"] <= 0):
         raise _fail("training.nesterov", "needs optimizer 'sgd' and a momentum above 0")
+    if values["mode"] == "gan":
+        _gan(values, output_ids)
     return TrainingSettings(**values)
+
+
+def _gan(values: dict[str, Any], output_ids: list[str] | None) -> None:
+    """Mode gan names its two Outputs (engine.training.gan_design checks the networks behind them);
+    a learning-rate schedule and early stopping watch one loss, which a GAN does not have."""
+    known = ", ".join(output_ids or []) or "none"
+    for key in ("generator", "discriminator"):
+        name = values[key]
+        if not isinstance(name, str) or not name:
+            raise _fail(f"training.{key}", f"mode gan needs the id of the {key}'s Output node (Outputs: {known})")
+        if output_ids is not None and name not in output_ids:
+            raise _fail(f"training.{key}", f"is {json.dumps(name)}, which is not an Output node (Outputs: {known})")
+    for key, off in (("schedule", values["schedule"].type == "none"), ("early_stopping", values["early_stopping"]
+                                                                        is None)):
+        if not off:
+            raise _fail(f"training.{key}", "is not used by mode gan; remove it")
 
 
 def _device(value: Any) -> str:
@@ -263,9 +307,9 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _betas(value: Any) -> tuple[float, float]:
+def _betas(value: Any, default: tuple[float, float]) -> tuple[float, float]:
     if value is None:
-        return (0.9, 0.999)
+        return default
     if (not isinstance(value, list) or len(value) != 2 or not all(_number(v) and 0 <= v < 1 for v in value)):
         raise _fail("training.betas", f"is {json.dumps(value)}; expected two numbers from 0 to below 1, "
                     "e.g. [0.9, 0.999]")

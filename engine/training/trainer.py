@@ -32,6 +32,7 @@ import torch
 
 from engine.data import BatchLoader, DataError, Prepared, Split, prepare_data
 from engine.memory import available_bytes
+from engine.training.adversarial import Adversarial, gan_design
 from engine.training.checkpoint import (
     cpu_state,
     epoch_row,
@@ -55,6 +56,7 @@ from engine.training.events import (
     TrainingError,
     final_figures,
 )
+from engine.training.gan_design import GanDesign
 from engine.training.program import TrainingProgram
 from engine.training.settings import TrainingSettings, parse_training
 from engine.training.supervised import Supervised
@@ -137,6 +139,7 @@ class Trainer:
         self.steps_per_epoch = 0
         self.sampler: Sampler | None = None
         self.program: TrainingProgram | None = None
+        self.gan: GanDesign | None = None                  # mode gan: the design's two networks
         self._notes: list[str] = []
         # progress, which a checkpoint carries
         self.epoch: int | None = None   # the epoch in flight, once the loop runs
@@ -159,6 +162,10 @@ class Trainer:
     def _emit(self, event: Event) -> None:
         for callback in list(self._subscribers):
             callback(event)
+
+    def emit(self, event: Event) -> None:
+        """Send a program's own event (a GAN's Samples) to the subscribers, on the training thread."""
+        self._emit(event)
 
     def stop(self, reason: str = "stopped") -> None:
         """Ask the run to end after the step in flight; it saves a checkpoint and finishes with `reason`."""
@@ -206,8 +213,10 @@ class Trainer:
         self.amp_dtype = autocast_dtype(s.mixed_precision, self.device)
         self.seed = s.seed if s.seed is not None else int.from_bytes(os.urandom(4), "little")
         torch.manual_seed(self.seed)
+        self.gan = gan_design(self) if s.mode == "gan" else None
         try:
-            data = self.data = prepare_data(project.data, project.graph, analysis, self.base_dir)
+            data = self.data = prepare_data(project.data, project.graph, analysis, self.base_dir,
+                                            real_input=self.gan.data if self.gan else None)
         except DataError as exc:
             raise TrainingError(str(exc), "data") from None
         from engine.codegen import CodegenError, build_model, generate_code
@@ -253,19 +262,18 @@ class Trainer:
                 self.forward = torch.compile(model)
             except Exception as exc:  # noqa: BLE001 -- compile is an optional speed-up
                 self._notes.append(f"torch.compile is unavailable ({type(exc).__name__}: {exc}); running eagerly")
+        self.program = Adversarial(self) if self.gan is not None else Supervised(self)
         probe_split = self.val_split or self.train_split
-        probe = probe_split.head(s.telemetry.probe_samples).to(device) if probe_split is not None else None
+        probe = self.program.probe(probe_split.head(s.telemetry.probe_samples).to(device).inputs)
         if self.forward is not model:  # compile lazily fails at the first call: find out now, on the probe
             try:
                 with torch.no_grad():
-                    self.forward(*probe.inputs)
+                    self.forward(*probe)
             except Exception as exc:  # noqa: BLE001 -- compile is an optional speed-up
                 self.forward = model
                 self._notes.append(f"torch.compile failed ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
                                    "running eagerly")
-        input_ids = [spec.node for spec in data.inputs]
-        self.sampler = Sampler(model, node_ids, s.telemetry, probe.inputs if probe else None, input_ids)
-        self.program = Supervised(self)
+        self.sampler = Sampler(model, node_ids, s.telemetry, probe, [n.id for n in project.graph.inputs()])
         if self.resume_from is not None:
             self._restore(load_checkpoint(self.resume_from))
         self._prepared = True
