@@ -6,7 +6,7 @@ import difflib
 import sys
 from pathlib import Path
 
-SUBCOMMANDS = ("check", "export", "train", "import")
+SUBCOMMANDS = ("check", "export", "train", "import", "predict")
 
 
 def version() -> str:
@@ -51,6 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--weights", metavar="W", help="a state_dict (.safetensors, or .pt) loaded into the module first")
     imp.add_argument("--input-shape", action="append", metavar="S", dest="input_shapes",
                      help="one per forward argument, batch left out: 3,224,224 (16:int64 for token ids)")
+    predict = sub.add_parser("predict", help="the trained model on one sample: probabilities, MC-dropout spread, trace")
+    predict.add_argument("file", help="a .loom project")
+    predict.add_argument("--run", metavar="DIR", help="the run folder whose weights to use (default: random weights)")
+    which = predict.add_mutually_exclusive_group()
+    which.add_argument("--sample", type=int, metavar="K", help="validation sample K, counted from 0 (default 0)")
+    which.add_argument("--input", metavar="PATH", help="one sample: a .npy array, an image, or one CSV row")
+    predict.add_argument("--mc-samples", type=int, metavar="N", help="N passes with dropout active: mean, spread, "
+                         "entropy, mutual information")
+    predict.add_argument("--trace", action="store_true", help="every node's output on the way, and attention")
+    predict.add_argument("--json", action="store_true", help="print one JSON object (docs/predict.md)")
     return parser
 
 
@@ -79,6 +89,10 @@ def run_command(args: argparse.Namespace) -> int:
             from engine.cli import import_
 
             return import_.run(args.source, args.output, args.weights, args.input_shapes)
+        if args.command == "predict":
+            from engine.cli import predict
+
+            return predict.run(args.file, args.run, args.sample, args.input, args.mc_samples, args.trace, args.json)
         raise CommandError(f"unknown command {args.command!r}")
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -30,7 +30,6 @@ from engine.data.prepare import Prepared
 from engine.data.registry import DataError
 from engine.inference.predictor import PredictError
 from engine.inference.stats import OutputKind
-from graph.shape_text import shape_text
 
 MAX_INPUT_BYTES = 256 * 1024 * 1024
 
@@ -85,6 +84,11 @@ def read_input(path: str | Path, spec: tuple[str, tuple[int, ...], str], prepare
     return tensor.to(torch.int64 if dtype == "int64" else torch.float32)[None]
 
 
+def _dims(shape: tuple[int, ...]) -> str:
+    """A sample's shape as written in messages here: the file's own array, no batch dimension."""
+    return "(" + ", ".join(map(str, shape)) + ")"
+
+
 def _read_npy(path: Path) -> np.ndarray:
     try:
         return np.load(path, allow_pickle=False)
@@ -93,13 +97,13 @@ def _read_npy(path: Path) -> np.ndarray:
 
 
 def _read_csv_row(path: Path) -> np.ndarray:
-    """The one row of numbers in a CSV file; a first line that is not numbers is a header."""
+    """The one row of numbers in a CSV file; a first line without any number is a header."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise PredictError(f"--input {path}: not a readable text file ({exc})") from None
     rows = [r for r in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in r)]
-    if rows and not _numbers(rows[0]):
+    if rows and all(_number(c) is None for c in rows[0]):
         rows = rows[1:]
     if len(rows) != 1:
         raise PredictError(f"--input {path}: holds {len(rows)} rows of values; predict takes one sample, one row")
@@ -124,7 +128,7 @@ def _numbers(row: list[str]) -> list[float] | None:
 
 def _read_image(path: Path, node: str, shape: tuple[int, ...]) -> np.ndarray:
     if len(shape) != 3 or shape[0] not in (1, 3):
-        raise PredictError(f"--input {path}: an image, but Input '{node}' takes {shape_text(shape)}, not images "
+        raise PredictError(f"--input {path}: an image, but Input '{node}' takes {_dims(shape)}, not images "
                            "(channels, height, width) with 1 or 3 channels")
     try:
         pixels = to_channels(read_image(path), shape[0])
@@ -146,8 +150,8 @@ def _fit(array: np.ndarray, path: Path, node: str, shape: tuple[int, ...], dtype
         if array.ndim <= 1 and array.size == math.prod(shape):
             array = array.reshape(shape)
         else:
-            raise PredictError(f"--input {path}: holds {shape_text(sample)} values, but Input '{node}' takes "
-                               f"{shape_text(shape)} ({math.prod(shape)} values) per sample")
+            raise PredictError(f"--input {path}: holds {_dims(sample)} values, but Input '{node}' takes "
+                               f"{_dims(shape)} ({math.prod(shape)} values) per sample")
     if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
         raise PredictError(f"--input {path}: holds NaN or infinite values")
     if dtype == "int64":
