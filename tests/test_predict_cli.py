@@ -152,10 +152,10 @@ def test_a_run_of_another_design_is_refused(capsys, trained, tmp_path):
     other = tmp_path / "other.loom"
     other.write_text(json.dumps(doc))
     code, out, err = cli(capsys, "predict", other, "--run", run)
-    assert code == 1 and "trained from another design" in err and "self.act2 = nn.ReLU()" in err
+    assert code == 1 and out == "" and "trained from another design" in err and "self.act2 = nn.ReLU()" in err
     wider = load(EXAMPLES / "sine_regression.loom")
     save(wider, tmp_path / "sine.loom")
-    code, out, err = cli(capsys, "predict", tmp_path / "sine.loom", "--run", run)
+    code, _out, err = cli(capsys, "predict", tmp_path / "sine.loom", "--run", run)
     assert code == 1 and "another design" in err
 
 
@@ -182,13 +182,13 @@ def test_bad_run_folders(capsys, trained, tmp_path, case):
             (target / "weights.safetensors").unlink()
         elif case == "bad_weights":
             (target / "weights.safetensors").write_bytes(b"\x00" * 20)
-    code, out, err = cli(capsys, "predict", design, "--run", target)
+    code, _out, err = cli(capsys, "predict", design, "--run", target)
     assert code == 1 and err.startswith("error: ") and str(target) in err
 
 
 def test_bad_options(capsys, trained):
     design, run = trained
     code, out, err = cli(capsys, "predict", design, "--run", run, "--mc-samples", 0)
-    assert code == 1 and "--mc-samples must be 1 or more" in err
-    code, out, err = cli(capsys, "predict", design.parent / "nothing.loom")
+    assert code == 1 and out == "" and "--mc-samples must be 1 or more" in err
+    code, _out, err = cli(capsys, "predict", design.parent / "nothing.loom")
     assert code == 1 and "error:" in err
