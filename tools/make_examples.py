@@ -343,6 +343,64 @@ def sine_regression() -> Project:
                              "early_stopping": {"patience": 15}, "seed": 0})
 
 
+def _ports_outside(graph: Graph) -> Graph:
+    """Inputs first and Outputs last in the file, as in forward()'s arguments and results (and as
+    `import` writes a design back) when a design holds two networks side by side."""
+    graph.nodes = sorted(graph.nodes, key=lambda n: {"Input": 0, "Output": 2}.get(n.type, 1))
+    return graph
+
+
+def gan_ring() -> Project:
+    """A GAN on the ring of 8 Gaussians (DESIGN §9): MLP generator (row 0) and discriminator (row 1)."""
+    b = Builder()
+    x = b.add("Input", "z", shape=[16])
+    x = b.add("Linear", "g_fc1", x, out_features=128)
+    x = b.add("ReLU", "g_act1", x)
+    x = b.add("Linear", "g_fc2", x, out_features=128)
+    x = b.add("ReLU", "g_act2", x)
+    x = b.add("Linear", "g_out", x, out_features=2)
+    b.add("Output", "fake", x, loss="none")
+    b.column = 0
+    x = b.add("Input", "x", row=1, shape=[2])
+    x = b.add("Linear", "d_fc1", x, row=1, out_features=128)
+    x = b.add("LeakyReLU", "d_act1", x, row=1, negative_slope=0.2)
+    x = b.add("Linear", "d_fc2", x, row=1, out_features=128)
+    x = b.add("LeakyReLU", "d_act2", x, row=1, negative_slope=0.2)
+    x = b.add("Linear", "d_out", x, row=1, out_features=1)
+    b.add("Output", "score", x, row=1, loss="none")
+    return Project("GAN ring", _ports_outside(b.graph), data={"dataset": "gaussian_ring", "validation_split": 0.0},
+                   training={"mode": "gan", "generator": "fake", "discriminator": "score", "epochs": 150,
+                             "batch_size": 128, "learning_rate": 0.001, "seed": 0})
+
+
+def dcgan_digits() -> Project:
+    """A small DCGAN on the 8x8 digits: transposed convolutions up from noise, strided ones down to a logit."""
+    b = Builder()
+    x = b.add("Input", "z", shape=[32])
+    x = b.add("Linear", "g_fc", x, out_features=256)
+    x = b.add("BatchNorm1d", "g_bn0", x)
+    x = b.add("ReLU", "g_act0", x)
+    x = b.add("Unflatten", "g_map", x, dim=1, unflattened_size=[64, 2, 2])
+    x = b.add("ConvTranspose2d", "g_up1", x, out_channels=32, kernel_size=4, stride=2, padding=1)
+    x = b.add("BatchNorm2d", "g_bn1", x)
+    x = b.add("ReLU", "g_act1", x)
+    x = b.add("ConvTranspose2d", "g_up2", x, out_channels=1, kernel_size=4, stride=2, padding=1)
+    x = b.add("Sigmoid", "g_pixels", x)
+    b.add("Output", "fake", x, loss="none")
+    b.column = 0
+    x = b.add("Input", "image", row=1, shape=[1, 8, 8])
+    x = b.add("Conv2d", "d_conv1", x, row=1, out_channels=32, kernel_size=4, stride=2, padding=1)
+    x = b.add("LeakyReLU", "d_act1", x, row=1, negative_slope=0.2)
+    x = b.add("Conv2d", "d_conv2", x, row=1, out_channels=64, kernel_size=4, stride=2, padding=1)
+    x = b.add("LeakyReLU", "d_act2", x, row=1, negative_slope=0.2)
+    x = b.add("Flatten", "d_flat", x, row=1)
+    x = b.add("Linear", "d_out", x, row=1, out_features=1)
+    b.add("Output", "score", x, row=1, loss="none")
+    return Project("DCGAN digits", _ports_outside(b.graph), data={"dataset": "digits", "validation_split": 0.0},
+                   training={"mode": "gan", "generator": "fake", "discriminator": "score", "epochs": 60,
+                             "batch_size": 64, "learning_rate": 0.0005, "seed": 0})
+
+
 # Examples that `python main.py train` trains as they are (their data and training sections set);
 # the others are design-only (DESIGN_ONLY).
 TRAINABLE = {
@@ -354,6 +412,8 @@ TRAINABLE = {
     "conv_autoencoder.loom": conv_autoencoder,
     "unet_shapes.loom": unet_shapes,
     "sine_regression.loom": sine_regression,
+    "gan_ring.loom": gan_ring,
+    "dcgan_digits.loom": dcgan_digits,
 }
 
 DESIGN_ONLY = {"resnet18.loom": resnet18}
