@@ -17,6 +17,7 @@ from app.drop import LoomDrop
 from app.editor import Editor, standard_key
 from app.exporting import ask_trained, export_file_name, export_with_cursor, trained_run
 from app.help_menu import show_about, show_shortcuts
+from app.importing import Importer
 from app.layout import place_unplaced
 from app.notice import DesignNotice
 from app.palette import LayerPalette
@@ -64,6 +65,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         self._make_docks()
         self._make_actions()
+        self.importer = Importer(self)  # File ▸ Import PyTorch model… (app/importing.py)
         self.blocks = BlockNavigator(self)  # Make/Enter/Exit Block, the breadcrumb, the palette's blocks
         self.setCentralWidget(self.blocks.central)
         self._make_menus()
@@ -226,7 +228,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _make_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        file_menu.addActions([self.action_new, self.action_open])
+        file_menu.addActions([self.action_new, self.action_open, self.importer.action])
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.setObjectName("menuRecent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)

@@ -5,6 +5,7 @@ error it raises is reported as a message naming the file's line, never as a trac
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import inspect
 import os
@@ -63,37 +64,63 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+def _module_name(path: Path) -> str:
+    return f"layerloom_import_{abs(hash(str(path.resolve())))}"
+
+
+@contextlib.contextmanager
+def _beside(path: Path):
+    """The file's folder first on sys.path: it may import its neighbours, as when run as a script."""
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        sys.path.remove(folder)
+
+
+def _execute(path: Path) -> Any:
+    """The file's module object, run as `python FILE.py` would run it (call inside `_beside`)."""
+    spec = importlib.util.spec_from_file_location(_module_name(path), path)
+    namespace = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(namespace)
+    return namespace
+
+
+def _module_classes(namespace: Any) -> list[str]:
+    return sorted(k for k, v in vars(namespace).items()
+                  if inspect.isclass(v) and issubclass(v, nn.Module) and v.__module__ == namespace.__name__)
+
+
+def _failure(exc: Exception, path: Path, doing: str) -> ImportFailure:
+    if isinstance(exc, ImportFailure):
+        return exc
+    if isinstance(exc, SyntaxError):
+        return ImportFailure(f"{path.name}:{exc.lineno}: the file is not valid Python: {exc.msg}")
+    where = user_line(exc, path) or path.name
+    return ImportFailure(f"{where}: {doing} failed: {_describe(exc)}")
+
+
 def load_source(text: str) -> Source:
     """Run FILE.py and build NAME(); ImportFailure says what went wrong and where."""
     path, name = split_source(text)
     if not path.is_file():
         raise ImportFailure(f"source {path}: no such file")
-    module_name = f"layerloom_import_{abs(hash(str(path.resolve())))}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    namespace = importlib.util.module_from_spec(spec)
-    folder = str(path.resolve().parent)
-    sys.path.insert(0, folder)  # the file may import its neighbours, as when run as a script
+    module_name = _module_name(path)
     try:
-        spec.loader.exec_module(namespace)
-        factory = getattr(namespace, name, None)
-        if factory is None:
-            found = sorted(k for k, v in vars(namespace).items()
-                           if inspect.isclass(v) and issubclass(v, nn.Module) and v.__module__ == module_name)
-            raise ImportFailure(f"{path.name} has no {name!r}" + (f" (its nn.Module classes: {', '.join(found)})"
-                                                                   if found else ""))
-        if not callable(factory):
-            raise ImportFailure(f"{path.name}: {name} is neither an nn.Module class nor a function")
-        _record_arguments(namespace, module_name)
-        built = factory()
-    except ImportFailure:
-        raise
-    except SyntaxError as exc:
-        raise ImportFailure(f"{path.name}:{exc.lineno}: the file is not valid Python: {exc.msg}") from None
+        with _beside(path):
+            namespace = _execute(path)
+            factory = getattr(namespace, name, None)
+            if factory is None:
+                found = _module_classes(namespace)
+                raise ImportFailure(f"{path.name} has no {name!r}" + (f" (its nn.Module classes: {', '.join(found)})"
+                                                                       if found else ""))
+            if not callable(factory):
+                raise ImportFailure(f"{path.name}: {name} is neither an nn.Module class nor a function")
+            _record_arguments(namespace, module_name)
+            built = factory()
     except Exception as exc:  # noqa: BLE001 -- any error in the user's file is theirs to fix
-        where = user_line(exc, path) or path.name
-        raise ImportFailure(f"{where}: running the file and building {name}() failed: {_describe(exc)}") from None
-    finally:
-        sys.path.remove(folder)
+        raise _failure(exc, path, f"running the file and building {name}()") from None
     if not isinstance(built, nn.Module):
         raise ImportFailure(f"{path.name}: {name}() gave a {type(built).__name__}, not an nn.Module; name the "
                             "module class, or a function that returns the module")
@@ -159,19 +186,59 @@ def example_inputs(source: Source, shapes: list[str] | None) -> list[tuple[tuple
     if not callable(make):
         raise ImportFailure(f"give the input shapes: --input-shape S per forward argument (e.g. 3,224,224, or "
                             f"16:int64 for token ids), or define example_inputs() in {source.path.name}")
+    return _specs_from(make, source.path)
+
+
+def _specs_from(make, path: Path) -> list[tuple[tuple[int, ...], str]]:
     try:
         made = make()
     except Exception as exc:  # noqa: BLE001
-        where = user_line(exc, source.path) or source.path.name
+        where = user_line(exc, path) or path.name
         raise ImportFailure(f"{where}: example_inputs() failed: {_describe(exc)}") from None
     made = made if isinstance(made, (tuple, list)) else (made,)
     found = []
     for i, tensor in enumerate(made):
         if not isinstance(tensor, torch.Tensor) or tensor.dim() < 1:
-            raise ImportFailure(f"{source.path.name}: example_inputs() item {i} is not a batched tensor")
+            raise ImportFailure(f"{path.name}: example_inputs() item {i} is not a batched tensor")
         dtype = "int64" if not tensor.is_floating_point() else "float32"
         found.append((tuple(tensor.shape[1:]), dtype))
     return found
+
+
+def shape_text(spec: tuple[tuple[int, ...], str]) -> str:
+    """The --input-shape form of a spec: ((3, 32, 32), "float32") -> `3,32,32`; token ids `16:int64`."""
+    shape, dtype = spec
+    return ",".join(str(n) for n in shape) + ("" if dtype == "float32" else f":{dtype}")
+
+
+@dataclass
+class Outline:
+    """What a file offers to import, for the window's import dialog: its nn.Module classes and its
+    functions (any may build the model), and the input shapes its `example_inputs()` gives."""
+
+    names: list[str]           # in the file's order: its module classes, then its functions
+    classes: int               # how many of `names` are classes (the last of them is usually the model)
+    shapes: list[str] | None
+
+
+def outline(path: Path) -> Outline:
+    """Run the file and list what it offers; ImportFailure names the line where running it fails."""
+    path = Path(path)
+    if path.suffix != ".py" or not path.is_file():
+        raise ImportFailure(f"source {path}: " + ("no such file" if not path.is_file() else "not a Python file"))
+    try:
+        with _beside(path):
+            namespace = _execute(path)
+            own = {k: v for k, v in vars(namespace).items()
+                   if getattr(v, "__module__", None) == namespace.__name__ and not k.startswith("_")}
+            classes = [k for k, v in own.items() if inspect.isclass(v) and issubclass(v, nn.Module)]
+            functions = [k for k, v in own.items() if inspect.isfunction(v) and k != "example_inputs"]
+            make = getattr(namespace, "example_inputs", None)
+            specs = _specs_from(make, path) if callable(make) else None
+    except Exception as exc:  # noqa: BLE001 -- any error in the user's file is theirs to fix
+        raise _failure(exc, path, "running the file") from None
+    return Outline(classes + functions, len(classes),
+                   [shape_text(s) for s in specs] if specs is not None else None)
 
 
 def make_inputs(specs: list[tuple[tuple[int, ...], str]], batch: int, vocab: int, seed: int = 0):

@@ -113,3 +113,19 @@ def test_weights_are_loaded_into_the_module_first(tmp_path):
     torch.save({"nope": torch.zeros(1)}, tmp_path / "bad.pt")
     with pytest.raises(ImportFailure, match="does not fit the module"):
         import_model(source, ["5:int64"], str(tmp_path / "bad.pt"))
+
+
+def test_outline_lists_the_models_a_file_offers_and_its_example_shapes(tmp_path):
+    """What the window's import dialog shows (app/importing.py): module classes in the file's order,
+    then its functions (not example_inputs), and example_inputs() as --input-shape texts."""
+    from engine.importer.source import outline
+
+    found = outline(MODELS / "resnet.py")
+    assert found.names == ["BasicBlock", "Bottleneck", "ResNet", "conv3x3", "conv1x1", "resnet18", "resnet50"]
+    assert found.classes == 3 and found.shapes == ["3,64,64"]
+    assert outline(MODELS / "transformer_classifier.py").shapes == ["12:int64"]
+    assert outline(MODELS / "lstm_tagger.py").shapes is None
+    bad = tmp_path / "bad.py"
+    bad.write_text("x = 1\ndef f(:\n")
+    with pytest.raises(ImportFailure, match=r"bad.py:2: the file is not valid Python"):
+        outline(bad)
