@@ -21,7 +21,7 @@ from graph import registry
 
 MAX_SNAPSHOTS = 400
 SMOOTHING = 0.9   # exponential moving average of the step losses, debiased as TensorBoard does
-GROUPS = ("loss", "metric", "weights", "gradients", "activations", "boundary", "progress")
+GROUPS = ("loss", "metric", "weights", "gradients", "activations", "boundary", "samples", "progress")
 
 
 class Series:
@@ -131,6 +131,7 @@ class RunData:
         self.boundary_points: Any = None
         self.boundary: Any = None
         self.boundary_problem: str | None = None
+        self.samples: Any = None          # a GAN's latest Samples (engine.training.events)
         self.notes: list[str] = []
         self.revision = dict.fromkeys(GROUPS, 0)
 
@@ -221,6 +222,15 @@ class RunData:
         self.boundary_problem = e.message
         self._bump("boundary")
 
+    def _on_samples(self, e) -> None:
+        self.samples = e
+        self._bump("samples")
+
+    @property
+    def adversarial(self) -> bool:
+        """Whether the run is a GAN's (training.mode gan): its plots show two players and samples."""
+        return self.started is not None and self.started.settings.get("mode") == "gan"
+
     def _on_paused(self, e) -> None:
         self.status = "paused"
         self._bump("progress")
@@ -306,5 +316,6 @@ class RunData:
             "gradients": bool(self.gradients),
             "activations": bool(self.activation_stats),
             "boundary": self.boundary is not None,
+            "samples": self.samples is not None,
             "progress": self.started is not None,
         }[group]

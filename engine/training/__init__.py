@@ -14,7 +14,7 @@ _EXPORTS = {
     "engine.training.device": ("DeviceInfo", "available_devices", "resolve_device"),
     "engine.training.events": (
         "ActivationSample", "Activations", "CheckpointSaved", "EpochEnded", "Event", "Failed", "Finished",
-        "GradientNorms", "Histogram", "LayerSummary", "Note", "Paused", "Resumed", "RunStarted", "Step",
+        "GradientNorms", "Histogram", "LayerSummary", "Note", "Paused", "Resumed", "RunStarted", "Samples", "Step",
         "TrainingError", "WeightStats",
     ),
     "engine.training.outputs": ("RunWriter",),

@@ -61,10 +61,10 @@ def scatter_bounds(real: np.ndarray | None, fake: np.ndarray) -> tuple[float, fl
     finite = ref[np.all(np.isfinite(ref), axis=1)] if len(ref) else ref
     if not len(finite):
         return -1.0, 1.0, -1.0, 1.0
-    lo, hi = finite.min(axis=0), finite.max(axis=0)
-    centre = (lo + hi) / 2
+    lo, hi = finite.min(axis=0).astype(np.float64), finite.max(axis=0).astype(np.float64)
+    cx, cy = ((lo + hi) / 2).tolist()
     half = max(float((hi - lo).max()) / 2 * 1.25, 1e-3)
-    return centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half
+    return cx - half, cx + half, cy - half, cy + half
 
 
 def scatter(fake: np.ndarray, real: np.ndarray | None, size: int = SCATTER_SIZE) -> np.ndarray:

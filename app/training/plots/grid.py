@@ -13,6 +13,7 @@ from app.training.plots.frame import PlotFrame
 from app.training.plots.gradients import GradientsPlot
 from app.training.plots.loss import LossPlot
 from app.training.plots.metric import MetricPlot
+from app.training.plots.samples import SamplesPlot
 from app.training.plots.weights import WeightsPlot
 from app.training.store import RunData
 
@@ -22,7 +23,7 @@ MAX_PER_TICK = 2  # plots redrawn in one timer tick (the most overdue first): bo
 
 class PlotsPanel(QtWidgets.QWidget):
     """The plots in a grid: loss, metric, decision boundary on top; weights, gradients,
-    activations below."""
+    activations below. A GAN run's samples take the decision boundary's place."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -33,22 +34,40 @@ class PlotsPanel(QtWidgets.QWidget):
         self.weights_plot = WeightsPlot("weightsPlot")
         self.gradients_plot = GradientsPlot("gradientsPlot")
         self.activations_plot = ActivationsPlot("activationsPlot")
+        self.samples_plot = SamplesPlot("samplesPlot")
         grid = QtWidgets.QGridLayout(self)
         grid.setContentsMargins(2, 2, 2, 2)
         grid.setSpacing(3)
-        for i, frame in enumerate(self.frames()):
+        for i, frame in enumerate(self._every_frame()[:6]):
             grid.addWidget(frame, i // 3, i % 3)
+        grid.addWidget(self.samples_plot, 0, 2)
+        self.samples_plot.hide()
         for col in range(3):
             grid.setColumnStretch(col, 1)
         self.budget = CpuBudget()
 
-    def frames(self) -> list[PlotFrame]:
+    def _every_frame(self) -> list[PlotFrame]:
         return [self.loss_plot, self.metric_plot, self.boundary_plot, self.weights_plot, self.gradients_plot,
+                self.activations_plot, self.samples_plot]
+
+    def frames(self) -> list[PlotFrame]:
+        """The six plots of the grid as it stands: the samples in the boundary's place for a GAN run."""
+        third = self.samples_plot if self.samples_plot.isVisibleTo(self) else self.boundary_plot
+        return [self.loss_plot, self.metric_plot, third, self.weights_plot, self.gradients_plot,
                 self.activations_plot]
 
     def set_store(self, store: RunData | None) -> None:
-        for frame in self.frames():
+        for frame in self._every_frame():
             frame.set_store(store)
+        self._show_samples()
+
+    def _show_samples(self) -> None:
+        """The samples plot in the decision boundary's cell while a GAN run is shown, else the boundary."""
+        store = self.samples_plot.store
+        gan = store is not None and store.adversarial
+        if gan != self.samples_plot.isVisibleTo(self):
+            self.boundary_plot.setVisible(not gan)
+            self.samples_plot.setVisible(gan)
 
     def set_overlays(self, overlays: list) -> None:
         self.loss_plot.set_overlays(overlays)
@@ -68,6 +87,7 @@ class PlotsPanel(QtWidgets.QWidget):
         """Redraw the plots that are due, the most overdue first: at most MAX_PER_TICK of them
         while the GUI thread is within its CPU budget, otherwise only one starved for STARVED_S
         (`force`: every plot whose data changed, now). Returns how many were drawn."""
+        self._show_samples()
         if force:
             return sum(frame.refresh(True) for frame in self.frames())
         now = time.monotonic()
@@ -79,4 +99,5 @@ class PlotsPanel(QtWidgets.QWidget):
 
     def flush(self) -> int:
         """After a run: draw every plot whose data changed, whatever the budget."""
+        self._show_samples()
         return sum(frame.refresh(True) for frame in self.frames() if frame._key() != frame._drawn)

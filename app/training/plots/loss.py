@@ -20,9 +20,16 @@ from app.training.plots.frame import (
 from app.training.plots.numerics import bounds, finite
 from app.training.store import RunData
 
+# a GAN run's two players per epoch (training.mode gan): the generator's loss and D's mean outputs
+PLAYERS = (("train_g_loss", "generator loss", (255, 127, 14), False),
+           ("train_d_real", "D(real)", (44, 160, 44), True),
+           ("train_d_fake", "D(generated)", (148, 103, 189), True))
+
 
 class LossPlot(PlotFrame):
-    """Training loss per step (smoothed, with the raw values faint) and validation loss per epoch."""
+    """Training loss per step (smoothed, with the raw values faint) and validation loss per epoch; for a
+    GAN the step loss is the discriminator's, and the generator's loss and D's mean output on real and
+    on generated samples are drawn per epoch (their legend entries appear with the first GAN run)."""
 
     group = "loss"
     title = "Loss"
@@ -41,6 +48,7 @@ class LossPlot(PlotFrame):
                                 autoDownsampleFactor=SAMPLES_PER_PIXEL)
         self.val = item.plot(pen=pen(VAL_COLOR, 2), symbol="o", symbolSize=5, symbolBrush=VAL_COLOR, symbolPen=None,
                              name="validation", connect="finite")
+        self.players: dict[str, object] = {}      # made with the first GAN run's epochs
         self.log_box = QtWidgets.QCheckBox("log")
         self.log_box.setObjectName("lossPlotLog")
         self.log_box.setToolTip("logarithmic loss axis")
@@ -56,8 +64,22 @@ class LossPlot(PlotFrame):
         self.refresh(force=True)
 
     def clear_view(self) -> None:
-        for curve in (self.raw, self.smooth, self.val):
+        for curve in (self.raw, self.smooth, self.val, *self.players.values()):
             curve.setData([], [])
+
+    def _draw_players(self, table: dict, positive: bool) -> list:
+        """The generator's loss and D's outputs per epoch, when the run has them; returns their values."""
+        shown = []
+        for column, name, color, dashed in PLAYERS:
+            if column not in table:
+                continue
+            curve = self.players.get(column)
+            if curve is None:
+                curve = self.players[column] = plot_item(self).plot(
+                    pen=pen(color, 2, dash=dashed), name=name, connect="finite")
+            curve.setData(*finite(table["epoch"], table[column], positive))
+            shown.append(table[column])
+        return shown
 
     def draw(self, store: RunData) -> None:
         steps = store.steps.array
@@ -70,7 +92,7 @@ class LossPlot(PlotFrame):
         self.val.setData(*val)
         item = plot_item(self)
         self._show_overlays(positive)
-        live = (steps[:, 2], table["val_loss"])
+        live = (steps[:, 2], table["val_loss"], *self._draw_players(table, positive))
         if positive:
             live = tuple(a[a > 0] for a in live)
         lo, hi = bounds(*live, self._overlay_bounds)
@@ -78,7 +100,9 @@ class LossPlot(PlotFrame):
         last = steps[-1, 3] if len(steps) else math.nan
         detail = ""
         if math.isfinite(last):
-            detail = f"train {last:.4g}"
+            detail = f"{'D' if 'train_g_loss' in table else 'train'} {last:.4g}"
+            if "train_g_loss" in table and len(table["train_g_loss"]):
+                detail += f" · G {table['train_g_loss'][-1]:.4g}"
             if len(table["val_loss"]) and math.isfinite(table["val_loss"][-1]):
                 detail += f" · val {table['val_loss'][-1]:.4g}"
         self.title_line.set_text(self.title, detail)
