@@ -205,3 +205,17 @@ def test_png_bytes_hold_the_picture():
     raw = zlib.decompress(png[start:start + int.from_bytes(png[start - 8:start - 4], "big")])
     rows = [raw[r * 16 + 1:(r + 1) * 16] for r in range(3)]
     assert rows[1][6:9] == bytes((255, 0, 10))
+
+
+def test_export_of_a_gan_design_is_one_file_with_both_networks(tmp_path):
+    from tests.conftest import EXAMPLES, ROOT
+
+    out = tmp_path / "gan.py"
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "export", str(EXAMPLES / "gan_ring.loom"), "-o",
+                           str(out)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    script = ("import sys, torch; sys.path.insert(0, '.'); import gan; m = gan.build_model(); "
+              "fake, score = m(*gan.example_inputs(3)); print(tuple(fake.shape), tuple(score.shape))")
+    shapes = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert shapes.stdout.strip() == "(3, 2) (3, 1)", shapes.stderr
