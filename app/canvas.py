@@ -24,14 +24,13 @@ from PySide6 import QtCore, QtGui
 from app import theme
 from app.annotation import annotation_key, node_annotation
 from app.node_item import Annotation, LiveBadge, LoomNodeItem
+from app.node_items_lazy import SYNC_LIMIT, LazyItems  # noqa: F401 -- SYNC_LIMIT: the window's message
 from app.viewer import LAYER_MIME, LIBRARY_MIME, LoomViewer
 from graph.analysis import Analysis, Diagnostic
 from graph.blocks import BlockDef, BlockType
 from graph.model import Edge, Graph, GraphEvent
 from graph.registry import LayerType, all_types
 
-SYNC_LIMIT = 250  # designs up to this many nodes are built in one go
-CHUNK = 25        # bigger ones: this many nodes per event-loop turn, nearest to the view first
 FLAGGED_WIRE_COLOR = (*theme.ERROR_COLOR, 255)
 WIRE_COLOR = (175, 95, 30, 255)  # NodeGraphQt's PipeEnum.COLOR
 
@@ -136,21 +135,20 @@ class Canvas(QtCore.QObject):
         self._flagged: set[Edge] = set()
         self._selection: tuple[str, ...] = ()
         self._quiet_selection = False
-        self._pending: dict[int, object] = {}  # id(Node) -> Node not built yet (big designs)
         self._analysis: Analysis | None = None
         self._annotation_keys: dict[str, tuple] = {}
-        self._chunk_timer = QtCore.QTimer(self)
-        self._chunk_timer.setSingleShot(True)
-        self._chunk_timer.setInterval(0)
-        self._chunk_timer.timeout.connect(lambda: self._build_chunk(CHUNK))
+        self._badges: dict[str, LiveBadge] = {}
+        self.lazy = LazyItems(self.viewer.scene(), self._build_nodes, self.visible_rect, self)
+        self.lazy.progress.connect(self.loading_progress)
+        self.viewer.view_changed.connect(self.lazy.view_moved)
 
     # -- the graph --------------------------------------------------------------------
     def set_graph(self, graph: Graph, focus: tuple[float, float] | None = None) -> None:
         """Show `graph`, replacing whatever was shown; follows its events from now on.
 
-        A big design is built a chunk at a time between event-loop turns, nearest to `focus`
-        (the scene point the view will show) first, so that the window answers while the
-        rest streams in; `finish_loading()` builds the rest at once."""
+        A big design's items are built in batches between event-loop turns, the part in view
+        first (`app.node_items_lazy`), nearest to `focus` (the scene point the view will show)
+        until the view is set; `finish_loading()` builds the rest at once."""
         if self.graph is not None:
             self.graph.unsubscribe(self._on_graph_event)
         self.graph = graph
@@ -168,54 +166,42 @@ class Canvas(QtCore.QObject):
         self._ids.clear()
         self._flagged.clear()
         self._annotation_keys.clear()
-        pending = list(self.graph.nodes)
-        if len(pending) > SYNC_LIMIT:
-            if focus is None:
-                placed = [n.pos for n in pending if n.pos is not None] or [(0.0, 0.0)]
-                ys = [p[1] for p in placed]
-                focus = (min(p[0] for p in placed), (min(ys) + max(ys)) / 2)
-            fx, fy = focus
-            pending.sort(key=lambda n: (n.pos[0] - fx) ** 2 + (n.pos[1] - fy) ** 2 if n.pos else float("inf"))
-        self._pending = {id(n): n for n in pending}
-        self._build_chunk(CHUNK if len(pending) > SYNC_LIMIT else len(pending))
+        self.lazy.start(self.graph, focus)
         self._on_selection_changed()
 
     @property
     def loading(self) -> bool:
         """True while a big design is still being built in the background."""
-        return bool(self._pending)
+        return self.lazy.loading
 
     def finish_loading(self) -> None:
-        self._build_chunk(len(self._pending))
+        self.lazy.build_now()
 
-    def _build_chunk(self, count: int) -> None:
-        """Create items for up to `count` pending nodes, wire them to what is built, annotate them."""
-        alive = {id(n) for n in self.graph.nodes}
-        chunk = []
-        for key in list(self._pending)[:count]:
-            node = self._pending.pop(key)
-            if key in alive:
-                chunk.append(node)
+    def _build_nodes(self, nodes: list) -> None:
+        """Create items for these nodes, wire them to what is built, annotate them (LazyItems calls
+        this a batch at a time)."""
         self._quiet_selection = True
         try:
-            for node in chunk:
+            for node in nodes:
                 self._add_item(node)
-            built = {n.id for n in chunk if isinstance(n.id, str) and n.id in self._nodes}
+            built = {n.id for n in nodes if isinstance(n.id, str) and n.id in self._nodes}
             taken: set[tuple[str, int]] = set()
-            for edge in self.graph.edges:
-                if (edge.src in built or edge.dst in built) and (edge.dst, edge.dst_port) not in taken:
-                    taken.add((edge.dst, edge.dst_port))
-                    if edge.dst in built:
+            for node_id in built:  # the first wire into an input wins, as in the Graph
+                for edge in self.graph.edges_into(node_id):
+                    if (edge.dst, edge.dst_port) not in taken:
+                        taken.add((edge.dst, edge.dst_port))
                         self._link(edge)
-                    else:  # the input may already show another wire: go by the Graph
+            for node_id in built:  # wires to inputs built before: go by the Graph
+                for edge in self.graph.edges_from(node_id):
+                    if edge.dst not in built and (edge.dst, edge.dst_port) not in taken:
+                        taken.add((edge.dst, edge.dst_port))
                         self.sync_input(edge.dst, edge.dst_port)
         finally:
             self._quiet_selection = False
         if self._analysis is not None and built:
             self.apply_analysis(self._analysis, list(built))
-        self.loading_progress.emit(len(self._nodes), len(self._nodes) + len(self._pending))
-        if self._pending:
-            self._chunk_timer.start()
+        for node_id in built & self._badges.keys():
+            self._nodes[node_id].view.set_live_badge(self._badges[node_id])
 
     def _link(self, edge: Edge) -> None:
         src, dst = self._nodes.get(edge.src), self._nodes.get(edge.dst)
@@ -227,9 +213,10 @@ class Canvas(QtCore.QObject):
 
     def _on_graph_event(self, event: GraphEvent) -> None:
         kind = event.kind
+        self.lazy.graph_changed()
         if kind == "node_added":
             node = self.graph.node(event.node)
-            self._pending.pop(id(node), None)
+            self.lazy.forget(node)
             self._add_item(node)
         elif kind == "node_removed":
             item = self._nodes.pop(event.node, None)
@@ -470,7 +457,9 @@ class Canvas(QtCore.QObject):
 
     # -- live badges (training) -------------------------------------------------------
     def set_live_badges(self, badges: dict[str, LiveBadge]) -> None:
-        """Show each node's live badge; nodes not in `badges` show none. Only changed badges repaint."""
+        """Show each node's live badge; nodes not in `badges` show none (nor, once built, nodes not
+        built yet). Only changed badges repaint."""
+        self._badges = dict(badges)
         for node_id, item in self._nodes.items():
             view = item.view
             if isinstance(view, LoomNodeItem):
@@ -520,6 +509,7 @@ class Canvas(QtCore.QObject):
 
     def select(self, node_ids: Iterable[str]) -> None:
         wanted = set(node_ids)
+        self.lazy.build_now(self.graph.node(i) for i in wanted if i not in self._nodes)
         self._quiet_selection = True
         try:
             for item in self.viewer.scene().selectedItems():
@@ -537,9 +527,12 @@ class Canvas(QtCore.QObject):
         self.select(self._nodes)
 
     def center_on(self, node_id: str) -> None:
+        if node_id not in self._nodes:
+            self.lazy.build_now([self.graph.node(node_id)])
         item = self._nodes.get(node_id)
         if item is not None:
             self.viewer.center_selection([item.view])
+            self.lazy.view_moved()
 
     def node_size(self, node_id: str) -> tuple[float, float]:
         item = self._nodes.get(node_id)
@@ -552,9 +545,8 @@ class Canvas(QtCore.QObject):
         rect = QtCore.QRectF()
         for item in self._nodes.values():
             rect = rect.united(item.view.sceneBoundingRect())
-        for node in self._pending.values():
-            if node.pos is not None:
-                rect = rect.united(QtCore.QRectF(node.pos[0], node.pos[1], 180.0, 90.0))
+        if self.lazy.loading:
+            rect = rect.united(self.lazy.stand_ins.boundingRect())
         return rect
 
     def fit_view(self, margin: float = 60.0, min_scale: float = 0.0) -> None:
@@ -576,6 +568,7 @@ class Canvas(QtCore.QObject):
             width, height = viewport.width() / scale, viewport.height() / scale
             rect = QtCore.QRectF(rect.center().x() - width / 2, rect.center().y() - height / 2, width, height)
         self.viewer.set_scene_rect([rect.x(), rect.y(), rect.width(), rect.height()])
+        self.lazy.build_view()
 
     def view_state(self) -> dict:
         x, y, w, h = self.viewer.scene_rect()
@@ -589,7 +582,12 @@ class Canvas(QtCore.QObject):
                 or rect[2] <= 0 or rect[3] <= 0):
             return False
         self.viewer.set_scene_rect([float(v) for v in rect])
+        self.lazy.build_view()
         return True
+
+    def visible_rect(self) -> QtCore.QRectF:
+        """The part of the scene the view shows."""
+        return self.viewer.mapToScene(self.viewer.viewport().rect()).boundingRect()
 
     def scene_pos_at_view_center(self) -> tuple[float, float]:
         center = self.viewer.mapToScene(self.viewer.viewport().rect().center())

@@ -10,11 +10,12 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from NodeGraphQt.constants import Z_VAL_NODE_WIDGET
+from NodeGraphQt.constants import Z_VAL_NODE_WIDGET, PortTypeEnum
 from NodeGraphQt.qgraphics.node_base import NodeItem
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app import theme
+from app.node_labels import PortLabel, TitleLabel
 
 _PAD = 6.0
 _LINE_GAP = 1.0
@@ -125,6 +126,7 @@ class LoomNodeItem(NodeItem):
     a live badge)."""
 
     _shared_fonts: tuple[QtGui.QFont, QtGui.QFont] | None = None
+    _no_icon: QtWidgets.QGraphicsPixmapItem | None = None
 
     def __init__(self, name: str = "node", parent=None):
         super().__init__(name, parent)
@@ -135,7 +137,14 @@ class LoomNodeItem(NodeItem):
         self._shape_font, self._info_font = LoomNodeItem._shared_fonts
         self._shape_metrics = QtGui.QFontMetricsF(self._shape_font)
         self._info_metrics = QtGui.QFontMetricsF(self._info_font)
-        self._icon_item.setVisible(False)
+        # Lighter child items (app/node_labels.py): the title a plain text item until edited, and
+        # no icon (LayerLoom nodes show none): one shared item outside the scene stands in for it.
+        self._text_item.setParentItem(None)
+        self._text_item = TitleLabel(name, self)
+        self._icon_item.setParentItem(None)
+        if LoomNodeItem._no_icon is None:
+            LoomNodeItem._no_icon = QtWidgets.QGraphicsPixmapItem()
+        self._icon_item = LoomNodeItem._no_icon
         self._live: LiveBadgeItem | None = None
 
     # -- live badge (training) --------------------------------------------------------
@@ -186,9 +195,17 @@ class LoomNodeItem(NodeItem):
         self._frozen = False
         super().post_init(viewer, pos)
 
-    def set_proxy_mode(self, mode):
-        super().set_proxy_mode(mode)
-        self._icon_item.setVisible(False)
+    def _add_port(self, port):
+        """NodeGraphQt's `_add_port` with a light `PortLabel` for the port's name."""
+        text = PortLabel(port.name, self)
+        text.setVisible(port.display_name)
+        if port.port_type == PortTypeEnum.IN.value:
+            self._input_items[port] = text
+        elif port.port_type == PortTypeEnum.OUT.value:
+            self._output_items[port] = text
+        if self.scene():
+            self.post_init()
+        return port
 
     def _calc_size_horizontal(self):
         width, height = super()._calc_size_horizontal()

@@ -17,6 +17,7 @@ class LoomViewer(NodeViewer):
     and zoom and pan paced while a run trains (`busy`)."""
 
     tab_pressed = QtCore.Signal()
+    view_changed = QtCore.Signal()   # zoomed or panned: the canvas builds what comes into view
     context_menu_requested = QtCore.Signal(QtCore.QPoint, QtCore.QPointF)  # global, scene position
     _gesture = False   # in a wheel or mouse-move event (NodeViewer's __init__ already lays the scene out)
 
@@ -34,6 +35,7 @@ class LoomViewer(NodeViewer):
             self._paced_view()
         else:
             super()._update_scene()
+        self.view_changed.emit()
 
     def wheelEvent(self, event):
         self._gesture = True

@@ -1,6 +1,6 @@
 """Designer responsiveness on a 1,000-node design (issue 6; DESIGN §7: ratios side by side).
 
-    QT_QPA_PLATFORM=offscreen python bench/gui_canvas.py [--nodes 1000] [--repeats 40]
+    QT_QPA_PLATFORM=offscreen python bench/gui_canvas.py [--nodes 1000] [--repeats 40] [--open-sizes 1000,5000]
 
 Measures, in one run on one machine:
 
@@ -14,7 +14,10 @@ Measures, in one run on one machine:
     change their annotation), and
   - a light edit: one node frozen and unfrozen (one annotation changes);
 * move: dragging one node (command + repaint);
-* code view: regenerating the code panel's text (runs 250 ms after the last edit, not per key).
+* code view: regenerating the code panel's text (runs 250 ms after the last edit, not per key);
+* then big designs opened each in a fresh process beside an empty design (bench/gui_open.py:
+  first paint, usable, every node built, the longest event-loop turn, peak memory), for flat
+  designs of `--open-sizes` nodes and the block ResNet-18.
 
 Prints medians and p99 in milliseconds, the ratios, the core count and library versions.
 """
@@ -79,6 +82,7 @@ def main() -> int:
     parser.add_argument("--nodes", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=40, help="edits per kind (each edit is done and undone)")
     parser.add_argument("--opens", type=int, default=5)
+    parser.add_argument("--open-sizes", default="1000,5000", help="flat designs opened in their own process ('' skips)")
     args = parser.parse_args()
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
@@ -219,6 +223,11 @@ def main() -> int:
     print(f"\n(the heavy edit changes the annotation of {changed} nodes each way)")
     window.doc.undo_stack.setClean()
     window.close()
+    if args.open_sizes:
+        from gui_open import measure, report
+
+        print(f"\nopening big designs (each in its own process; load average {os.getloadavg()[0]:.2f}):")
+        report(measure([int(v) for v in args.open_sizes.split(",")], min(args.opens, 3)))
     return 0
 
 
