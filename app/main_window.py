@@ -18,9 +18,11 @@ from app.editor import Editor, standard_key
 from app.exporting import ask_trained, export_file_name, export_with_cursor, trained_run
 from app.help_menu import show_about, show_shortcuts
 from app.importing import Importer
+from app.transfer import TransferEdits
 from app.layout import place_unplaced
 from app.notice import DesignNotice
 from app.palette import LayerPalette
+from app.predict.controller import PredictController
 from app.problems import ProblemsPanel
 from app.properties import PropertiesPanel
 from app.recovery import INTERVAL_MS, Autosaver, default_directory, orphans
@@ -66,6 +68,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._make_docks()
         self._make_actions()
         self.importer = Importer(self)  # File ▸ Import PyTorch model… (app/importing.py)
+        self.transfer = TransferEdits(self)  # Freeze up to here, Unfreeze all, Replace head
+        self.predicting = PredictController(self)  # Train ▸ Predict…, the Predict dock (app/predict/)
         self.blocks = BlockNavigator(self)  # Make/Enter/Exit Block, the breadcrumb, the palette's blocks
         self.setCentralWidget(self.blocks.central)
         self._make_menus()
@@ -257,7 +261,7 @@ class MainWindow(QtWidgets.QMainWindow):
         train.setObjectName("menuTrain")
         train.addActions([self.training.action_train, self.training.action_pause, self.training.action_stop])
         train.addSeparator()
-        train.addAction(self.training.action_export_trained)
+        train.addActions([self.predicting.action, self.training.action_export_trained])
 
         view = bar.addMenu("&View")
         view.addActions([self.action_auto_layout, self.action_fit_view])
@@ -389,6 +393,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.canvas.select([node_id])
             menu.addActions([self.action_copy, self.action_cut, self.action_duplicate, self.action_delete])
             self.blocks.add_to_menu(menu, node_id)
+            self.transfer.add_to_menu(menu, node_id)
         else:
             menu.addActions([self.action_add, self.action_paste, self.action_select_all])
             menu.addSeparator()
