@@ -18,7 +18,6 @@ from app.editor import Editor, standard_key
 from app.exporting import ask_trained, export_file_name, export_with_cursor, trained_run
 from app.help_menu import show_about, show_shortcuts
 from app.importing import Importer
-from app.transfer import TransferEdits
 from app.layout import place_unplaced
 from app.notice import DesignNotice
 from app.palette import LayerPalette
@@ -68,7 +67,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self._make_docks()
         self._make_actions()
         self.importer = Importer(self)  # File ▸ Import PyTorch model… (app/importing.py)
-        self.transfer = TransferEdits(self)  # Freeze up to here, Unfreeze all, Replace head
         self.predicting = PredictController(self)  # Train ▸ Predict…, the Predict dock (app/predict/)
         self.blocks = BlockNavigator(self)  # Make/Enter/Exit Block, the breadcrumb, the palette's blocks
         self.setCentralWidget(self.blocks.central)
@@ -393,7 +391,6 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.canvas.select([node_id])
             menu.addActions([self.action_copy, self.action_cut, self.action_duplicate, self.action_delete])
             self.blocks.add_to_menu(menu, node_id)
-            self.transfer.add_to_menu(menu, node_id)
         else:
             menu.addActions([self.action_add, self.action_paste, self.action_select_all])
             menu.addSeparator()
