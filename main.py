@@ -6,7 +6,7 @@ import difflib
 import sys
 from pathlib import Path
 
-SUBCOMMANDS = ("check", "export", "train", "import", "predict")
+SUBCOMMANDS = ("check", "export", "train", "import", "predict", "tune")
 
 
 def version() -> str:
@@ -61,6 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
                          "entropy, mutual information")
     predict.add_argument("--trace", action="store_true", help="every node's output on the way, and attention")
     predict.add_argument("--json", action="store_true", help="print one JSON object (docs/predict.md)")
+    tune = sub.add_parser("tune", help="search the file's search section with Optuna (docs/search.md)")
+    tune.add_argument("file", help="a .loom project with a search section")
+    tune.add_argument("--trials", type=int, required=True, metavar="N", help="trials this command runs")
+    tune.add_argument("--jobs", type=int, default=1, metavar="K", help="trials at a time, in K processes")
+    tune.add_argument("--timeout", type=float, metavar="S", help="start no new trial after S seconds")
+    tune.add_argument("--storage", metavar="URL", help="an Optuna storage URL (default: an SQLite file beside FILE)")
+    tune.add_argument("--study", metavar="NAME", help="the study to make or join (default: from the project name)")
+    tune.add_argument("-o", "--output", metavar="BEST.loom", help="where to write the best design "
+                      "(default: runs/STUDY/best.loom)")
     return parser
 
 
@@ -93,6 +102,10 @@ def run_command(args: argparse.Namespace) -> int:
             from engine.cli import predict
 
             return predict.run(args.file, args.run, args.sample, args.input, args.mc_samples, args.trace, args.json)
+        if args.command == "tune":
+            from engine.cli import tune
+
+            return tune.run(args.file, args.trials, args.jobs, args.timeout, args.storage, args.study, args.output)
         raise CommandError(f"unknown command {args.command!r}")
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)

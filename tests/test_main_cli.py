@@ -52,7 +52,7 @@ def test_version_in_a_fresh_process():
     (["chek", "x.loom"], "'chek' is neither a command nor a file; did you mean 'check'?"),
     (["exprot"], "did you mean 'export'?"),
     (["trian", "x.loom", "--epochs", "2"], "did you mean 'train'?"),
-    (["frobnicate"], "'frobnicate' is neither a command nor a file (commands: check, export, train, import, predict)"),
+    (["frobnicate"], "'frobnicate' is neither a command nor a file (commands: check, export, train, import, predict, tune)"),
     (["nothere.loom"], "no such file: nothere.loom"),
     (["some/folder/x"], "no such file: some/folder/x"),
     ([str(EXAMPLES)], "is a folder, not a .loom file"),

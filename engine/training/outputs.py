@@ -56,10 +56,12 @@ def _json_safe(value: Any) -> Any:
 
 
 class RunWriter:
-    def __init__(self, out_dir: str | Path, trainer, source_file: str | None = None):
+    def __init__(self, out_dir: str | Path, trainer, source_file: str | None = None,
+                 tags: dict[str, Any] | None = None):
         self.out_dir = Path(out_dir)
         self.trainer = trainer
         self.source_file = source_file
+        self.tags = dict(tags or {})   # top-level keys added to run.json (a search trial's "search")
         self.metric_columns: list[str] = []
         self.started_at = _dt.datetime.now().astimezone()
         self.run_started: RunStarted | None = None
@@ -178,6 +180,7 @@ class RunWriter:
             if started else None,
             "platform": {"system": platform.system(), "machine": platform.machine(), "executable": sys.executable},
             "files": files,
+            **self.tags,
         }
         if isinstance(event, Finished):
             out.update({"epochs_done": event.epochs_done, "steps": event.steps, "seconds": round(event.seconds, 3),
