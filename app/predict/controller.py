@@ -91,8 +91,9 @@ class PredictController(QtCore.QObject):
         if code is not None and code.isVisible():
             window.resizeDocks([self.dock, code], [int(height * 0.8), int(height * 0.12)],
                                QtCore.Qt.Orientation.Vertical)
-        bottom = window.docks.get("problemsPanel")   # the bottom docks (plots after a run) keep a third
-        if bottom is not None and bottom.isVisible() and bottom.height() > height * 0.34:
+        bottom = next((window.docks[n] for n in ("plotsPanel", "problemsPanel", "summaryPanel")
+                       if n in window.docks and window.docks[n].isVisible()), None)
+        if bottom is not None and bottom.height() > height * 0.34:   # the bottom docks keep a third
             window.resizeDocks([bottom], [int(height * 0.3)], QtCore.Qt.Orientation.Vertical)
         if self.dock.width() < PANEL_WIDTH:
             window.resizeDocks([self.dock], [PANEL_WIDTH], QtCore.Qt.Orientation.Horizontal)
@@ -199,6 +200,7 @@ class PredictController(QtCore.QObject):
         node = ids[0]
         if self.panel.attention.choose(node):
             self.panel.attention.show()
+            self.panel.ensureWidgetVisible(self.panel.attention)
         index = self.panel.neuron.index.value() if self.panel.neuron.neuron is not None and \
             self.panel.neuron.neuron.path == node else 0
         self.runner.submit("inside", lambda: (node, work.inside(node, index)))
@@ -232,6 +234,9 @@ class PredictController(QtCore.QObject):
             self.panel.activation.setVisible(curve is not None)
             if curve is not None:
                 self.panel.activation.show_curve(curve)
+            shown = self.panel.neuron if neuron is not None else self.panel.activation if curve is not None else None
+            if shown is not None:   # the clicked node's view comes into sight (after the layout settles)
+                QtCore.QTimer.singleShot(0, lambda: self.panel.ensureWidgetVisible(shown))
 
     def _show_prediction(self, prediction) -> None:
         from app.predict.glance import glance

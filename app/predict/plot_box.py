@@ -24,7 +24,7 @@ class PlotBox(QtWidgets.QFrame):
         self.header.addWidget(self.title, 1)
         layout.addLayout(self.header)
         self.view = view if view is not None else pg.PlotWidget()
-        self.view.setMinimumHeight(height)
+        self.view.setFixedHeight(height)   # the panel scrolls; plots keep their size
         layout.addWidget(self.view, 1)
         self.caption = QtWidgets.QLabel()
         self.caption.setWordWrap(True)

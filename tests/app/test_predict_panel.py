@@ -172,6 +172,7 @@ def test_sigmoid_shows_its_curve_and_a_derivative_never_above_a_quarter(open_win
     assert plot.peak == pytest.approx(0.25, abs=1e-4)
     assert "0.25" in plot.caption.text() and "vanishes" in plot.caption.text()
     assert curve.traced is not None and curve.traced.size == 64   # fc1's 64 outputs enter act1
+    qtbot.wait(50)   # the panel scrolls to the plot after its layout settles
     shoot(window, "predict-sigmoid")
 
 
