@@ -19,6 +19,7 @@ import time
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.gc_guard import guard
 from graph.project import Project
 
 DELAY_MS = 250
@@ -143,8 +144,9 @@ class CodePanel(QtWidgets.QPlainTextEdit):
         self._timer.timeout.connect(self._on_timer)
         self._generation = 0  # bumped by each schedule(): a worker's older result is dropped
         self._worker: threading.Thread | None = None
-        self._results = _Results(self)
+        self._results = _Results()  # no parent: the worker keeps it alive if the panel goes first
         self._results.ready.connect(self._generated)
+        self._results.done.connect(guard().release, QtCore.Qt.ConnectionType.QueuedConnection)
         self.verticalScrollBar().valueChanged.connect(self._reveal)
 
     def schedule(self, project: Project, problems: int) -> None:
@@ -193,17 +195,17 @@ class CodePanel(QtWidgets.QPlainTextEdit):
             start = time.perf_counter()
             try:
                 text = generated_code(project, problems)
+                results.ready.emit(generation, text, time.perf_counter() - start)
             finally:
                 sys.setswitchinterval(switch)
-            try:
-                results.ready.emit(generation, text, time.perf_counter() - start)
-            except RuntimeError:  # the window closed meanwhile
-                pass
+                results.done.emit()
 
         # Every Qt call lets go of the GIL; with the default 5 ms switch interval the GUI thread
         # then waited up to 5 ms per call for the worker, and building node items took 10x longer.
+        # While it runs, garbage is collected on the GUI thread only (app/gc_guard.py).
         switch = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_S)
+        guard().hold()
         self._worker = threading.Thread(target=work, name="codegen", daemon=True)
         self._worker.start()
 
@@ -232,6 +234,7 @@ class CodePanel(QtWidgets.QPlainTextEdit):
 
 
 class _Results(QtCore.QObject):
-    """Carries a worker's code to the GUI thread (a queued signal)."""
+    """Carries a worker's code to the GUI thread (queued signals)."""
 
     ready = QtCore.Signal(int, str, float)  # generation, code, seconds it took
+    done = QtCore.Signal()

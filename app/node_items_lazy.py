@@ -20,7 +20,7 @@ from graph.model import Graph, Node
 SYNC_LIMIT = 250      # designs up to this many nodes are built in one go
 CHUNK = 200           # a batch builds at most this many nodes ...
 BATCH_S = 0.03        # ... and stops after this long, so an event-loop turn stays short
-FIRST_VIEW_S = 0.25   # on open, the nodes in view are built before the first paint, up to this long
+FIRST_VIEW_S = 0.1    # on open, nodes in view are built before the first paint for up to this long (the rest of the view next)
 REFRESH_S = 0.2       # stand-ins are re-read at most this often while batches run
 GROUP = 4             # nodes built between two looks at the clock
 STAND_IN = (180.0, 90.0)  # the size a node not built yet is drawn with (about a layer node's)

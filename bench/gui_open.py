@@ -63,7 +63,7 @@ def open_one(path: Path, opens: int) -> dict:
     # so that every process, the baseline's included, holds it and its import competes with nothing
     engine_loader().start()
     engine_loader().wait()
-    app.processEvents()
+    QtTest.QTest.qWait(500)  # and what the window does once it has PyTorch (the plots) is done too
     canvas, viewer = window.canvas, window.canvas.viewer
     rss_window = rss_mb()
 

@@ -80,3 +80,36 @@ def test_opening_the_window_and_filling_the_code_panel_imports_no_torch_on_the_g
                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert result.returncode == 0, result.stderr
     assert "FILLED True GUI-THREAD TORCH False" in result.stdout, result.stdout + result.stderr
+
+
+def test_a_big_designs_code_is_made_on_a_worker_and_coloured_as_it_scrolls_into_view(window, qtbot, monkeypatch):
+    """5,000 nodes took 2.2 s to generate and 1.2 s to colour, holding the window each time."""
+    import app.code_view
+    from app.gc_guard import guard
+    from graph.model import Graph
+    from graph.project import Project
+
+    monkeypatch.setattr(app.code_view, "LAZY_LINES", 100)
+    monkeypatch.setattr(app.code_view, "BIG_OPEN_MS", 0)
+    g = Graph()
+    g.add_node("Input", "x", {"shape": [8]}, (0.0, 0.0))
+    prev = "x"
+    for i in range(app.code_view.BACKGROUND_NODES + 50):
+        g.add_node("Linear", f"fc{i}", {"out_features": 8}, (230.0 * (i + 1), 0.0))
+        g.connect(prev, f"fc{i}")
+        prev = f"fc{i}"
+    g.add_node("Output", "y", {"loss": "mse"}, (0.0, 300.0))
+    g.connect(prev, "y")
+    window.doc.replace(Project("big", g), None)
+    code = window.code
+    qtbot.waitUntil(lambda: "self.fc299 = " in code.toPlainText(), timeout=30_000)
+    assert code._worker is not None and not code._worker.is_alive()  # it was made off the GUI thread
+    qtbot.waitUntil(lambda: guard().holders == 0)  # garbage was collected on the GUI thread only meanwhile
+    assert code.highlighter.lazy
+    top = code.firstVisibleBlock()
+    last = code.document().lastBlock()
+    while "return" not in last.text():  # the last line with a keyword to colour
+        last = last.previous()
+    assert top.layout().formats() and not last.layout().formats()  # only what shows is coloured
+    code.verticalScrollBar().setValue(code.verticalScrollBar().maximum())
+    assert last.layout().formats()
