@@ -260,6 +260,8 @@ class _ClassWriter:
         used = set()
         if code is not None:
             used = {n for t in (code.call, *code.outputs, code.unpack) for n in names_in(t)}
+        if "masks" in used:
+            used.add("is_causal")
         at = self._at(node_id)
         for name in used & ({"out"} | set(values)):
             read = (lambda i: i.outputs[0]) if name == "out" else (lambda i, n=name: i.values[n])

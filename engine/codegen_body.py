@@ -30,6 +30,7 @@ from engine.codegen_text import (
 )
 from graph.analysis import NodeInfo
 from graph.blocks import BlockType
+from graph.masks import padding_sources
 from graph.model import Edge, Graph
 from graph.registry import Code, LayerType
 from graph.shape_text import shape_text
@@ -78,6 +79,7 @@ class Body:
         self.uses = self._count_uses()
         self.taken = set(taken) | set(self.inputs) | {"_"}
         self.fields = fields or (lambda node_id, values: values)
+        self.padded = padding_sources(graph, infos)
 
     # -- facts about the graph -------------------------------------------------------------
     def code(self, node_id: str) -> Code:
@@ -177,6 +179,11 @@ class Body:
         self._pool: list[str] = []           # names made so far, for reuse once their value is dead
         emitted: dict[str, _Emitted] = {}
         lines: list[str] = []
+        self._padding_names: dict[str, str] = {}
+        self._causal_names: dict[int, str] = {}
+        for source in dict.fromkeys(s for n, s in self.padded.items() if n in self.live):
+            name = self._padding_names[source] = self.fresh(f"{source}_padding")
+            lines.append(f"{name} = {source} == {self.graph[source].params['padding_id']}  # True where padding")
         for node_id in self.order:
             code = self.code(node_id)
             if code.role == "input":
@@ -227,6 +234,31 @@ class Body:
                     return name
             number += 1
 
+    def _causal_mask(self, node_id: str, query: str, lines: list[str]) -> str:
+        """The boolean causal mask for the node's query length (True hides a later position), made once
+        per length on the line before its first use, from the tensor's own length so that shorter
+        sequences (a prompt while generating) work too."""
+        length = self.info[node_id].outputs[0][0]
+        if length not in self._causal_names:
+            name = self._causal_names[length] = self.fresh("causal")
+            lines.append(f"{name} = torch.ones({query}.size(1), {query}.size(1), dtype=torch.bool, "
+                         f"device={query}.device).triu(1)  # True above the diagonal: later positions hidden")
+        return self._causal_names[length]
+
+    def _masks(self, node_id: str, values: dict[str, Any], inputs: list[str], lines: list[str]) -> str:
+        """The mask keywords of an attention call (LayerType.masks): `, attn_mask=..., is_causal=True`
+        for a causal node, `, key_padding_mask=tokens_padding` for one fed by a padded token Input."""
+        masks = getattr(self.layers[node_id], "masks", None)
+        if masks is None:
+            return ""
+        parts = []
+        if values.get("is_causal"):
+            mask, flag = masks.causal
+            parts += [f"{mask}={self._causal_mask(node_id, inputs[0], lines)}", f"{flag}=True"]
+        if node_id in self.padded:
+            parts.append(f"{masks.padding}={self._padding_names[self.padded[node_id]]}")
+        return "".join(f", {part}" for part in parts)
+
     def _node_lines(self, node_id: str, code: Code, emitted: dict[str, _Emitted], lines: list[str]) -> _Emitted:
         layer, info = self.layers[node_id], self.info[node_id]
         ports = layer.output_ports(info.values)
@@ -239,7 +271,7 @@ class Body:
         inputs = self._input_exprs(node_id, emitted)
         fields: dict[str, Any] = self.fields(node_id, {p.name: info.values[p.name] for p in layer.params
                                                        if p.name in info.values})
-        fields.update(m=Raw(f"self.{node_id}"), xs=Joined(inputs))
+        fields.update(m=Raw(f"self.{node_id}"), xs=Joined(inputs), masks=Raw(self._masks(node_id, fields, inputs, lines)))
         fields.setdefault("out", info.outputs[0] if info.outputs else ())
         fields.update({f"x{i}": Raw(expr) for i, expr in enumerate(inputs)})
         if inputs:

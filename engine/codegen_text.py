@@ -14,7 +14,7 @@ from graph.analysis import Diagnostic
 from graph.registry import Code, LayerType
 
 DEFAULT_CODE = Code()
-PLACEHOLDERS = frozenset({"m", "x", "xs", "y", "i", "out"})
+PLACEHOLDERS = frozenset({"m", "x", "xs", "y", "i", "out", "masks"})
 
 
 class CodegenError(ValueError):

@@ -106,6 +106,22 @@ class Code:
         return self
 
 
+@dataclass(frozen=True)
+class Masks:
+    """The attention masks a layer's forward() takes, by keyword (DESIGN §2: torch's boolean is_causal).
+
+    causal:  (mask keyword, flag keyword), passed when the node's `is_causal` is true; torch wants
+             the square mask itself beside the flag, which is only a hint that the mask is causal.
+    padding: the key-padding keyword, passed when a token Input with a `padding_id` feeds the node
+             (graph.masks.padding_sources).
+    keys:    the input port whose sequence the padding mask covers (MultiheadAttention's key).
+    """
+
+    causal: tuple[str, str] = ("attn_mask", "is_causal")
+    padding: str = "key_padding_mask"
+    keys: int = 0
+
+
 Params = dict[str, Any]
 InferFn = Callable[[Params, list[Shape]], Inferred]
 PortsFn = Callable[[Params], tuple[str, ...]]
@@ -152,6 +168,8 @@ class LayerType:
     attention:   where the layer's attention weights come from: the paths, inside the node's module,
                  of its `nn.MultiheadAttention` submodules (`""` the module itself, `"self_attn"`);
                  prediction asks each for its weights per head.
+    masks:       the attention masks its forward() takes (see `Masks`); codegen writes them from the
+                 node's `is_causal` and its token Input's `padding_id`.
     """
 
     name: str
@@ -172,6 +190,7 @@ class LayerType:
     reader: Callable[[Any], Params] | None = None
     dropout: str | None = None
     attention: tuple[str, ...] = ()
+    masks: Masks | None = None
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -182,6 +201,8 @@ class LayerType:
             raise ValueError(f"{self.name}: size_param {self.size_param!r} is not one of its parameters")
         if self.dropout is not None and self.param(self.dropout) is None:
             raise ValueError(f"{self.name}: dropout {self.dropout!r} is not one of its parameters")
+        if self.masks is not None and self.param("is_causal") is None:
+            raise ValueError(f"{self.name}: masks need an is_causal parameter")
 
     @property
     def role(self) -> str:

@@ -89,11 +89,12 @@ def _bottleneck(b: Builder) -> None:
     b.add("Output", "y", b.add("ReLU", "relu3", b.add("Add", "add", y, skip)))
 
 
-def _transformer(pre_norm: bool):
+def _transformer(pre_norm: bool, causal: bool = False):
     def build(b: Builder) -> None:
         x = b.add("Input", "x")
         h = b.add("LayerNorm", "norm1", x) if pre_norm else x
-        attn = b.add("MultiheadAttention", "attn", h, h, h, num_heads="$num_heads")
+        attn = b.add("MultiheadAttention", "attn", h, h, h, num_heads="$num_heads",
+                     **({"is_causal": True} if causal else {}))
         x = b.add("Add", "add1", x, (attn, 0))
         if not pre_norm:
             x = b.add("LayerNorm", "norm1", x)
@@ -155,6 +156,11 @@ def library() -> Blocks:
                [_int("d_model", 64, "features of each token (the input's last dimension)"),
                 _int("num_heads", 4, "attention heads; must divide d_model"),
                 _int("dim_feedforward", 256, "hidden size of the feed-forward")], _transformer(True)),
+        _block("CausalTransformerBlock", "TransformerBlock with causal self-attention: each position sees only "
+               "itself and earlier ones (the block of a GPT).",
+               [_int("d_model", 64, "features of each token (the input's last dimension)"),
+                _int("num_heads", 4, "attention heads; must divide d_model"),
+                _int("dim_feedforward", 256, "hidden size of the feed-forward")], _transformer(True, causal=True)),
         _block("EncoderBlock", "Post-norm Transformer encoder block from primitives (as nn.TransformerEncoderLayer "
                "with ReLU and no dropout).",
                [_int("d_model", 64, "features of each token (the input's last dimension)"),

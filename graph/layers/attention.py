@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from graph.layers._rules import fmt, probability, require_rank
 from graph.params import Param
-from graph.registry import Code, Inferred, LayerType, ShapeError, register
+from graph.registry import Code, Inferred, LayerType, Masks, ShapeError, register
 
 
 def _sequence(shape, port: str):
@@ -15,6 +15,18 @@ def _check_heads(embed: int, heads: int, field: str) -> None:
     if embed % heads:
         raise ShapeError(f"{field} {heads} does not divide the embedding size {embed}", field=field,
                          hint=f"choose a divisor of {embed}, e.g. {max(h for h in range(1, 9) if embed % h == 0)}")
+
+
+def _causal(p, length: int, source: int, port: str) -> None:
+    """A causal mask is square: position i sees keys 0..i of the same sequence."""
+    if p["is_causal"] and length != source:
+        raise ShapeError(f"is_causal needs {port} as long as the query ({source} against {length} positions)",
+                         field="is_causal", hint="use causal masking for self-attention, or turn is_causal off")
+
+
+def _causal_param(what: str) -> Param:
+    return Param("is_causal", "bool", False, f"causal mask: each position attends only to itself and earlier "
+                 f"positions{what} (for language models)", ctor=False)
 
 
 def _attention_params(embed: int, kdim: int, vdim: int, bias: bool) -> int:
@@ -29,6 +41,7 @@ def _mha(p, inputs):
         raise ShapeError(f"key {fmt(key)} and value {fmt(value)} have different lengths",
                          hint="key and value must have the same sequence length")
     _check_heads(embed, p["num_heads"], "num_heads")
+    _causal(p, length, source, "the key")
     params = _attention_params(embed, kdim, vdim, p["bias"])
     macs = length * embed * embed * 2 + source * embed * (kdim + vdim) + 2 * length * source * embed
     derived = {"embed_dim": embed}
@@ -44,14 +57,15 @@ register(LayerType(
         Param("num_heads", "int", 4, "parallel attention heads; must divide the embedding size", minimum=1),
         probability("dropout", 0.0, "dropout on the attention weights"),
         Param("bias", "bool", True, "learn biases in the projections"),
+        _causal_param(""),
     ),
     inputs=("query", "key", "value"), outputs=("output", "weights"),
     fixed_ctor=(("batch_first", True),), infer=_mha, reader=lambda m: {"bias": m.in_proj_bias is not None},
     signature="embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False, kdim=None, "
               "vdim=None, batch_first=False",
-    code=Code(unpack="{y}, {weights}", outputs=("{y}", "{weights}"),
-              unused=((1, "{m}({xs}, need_weights=False)"),)),
-    dropout="dropout", attention=("",),
+    code=Code(call="{m}({xs}{masks})", unpack="{y}, {weights}", outputs=("{y}", "{weights}"),
+              unused=((1, "{m}({xs}, need_weights=False{masks})"),)),
+    dropout="dropout", attention=("",), masks=Masks(keys=1),
 ))
 
 
@@ -91,7 +105,7 @@ _TRANSFORMER_SIGNATURE = ("d_model, nhead, dim_feedforward=2048, dropout=0.1, ac
                           "batch_first=False, norm_first=False, bias=True")
 
 
-def _transformer_params() -> tuple[Param, ...]:
+def _transformer_params(causal: str) -> tuple[Param, ...]:
     return (
         Param("nhead", "int", 4, "attention heads; must divide d_model", minimum=1),
         Param("dim_feedforward", "int", 2048, "width of the feed-forward block", minimum=1),
@@ -100,6 +114,7 @@ def _transformer_params() -> tuple[Param, ...]:
         Param("layer_norm_eps", "float", 1e-5, "LayerNorm epsilon", minimum=0.0, advanced=True),
         Param("norm_first", "bool", False, "pre-norm (more stable for deep stacks)"),
         Param("bias", "bool", True, "learn biases in linear and norm layers", advanced=True),
+        _causal_param(causal),
     )
 
 
@@ -111,20 +126,24 @@ def _read_transformer(m) -> dict:
             "bias": m.linear1.bias is not None, "batch_first": m.self_attn.batch_first}
 
 
+_MASKED = Code(call="{m}({xs}{masks})")
+
 register(LayerType(
     name="TransformerEncoderLayer", category="Attention", torch_class="TransformerEncoderLayer",
     doc="Self-attention plus a feed-forward block, each with a residual connection and LayerNorm.",
-    params=_transformer_params(), inputs=("src",),
+    params=_transformer_params(""), inputs=("src",),
     fixed_ctor=(("batch_first", True),), infer=_encoder, signature=_TRANSFORMER_SIGNATURE, reader=_read_transformer,
-    dropout="dropout", attention=("self_attn",),
+    dropout="dropout", attention=("self_attn",), code=_MASKED,
+    masks=Masks(causal=("src_mask", "is_causal"), padding="src_key_padding_mask"),
 ))
 
 register(LayerType(
     name="TransformerDecoderLayer", category="Attention", torch_class="TransformerDecoderLayer",
     doc="Self-attention, attention over the encoder memory, and a feed-forward block.",
-    params=_transformer_params(), inputs=("tgt", "memory"),
+    params=_transformer_params(" of the target (the memory stays fully visible)"), inputs=("tgt", "memory"),
     fixed_ctor=(("batch_first", True),), infer=_decoder, signature=_TRANSFORMER_SIGNATURE, reader=_read_transformer,
-    dropout="dropout", attention=("self_attn", "multihead_attn"),
+    dropout="dropout", attention=("self_attn", "multihead_attn"), code=_MASKED,
+    masks=Masks(causal=("tgt_mask", "tgt_is_causal"), padding="tgt_key_padding_mask"),
 ))
 
 

@@ -19,6 +19,9 @@ LOSSES = ("cross_entropy", "mse", "l1", "huber", "bce_with_logits", "nll", "none
 def _input(p, inputs):
     shape = tuple(p["shape"])
     positive_shape(shape, "shape")
+    if p["padding_id"] is not None and p["dtype"] != "int64":
+        raise ShapeError("padding_id marks padding among token ids, but this input is float32", field="padding_id",
+                         hint="set dtype to int64, or clear padding_id")
     return Inferred((shape,))
 
 
@@ -30,6 +33,8 @@ register(LayerType(
               minimum=1, min_len=1, max_len=8),
         Param("dtype", "choice", "float32", "element type: float32 for features, int64 for token ids",
               choices=("float32", "int64")),
+        Param("padding_id", "int", None, "token id that marks padding (int64 inputs): attention fed from this "
+              "input ignores those positions (optional)", minimum=0, optional=True, ctor=False),
     ),
     inputs=(), infer=_input, dtype="same", code=Code(role="input"),
 ))

@@ -22,6 +22,7 @@ LIBRARY_USES = {
     "BasicBlockDown": ([[8, 16, 16]], {"channels": 16}),
     "Bottleneck": ([[8, 16, 16]], {"width": 4, "out_channels": 16, "stride": 2}),
     "TransformerBlock": ([[6, 16]], {"d_model": 16, "num_heads": 2, "dim_feedforward": 32}),
+    "CausalTransformerBlock": ([[6, 16]], {"d_model": 16, "num_heads": 2, "dim_feedforward": 32}),
     "EncoderBlock": ([[6, 16]], {"d_model": 16, "num_heads": 2, "dim_feedforward": 32}),
     "MLPBlock": ([[10]], {"hidden": 32, "out_features": 4, "p": 0.1}),
     "UNetDown": ([[3, 16, 16]], {"channels": 8}),
