@@ -146,8 +146,9 @@ class LazyItems(QtCore.QObject):
             self._refreshed = 0.0
 
     def start(self, graph: Graph, focus: tuple[float, float] | None) -> None:
-        """Begin showing `graph`: small designs are built at once, big ones nearest `focus` (the
-        scene point the view will show) first, one batch now and the rest between turns."""
+        """Begin showing `graph`: small designs are built at once; big ones between turns, the
+        view's nodes first once it is set (`build_view`), nearest `focus` (the scene point the
+        view will show) until then."""
         self.graph = graph
         nodes = list(graph.nodes)
         self._pending = {id(n): n for n in nodes}
@@ -163,7 +164,7 @@ class LazyItems(QtCore.QObject):
             ys = [p[1] for p in placed]
             focus = (min(p[0] for p in placed), (min(ys) + max(ys)) / 2)
         self._sort(lambda n: _distance(n, focus))
-        self._take(CHUNK, BATCH_S)
+        self._timer.start()  # not now: the window sets the view next, and `build_view` builds what it shows
 
     def build_view(self) -> None:
         """Build the nodes in view now (the view was just set on open), up to `FIRST_VIEW_S`."""

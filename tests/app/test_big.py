@@ -30,6 +30,7 @@ def test_a_big_design_streams_in_and_can_be_edited_while_it_does(make_window, tm
     save(chain(60), path)
     window = make_window(path)
     canvas = window.canvas
+    qtbot.waitUntil(lambda: bool(canvas._nodes))  # the first batch, on the first turn
     assert canvas.loading
     built = set(canvas._nodes)
     assert "x" in built and "y" not in built  # nearest the left end (where the view opens) first
