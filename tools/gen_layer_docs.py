@@ -21,7 +21,7 @@ from graph.registry import CATEGORIES, LayerType, ShapeError, all_types
 OUTPUT = ROOT / "docs" / "layers.md"
 
 # Input shapes tried, in order, for each type's example: the first its rule accepts is shown.
-_EXAMPLE_SHAPES = [(8,), (8, 8), (8, 8, 8), (8, 8, 8, 8), (1,), (1, 1), (1, 1, 1)]
+_EXAMPLE_SHAPES = [(8,), (8, 8), (8, 8, 8), (8, 8, 8, 8), (1,), (1, 1), (1, 1, 1), (8, 9)]  # (8, 9): Fold's 3x3 blocks
 
 _DTYPE = {
     "float": "takes and gives float tensors",

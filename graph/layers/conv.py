@@ -3,7 +3,15 @@ from __future__ import annotations
 
 import math
 
-from graph.layers._rules import check_padding_mode, conv_out, fmt, pool_out, prod, require_rank
+from graph.layers._rules import (
+    check_padding_mode,
+    conv_out,
+    fmt,
+    pool_out,
+    prod,
+    require_min_rank,
+    require_rank,
+)
 from graph.params import Param, as_tuple
 from graph.registry import Inferred, LayerType, ShapeError, register
 
@@ -102,7 +110,7 @@ for _dims in (1, 2, 3):
         doc=f"{_dims}-D convolution over {_LAYOUT[_dims]}.",
         params=_conv_params(_dims, transpose=False), infer=_conv_rule(_dims), size_param="out_channels",
     ))
-for _dims in (1, 2):
+for _dims in (1, 2, 3):
     register(LayerType(
         name=f"ConvTranspose{_dims}d", category="Convolution", torch_class=f"ConvTranspose{_dims}d",
         signature="in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, "
@@ -121,6 +129,10 @@ def _pool_rule(dims: int, dilated: bool):
         pad = as_tuple(p["padding"], dims)
         d = as_tuple(p["dilation"], dims) if dilated else (1,) * dims
         out = tuple(pool_out(n, kk, ss, pp, dd, p["ceil_mode"]) for n, kk, ss, pp, dd in zip(spatial, k, s, pad, d))
+        if dims == 3 and not dilated and any(n < kk for n, kk in zip(spatial, k)):
+            # avg_pool3d, unlike the 1-D and 2-D ones, refuses a window larger than the unpadded input
+            raise ShapeError(f"kernel_size {p['kernel_size']} is larger than the input volume {fmt(spatial)}",
+                             field="kernel_size", hint="use a smaller kernel_size or a larger input")
         return Inferred(((channels,) + out,))
 
     return infer
@@ -145,7 +157,7 @@ def _pool_params(dims: int, dilated: bool) -> tuple[Param, ...]:
 
 _POOL_SIGNATURES = {"Max": "kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False",
                     "Avg": "kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True"}
-for _dims in (1, 2):
+for _dims in (1, 2, 3):
     for _kind, _dilated, _what in (("Max", True, "maximum"), ("Avg", False, "average")):
         register(LayerType(
             name=f"{_kind}Pool{_dims}d", category="Pooling", torch_class=f"{_kind}Pool{_dims}d",
@@ -165,7 +177,7 @@ def _adaptive_rule(dims: int):
     return infer
 
 
-for _kind, _dims in (("Avg", 1), ("Avg", 2), ("Max", 2)):
+for _kind, _dims in (("Avg", 1), ("Avg", 2), ("Avg", 3), ("Max", 1), ("Max", 2), ("Max", 3)):
     register(LayerType(
         name=f"Adaptive{_kind}Pool{_dims}d", category="Pooling", torch_class=f"Adaptive{_kind}Pool{_dims}d",
         signature="output_size",
@@ -173,6 +185,123 @@ for _kind, _dims in (("Avg", 1), ("Avg", 2), ("Max", 2)):
         params=(Param("output_size", "size", 1, "size of the output", minimum=1, dims=_dims),),
         infer=_adaptive_rule(_dims),
     ))
+
+
+def _lp_pool_rule(dims: int):
+    def infer(p, inputs):
+        channels, spatial = _spatial(inputs[0], dims)
+        k = as_tuple(p["kernel_size"], dims)
+        s = k if p["stride"] is None else as_tuple(p["stride"], dims)
+        out = tuple(pool_out(n, kk, ss, 0, 1, p["ceil_mode"]) for n, kk, ss in zip(spatial, k, s))
+        return Inferred(((channels,) + out,))
+
+    return infer
+
+
+_SIZE2 = {"kind": "size", "dims": 2}
+register(LayerType(
+    name="LPPool2d", category="Pooling", torch_class="LPPool2d",
+    signature="norm_type, kernel_size, stride=None, ceil_mode=False",
+    doc=f"2-D power-average pooling, (sum of x^p)^(1/p) over each window of {_LAYOUT[2]}.",
+    params=(
+        Param("norm_type", "float", 2.0, "the power p: 1 sums the window, large p nears max pooling", minimum=1.0),
+        Param("kernel_size", default=2, help="size of the pooling window", minimum=1, **_SIZE2),
+        Param("stride", default=None, help="step between windows (default: kernel_size)", minimum=1, optional=True,
+              **_SIZE2),
+        Param("ceil_mode", "bool", False, "round the output size up instead of down", advanced=True),
+    ),
+    infer=_lp_pool_rule(2),
+    reader=lambda m: {"stride": None if m.stride == m.kernel_size else m.stride},
+))
+
+
+# -- rearranging pixels --------------------------------------------------------------------
+def _pixel_rule(up: bool):
+    field = "upscale_factor" if up else "downscale_factor"
+
+    def infer(p, inputs):
+        (shape,) = inputs
+        require_min_rank(shape, 3, "feature maps (N, ..., C, H, W)")
+        lead, (c, h, w) = shape[:-3], shape[-3:]
+        r = p[field]
+        if up:
+            if c % (r * r):
+                raise ShapeError(f"{c} channels do not divide into upscale_factor² = {r * r}", field=field,
+                                 hint=f"give the layer a multiple of {r * r} channels")
+            return Inferred((lead + (c // (r * r), h * r, w * r),))
+        if h % r or w % r:
+            raise ShapeError(f"height {h} and width {w} must both be multiples of downscale_factor {r}",
+                             field=field, hint="choose a factor that divides both, or resize the input")
+        return Inferred((lead + (c * r * r, h // r, w // r),))
+
+    return infer
+
+
+register(LayerType(
+    name="PixelShuffle", category="Convolution", torch_class="PixelShuffle", dtype="same", signature="upscale_factor",
+    doc="Moves channels into space: (N, C*r², H, W) -> (N, C, H*r, W*r), sub-pixel upsampling.",
+    params=(Param("upscale_factor", "int", 2, "r: how many times larger each side becomes", minimum=1),),
+    infer=_pixel_rule(up=True), functions=("F.pixel_shuffle(input, upscale_factor)",),
+))
+register(LayerType(
+    name="PixelUnshuffle", category="Convolution", torch_class="PixelUnshuffle", dtype="same",
+    signature="downscale_factor",
+    doc="Moves space into channels: (N, C, H*r, W*r) -> (N, C*r², H, W), the inverse of PixelShuffle.",
+    params=(Param("downscale_factor", "int", 2, "r: how many times smaller each side becomes", minimum=1),),
+    infer=_pixel_rule(up=False), functions=("F.pixel_unshuffle(input, downscale_factor)",),
+))
+
+
+def _blocks(size, p) -> tuple[int, ...]:
+    """Sliding-window positions per spatial dimension, as Unfold/Fold count them."""
+    k, d, pad, s = (as_tuple(p[n], 2) for n in ("kernel_size", "dilation", "padding", "stride"))
+    return tuple(conv_out(*args) for args in zip(size, k, s, pad, d))
+
+
+def _unfold(p, inputs):
+    (shape,) = inputs
+    require_rank(shape, (3,), "feature maps (N, C, H, W)")
+    c, *size = shape
+    return Inferred(((c * prod(as_tuple(p["kernel_size"], 2)), prod(_blocks(size, p))),))
+
+
+def _fold(p, inputs):
+    (shape,) = inputs
+    require_rank(shape, (2,), "columns of blocks (N, C*kernel elements, L)")
+    columns, length = shape
+    kernel = prod(as_tuple(p["kernel_size"], 2))
+    if columns % kernel:
+        raise ShapeError(f"{columns} rows do not divide into kernel_size's {kernel} elements per block",
+                         field="kernel_size", hint="the input's dimension 1 must be channels x kernel elements")
+    size = as_tuple(p["output_size"], 2)
+    blocks = prod(_blocks(size, p))
+    if blocks != length:
+        raise ShapeError(f"output_size {list(size)} holds {blocks} blocks but the input has {length}",
+                         field="output_size", hint="match output_size, kernel_size, stride, padding and dilation "
+                                                   "to the Unfold that made the blocks")
+    return Inferred(((columns // kernel,) + size,))
+
+
+_WINDOW_PARAMS = (
+    Param("dilation", default=1, help="spacing between kernel elements", minimum=1, advanced=True, **_SIZE2),
+    Param("padding", default=0, help="implicit zero padding on each side", minimum=0, **_SIZE2),
+    Param("stride", default=1, help="step between blocks", minimum=1, **_SIZE2),
+)
+register(LayerType(
+    name="Unfold", category="Convolution", torch_class="Unfold", dtype="same",
+    signature="kernel_size, dilation=1, padding=0, stride=1",
+    doc="Extracts sliding blocks: (N, C, H, W) -> (N, C*kernel elements, number of blocks), im2col.",
+    params=(Param("kernel_size", default=2, help="size of each block", minimum=1, **_SIZE2), *_WINDOW_PARAMS),
+    infer=_unfold,
+))
+register(LayerType(
+    name="Fold", category="Convolution", torch_class="Fold", dtype="same",
+    signature="output_size, kernel_size, dilation=1, padding=0, stride=1",
+    doc="Sums sliding blocks back into feature maps: (N, C*kernel elements, L) -> (N, C, H, W), col2im.",
+    params=(Param("output_size", default=4, help="height and width of the output", minimum=1, **_SIZE2),
+            Param("kernel_size", default=2, help="size of each block", minimum=1, **_SIZE2), *_WINDOW_PARAMS),
+    infer=_fold,
+))
 
 
 # -- upsampling ----------------------------------------------------------------------------

@@ -209,40 +209,28 @@ register(LayerType(
 ))
 
 
-def _dropout2d(p, inputs):
-    require_rank(inputs[0], (3,), "feature maps (N, C, H, W)")
-    return Inferred((inputs[0],))
+def _channel_dropout_rule(rank: int, what: str):
+    def infer(p, inputs):
+        require_rank(inputs[0], (rank,), what)
+        return Inferred((inputs[0],))
+
+    return infer
 
 
-register(LayerType(
-    name="Dropout2d", category="Core", torch_class="Dropout2d", dtype="same",
-    doc="Zeroes whole channels with probability p while training.",
-    params=(probability(help="probability of a channel being zeroed"),),
-    infer=_dropout2d, dropout="p",
-))
-
-
-def _mean(p, inputs):
-    (shape,) = inputs
-    dims = sorted({full_dim(d, shape, "dim") for d in p["dim"]})
-    if len(dims) != len(p["dim"]):
-        raise ShapeError(f"dim {p['dim']} names a dimension twice", field="dim")
-    if p["keepdim"]:
-        return Inferred((tuple(1 if i in dims else n for i, n in enumerate(shape)),))
-    return Inferred((tuple(n for i, n in enumerate(shape) if i not in dims),))
-
+for _dims, _what in ((1, "sequences of channels (N, C, L)"), (2, "feature maps (N, C, H, W)"),
+                     (3, "volumes (N, C, D, H, W)")):
+    register(LayerType(
+        name=f"Dropout{_dims}d", category="Core", torch_class=f"Dropout{_dims}d", dtype="same",
+        doc=f"Zeroes whole channels of {_what} with probability p while training.",
+        params=(probability(help="probability of a channel being zeroed"),),
+        infer=_channel_dropout_rule(_dims + 1, _what), dropout="p",
+    ))
 
 register(LayerType(
-    name="Mean", category="Core", dtype="float",
-    doc="Averages over dimensions, e.g. dim [1] pools a sequence (N, L, E) to (N, E), [2, 3] feature maps.",
-    params=(
-        Param("dim", "ints", [1], "dimensions to average over (0 is the batch and cannot be one)", min_len=1,
-              max_len=8),
-        Param("keepdim", "bool", False, "keep the averaged dimensions with size 1"),
-    ),
-    infer=_mean,
-    code=Code(call="{x}.mean(dim={dim})", variants=(("keepdim", Code(call="{x}.mean(dim={dim}, keepdim=True)")),)),
-    functions=("torch.mean(input, dim, keepdim)", ".mean(input, dim, keepdim)"),
+    name="AlphaDropout", category="Core", torch_class="AlphaDropout", dtype="same",
+    doc="Dropout that keeps a SELU network's mean and variance (pair it with SELU).",
+    params=(probability(),),
+    infer=lambda p, inputs: Inferred((inputs[0],)), functions=("F.alpha_dropout(input, p, training)",), dropout="p",
 ))
 
 

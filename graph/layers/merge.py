@@ -1,4 +1,5 @@
-"""Merging and splitting tensors: Add, Multiply, Concat, Chunk, MatMul."""
+"""Merging and splitting tensors: Add, Multiply, Subtract, Divide, Concat, Chunk, MatMul, and the
+similarity and distance of two tensors."""
 from __future__ import annotations
 
 from graph.layers._rules import broadcast, dim_param, fmt, full_dim, prod
@@ -22,6 +23,50 @@ for _name, _doc, _call, _op in (("Add", "Element-wise sum, e.g. a residual (skip
                        code=Code(call=_call),
                        functions=tuple(f"{f}(in0, in1)" for f in (f"operator.{_op}", f"operator.i{_op}", f"torch.{_op}",
                                                                   f".{_op}"))))
+
+
+for _name, _doc, _symbol, _op, _method in (
+        ("Subtract", "Element-wise difference input - other.", "-", "sub", "sub"),
+        ("Divide", "Element-wise quotient input / other.", "/", "truediv", "div")):
+    register(LayerType(name=_name, category="Merge/Split", doc=_doc + " Shapes must match or broadcast.",
+                       inputs=("input", "other"), infer=_elementwise, code=Code(call=f"{{x0}} {_symbol} {{x1}}"),
+                       functions=tuple(f"{f}(input, other)" for f in (f"operator.{_op}", f"operator.i{_op}",
+                                                                      f"torch.{_method}", f".{_method}"))))
+
+
+def _cosine_similarity(p, inputs):
+    shape = broadcast(*inputs)
+    i = full_dim(p["dim"], shape, "dim")
+    return Inferred((shape[:i] + shape[i + 1:],))
+
+
+register(LayerType(
+    name="CosineSimilarity", category="Merge/Split", torch_class="CosineSimilarity",
+    doc="Cosine of the angle between two tensors along `dim`, from -1 to 1 (that dimension is reduced).",
+    params=(dim_param(1, "dimension holding the vectors"),
+            Param("eps", "float", 1e-8, "smallest norm divided by", minimum=0.0, advanced=True)),
+    inputs=("x1", "x2"), infer=_cosine_similarity,
+    functions=("F.cosine_similarity(x1, x2, dim, eps)", "torch.cosine_similarity(x1, x2, dim, eps)"),
+))
+
+
+def _pairwise_distance(p, inputs):
+    shape = broadcast(*inputs)
+    if not shape:
+        raise ShapeError("expects vectors in the last dimension, got scalars per sample",
+                         hint="give each sample at least one dimension")
+    return Inferred((shape[:-1] + ((1,) if p["keepdim"] else ()),))
+
+
+register(LayerType(
+    name="PairwiseDistance", category="Merge/Split", torch_class="PairwiseDistance",
+    doc="p-norm distance between two tensors' vectors in the last dimension, e.g. for a Siamese network.",
+    params=(Param("p", "float", 2.0, "the norm: 2 Euclidean, 1 Manhattan", minimum=0.0),
+            Param("eps", "float", 1e-6, "added to the difference to avoid a zero norm", minimum=0.0, advanced=True),
+            Param("keepdim", "bool", False, "keep the last dimension with size 1")),
+    inputs=("x1", "x2"), infer=_pairwise_distance,
+    functions=("F.pairwise_distance(x1, x2, p, eps, keepdim)", "torch.pairwise_distance(x1, x2, p, eps, keepdim)"),
+))
 
 
 def _concat(p, inputs):

@@ -26,7 +26,10 @@ def _batch_norm_rule(ranks: tuple[int, ...], what: str, instance: bool = False):
 for _name, _ranks, _what, _affine, _track in (
     ("BatchNorm1d", (1, 2), "features (N, C) or sequences of channels (N, C, L)", True, True),
     ("BatchNorm2d", (3,), "feature maps (N, C, H, W)", True, True),
+    ("BatchNorm3d", (4,), "volumes (N, C, D, H, W)", True, True),
+    ("InstanceNorm1d", (2,), "sequences of channels (N, C, L)", False, False),
     ("InstanceNorm2d", (3,), "feature maps (N, C, H, W)", False, False),
+    ("InstanceNorm3d", (4,), "volumes (N, C, D, H, W)", False, False),
 ):
     register(LayerType(
         name=_name, category="Normalisation", torch_class=_name,
@@ -40,24 +43,31 @@ for _name, _ranks, _what, _affine, _track in (
     ))
 
 
-def _layer_norm(p, inputs):
-    (shape,) = inputs
+_NORMALIZED_DIMS = Param("normalized_dims", "int", 1, "how many trailing dimensions to normalise over", minimum=1,
+                         ctor=False)
+
+
+def _normalized(p, shape) -> list[int]:
     k = p["normalized_dims"]
     if k > len(shape):
         raise ShapeError(f"normalized_dims {k} is more than the {len(shape)} non-batch dimensions of {fmt(shape)}",
                          field="normalized_dims")
-    normalized = list(shape[-k:])
+    return list(shape[-k:])
+
+
+def _layer_norm(p, inputs):
+    (shape,) = inputs
+    normalized = _normalized(p, shape)
     per = prod(normalized)
     params = (per if p["elementwise_affine"] else 0) + (per if p["elementwise_affine"] and p["bias"] else 0)
-    return Inferred((shape,), params, per * prod(shape[:-k]) if params else 0, {"normalized_shape": normalized})
+    return Inferred((shape,), params, prod(shape) if params else 0, {"normalized_shape": normalized})
 
 
 register(LayerType(
     name="LayerNorm", category="Normalisation", torch_class="LayerNorm",
     doc="Normalises each sample over its last dimension(s), as in Transformers.",
     params=(
-        Param("normalized_dims", "int", 1, "how many trailing dimensions to normalise over", minimum=1,
-              ctor=False),
+        _NORMALIZED_DIMS,
         _EPS,
         Param("elementwise_affine", "bool", True, "learn a per-element scale"),
         Param("bias", "bool", True, "learn a per-element shift (with elementwise_affine)"),
@@ -65,6 +75,50 @@ register(LayerType(
     infer=_layer_norm,
     reader=lambda m: {"normalized_dims": len(m.normalized_shape), "eps": m.eps,
                       "elementwise_affine": m.elementwise_affine, "bias": getattr(m, "bias", None) is not None},
+))
+
+
+def _rms_norm(p, inputs):
+    (shape,) = inputs
+    normalized = _normalized(p, shape)
+    params = prod(normalized) if p["elementwise_affine"] else 0
+    return Inferred((shape,), params, prod(shape) if params else 0, {"normalized_shape": normalized})
+
+
+# nn.RMSNorm came with torch 2.4: pyproject.toml sets that floor rather than guarding one layer type.
+register(LayerType(
+    name="RMSNorm", category="Normalisation", torch_class="RMSNorm",
+    signature="normalized_shape, eps=None, elementwise_affine=True",
+    doc="Divides each sample by the root mean square over its last dimension(s), no centring (LLaMA; torch >= 2.4).",
+    params=(
+        _NORMALIZED_DIMS,
+        Param("eps", "float", None, "added for numerical stability (empty: the dtype's machine epsilon)",
+              minimum=0.0, optional=True, advanced=True),
+        Param("elementwise_affine", "bool", True, "learn a per-element scale"),
+    ),
+    infer=_rms_norm,
+    reader=lambda m: {"normalized_dims": len(m.normalized_shape), "eps": m.eps,
+                      "elementwise_affine": m.elementwise_affine},
+))
+
+
+def _local_response_norm(p, inputs):
+    (shape,) = inputs
+    require_rank(shape, (2, 3, 4), "channels first with 1 to 3 more dimensions (N, C, ...)")
+    return Inferred((shape,))
+
+
+register(LayerType(
+    name="LocalResponseNorm", category="Normalisation", torch_class="LocalResponseNorm",
+    signature="size, alpha=0.0001, beta=0.75, k=1.0",
+    doc="Divides each value by the activity of `size` neighbouring channels, as in AlexNet.",
+    params=(
+        Param("size", "int", 5, "how many neighbouring channels to sum over", minimum=1),
+        Param("alpha", "float", 1e-4, "multiplicative factor", minimum=0.0),
+        Param("beta", "float", 0.75, "exponent"),
+        Param("k", "float", 1.0, "additive factor"),
+    ),
+    infer=_local_response_norm,
 ))
 
 

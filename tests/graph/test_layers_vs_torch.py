@@ -178,11 +178,70 @@ def _mean_case(draw):
 
 
 # refused: the batch dimension, or one dimension named twice
-case("Mean", policy=lambda v, s: any(d % (len(s[0]) + 1) == 0 for d in v["dim"])
+case("Mean", "Sum", "Max", "Min", policy=lambda v, s: any(d % (len(s[0]) + 1) == 0 for d in v["dim"])
      or len({d % (len(s[0]) + 1) for d in v["dim"]}) < len(v["dim"]))(_mean_case)
 
 
-@case("Identity", "ReLU", "SiLU", "Mish", "Sigmoid", "Tanh")
+def _dim(draw, s, extra: int = 0):
+    """A dim for shape `s` (batch excluded), sometimes out of range."""
+    return draw(st.integers(-len(s) - 2 - extra, len(s) + 1 + extra))
+
+
+@st.composite
+def _select_case(draw):
+    s = draw(shape(1, 3))
+    return Case({"dim": _dim(draw, s), "index": draw(st.integers(-7, 6))}, [s])
+
+
+case("Select", policy=lambda v, s: is_batch(v["dim"], len(s[0])))(_select_case)
+
+
+@st.composite
+def _slice_case(draw):
+    s = draw(shape(1, 3))
+    return Case({"dim": _dim(draw, s), "start": draw(st.integers(-7, 6)),
+                 "end": draw(st.one_of(st.none(), st.integers(-7, 7)))}, [s])
+
+
+case("Slice", policy=lambda v, s: is_batch(v["dim"], len(s[0])))(_slice_case)
+
+
+@st.composite
+def _transpose_case(draw):
+    s = draw(shape(1, 3))
+    return Case({"dim0": _dim(draw, s), "dim1": _dim(draw, s)}, [s])
+
+
+case("Transpose", policy=lambda v, s: is_batch(v["dim0"], len(s[0])) or is_batch(v["dim1"], len(s[0])))(
+    _transpose_case)
+
+
+@st.composite
+def _squeeze_case(draw):
+    s = draw(shape(1, 3, st.integers(1, 3)))
+    return Case({"dim": _dim(draw, s)}, [s])
+
+
+def _squeeze_policy(v, s):
+    """Refused on purpose: the batch, and a dimension whose size is not 1 (torch leaves it be)."""
+    index = torch_dim(v["dim"], len(s[0]))
+    return index == 0 or (index is not None and s[0][index - 1] != 1)
+
+
+case("Squeeze", policy=_squeeze_policy)(_squeeze_case)
+
+
+@st.composite
+def _unsqueeze_case(draw):
+    s = draw(shape(1, 3))
+    return Case({"dim": _dim(draw, s, 1)}, [s])
+
+
+case("Unsqueeze")(_unsqueeze_case)
+
+
+@case("Identity", "ReLU", "SiLU", "Mish", "Sigmoid", "Tanh", "ReLU6", "SELU", "Hardswish", "Hardsigmoid",
+      "LogSigmoid", "Softsign", "Tanhshrink", "AlphaDropout", "StopGradient")
 def _plain_case():
     return st.builds(lambda s: Case({}, [s]), shape(1, 4))
 
@@ -195,9 +254,12 @@ def _dropout_case():
     return st.builds(lambda s, p: Case({"p": p}, [s]), shape(1, 4), probabilities)
 
 
-@case("Dropout2d")
-def _dropout2d_case():
-    return st.builds(lambda s, p: Case({"p": p}, [s]), shape(3, 3), probabilities)
+def channel_dropout_case(name: str):
+    rank = int(name[-2]) + 1
+    return st.builds(lambda s, p: Case({"p": p}, [s]), shape(rank, rank, st.integers(1, 4)), probabilities)
+
+
+case("Dropout1d", "Dropout2d", "Dropout3d")(channel_dropout_case)
 
 
 @st.composite
@@ -234,6 +296,26 @@ def _softplus_case():
                      st.floats(1e-3, 5.0), st.floats(0.0, 30.0))
 
 
+@case("Hardtanh")
+def _hardtanh_case():
+    return st.builds(lambda s, lo, hi: Case({"min_val": lo, "max_val": hi}, [s]), shape(), finite, finite)
+
+
+@case("CELU")
+def _celu_case():
+    return st.builds(lambda s, a: Case({"alpha": a}, [s]), shape(), st.floats(1e-3, 3.0))
+
+
+@case("Threshold")
+def _threshold_case():
+    return st.builds(lambda s, t, v: Case({"threshold": t, "value": v}, [s]), shape(), finite, finite)
+
+
+@case("Scale")
+def _scale_case():
+    return st.builds(lambda s, f: Case({"factor": f}, [s]), shape(1, 4), finite)
+
+
 @st.composite
 def _prelu_case(draw):
     s = draw(shape(1, 3))
@@ -250,7 +332,7 @@ def _softmax_case(draw):
     return Case({"dim": draw(st.integers(-len(s) - 2, len(s) + 1))}, [s])
 
 
-case("Softmax", "LogSoftmax", policy=lambda v, s: is_batch(v["dim"], len(s[0])))(_softmax_case)
+case("Softmax", "LogSoftmax", "GLU", policy=lambda v, s: is_batch(v["dim"], len(s[0])))(_softmax_case)
 
 
 # -- convolution and pooling -------------------------------------------------------------
@@ -288,7 +370,7 @@ def conv_case(name: str):
     return strategy()
 
 
-case("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d")(conv_case)
+case("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")(conv_case)
 
 
 def pool_case(name: str):
@@ -309,7 +391,87 @@ def pool_case(name: str):
     return strategy()
 
 
-case("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d")(pool_case)
+case("MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d")(pool_case)
+
+
+def lp_pool_case(name: str):
+    dims = int(name[-2])
+    return st.composite(lambda draw: Case(
+        {"norm_type": draw(st.floats(1.0, 4.0)), "kernel_size": size_param(draw, dims, 1, 4),
+         "stride": draw(st.one_of(st.none(), st.just(size_param(draw, dims, 1, 3)))),
+         "ceil_mode": draw(st.booleans())}, [(draw(sizes),) + spatial(draw, dims)]))()
+
+
+case("LPPool2d")(lp_pool_case)
+
+
+@st.composite
+def _pixel_case(draw):
+    r = draw(st.integers(1, 3))
+    channels = draw(st.one_of(st.integers(1, 4).map(lambda k: k * r * r), st.integers(1, 9)))
+    h, w = (draw(st.one_of(st.integers(1, 3).map(lambda k: k * r), st.integers(1, 7))) for _ in range(2))
+    s = draw(st.sampled_from([(channels, h, w), (channels, h, w), (h, w), (2, channels, h, w)]))
+    return Case({"upscale_factor": r}, [s])
+
+
+def _pixel_unshuffle(case: Case) -> Case:
+    return Case({"downscale_factor": case.params["upscale_factor"]}, case.shapes)
+
+
+def _maps_only(v, s):
+    """Refused on purpose: (N, H, W) without channels, which torch would read as one unbatched (C, H, W)."""
+    return len(s[0]) == 2
+
+
+CASES["PixelShuffle"] = _pixel_case()
+CASES["PixelUnshuffle"] = _pixel_case().map(_pixel_unshuffle)
+POLICY["PixelShuffle"] = POLICY["PixelUnshuffle"] = POLICY["Unfold"] = _maps_only
+
+
+def _window(draw) -> dict:
+    return {"kernel_size": size_param(draw, 2, 1, 3), "dilation": size_param(draw, 2, 1, 2),
+            "padding": size_param(draw, 2, 0, 2), "stride": size_param(draw, 2, 1, 3)}
+
+
+@st.composite
+def _unfold_case(draw):
+    return Case(_window(draw), [draw(st.sampled_from([(draw(sizes),) + spatial(draw, 2), spatial(draw, 2)]))])
+
+
+@st.composite
+def _fold_case(draw):
+    p = _window(draw)
+    p["output_size"] = size_param(draw, 2, 1, 7)
+    kernel = math.prod(p["kernel_size"]) if isinstance(p["kernel_size"], list) else p["kernel_size"] ** 2
+    columns = draw(st.one_of(st.integers(1, 3).map(lambda c: c * kernel), st.integers(1, 9)))
+    return Case(p, [(columns, draw(st.integers(1, 30)))])
+
+
+case("Unfold")(_unfold_case)
+case("Fold")(_fold_case)
+
+
+def pad_case(name: str):
+    dims = int(name[-2])
+    crops = name.startswith(("Zero", "Constant"))
+
+    @st.composite
+    def strategy(draw):
+        lo = -2 if crops else 0
+        pad = draw(st.one_of(st.integers(lo, 3), st.lists(st.integers(lo, 3), min_size=2 * dims,
+                                                           max_size=2 * dims)))
+        p = {"padding": pad}
+        if name.startswith("Constant"):
+            p["value"] = draw(finite)
+        return Case(p, [draw(shape(max(dims - 1, 1), dims + 2, st.integers(1, 5)))])
+
+    return strategy()
+
+
+# refused: fewer dimensions than padded, which torch would pad into the batch
+for _dims in (1, 2, 3):
+    case(*(f"{kind}Pad{_dims}d" for kind in ("Zero", "Constant", "Reflection", "Replication")),
+         policy=lambda v, s, dims=_dims: len(s[0]) < dims)(pad_case)
 
 
 def adaptive_case(name: str):
@@ -318,7 +480,8 @@ def adaptive_case(name: str):
                                           [(draw(sizes),) + spatial(draw, dims)]))()
 
 
-case("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")(adaptive_case)
+case("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+     "AdaptiveMaxPool3d")(adaptive_case)
 
 
 @st.composite
@@ -336,7 +499,8 @@ case("Upsample")(_upsample_case)
 
 # -- normalisation -----------------------------------------------------------------------
 def norm_case(name: str):
-    ranks = {"BatchNorm1d": (1, 2), "BatchNorm2d": (3, 3), "InstanceNorm2d": (3, 3)}[name]
+    ranks = {"BatchNorm1d": (1, 2), "BatchNorm2d": (3, 3), "BatchNorm3d": (4, 4), "InstanceNorm1d": (2, 2),
+             "InstanceNorm2d": (3, 3), "InstanceNorm3d": (4, 4)}[name]
 
     @st.composite
     def strategy(draw):
@@ -347,7 +511,7 @@ def norm_case(name: str):
     return strategy()
 
 
-case("BatchNorm1d", "BatchNorm2d", "InstanceNorm2d")(norm_case)
+case("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")(norm_case)
 
 
 @st.composite
@@ -357,6 +521,24 @@ def _layer_norm_case(draw):
 
 
 case("LayerNorm", policy=lambda v, s: v["normalized_dims"] > len(s[0]))(_layer_norm_case)
+
+
+@st.composite
+def _rms_norm_case(draw):
+    return Case({"normalized_dims": draw(st.integers(1, 4)), "eps": draw(st.one_of(st.none(), st.floats(1e-6, 1e-2))),
+                 "elementwise_affine": draw(st.booleans())}, [draw(shape(1, 3))])
+
+
+case("RMSNorm", policy=lambda v, s: v["normalized_dims"] > len(s[0]))(_rms_norm_case)
+
+
+@st.composite
+def _local_response_norm_case(draw):
+    return Case({"size": draw(st.integers(1, 6)), "alpha": draw(st.floats(0.0, 1e-2)), "beta": draw(finite),
+                 "k": draw(st.floats(0.5, 2.0))}, [draw(shape(1, 4, st.integers(1, 4)))])
+
+
+case("LocalResponseNorm")(_local_response_norm_case)
 
 
 @st.composite
@@ -445,6 +627,34 @@ case("Add", "Multiply")(_elementwise_case)
 
 
 @st.composite
+def _pair_case(draw):
+    base = draw(shape(1, 3))
+    return [tuple(draw(st.sampled_from([d, d, 1, draw(sizes)])) for d in base) for _ in range(2)]
+
+
+CASES["Subtract"] = _pair_case().map(lambda shapes: Case({}, shapes))
+CASES["Divide"] = CASES["Subtract"]
+
+
+@st.composite
+def _cosine_case(draw):
+    shapes = draw(_pair_case())
+    return Case({"dim": _dim(draw, shapes[0]), "eps": draw(st.floats(1e-8, 1e-3))}, shapes)
+
+
+case("CosineSimilarity", policy=lambda v, s: is_batch(v["dim"], len(s[0])))(_cosine_case)
+
+
+@st.composite
+def _pairwise_case(draw):
+    return Case({"p": draw(st.floats(0.0, 3.0)), "eps": draw(st.floats(0.0, 1e-3)), "keepdim": draw(st.booleans())},
+                draw(_pair_case()))
+
+
+case("PairwiseDistance")(_pairwise_case)
+
+
+@st.composite
 def _concat_case(draw):
     n = draw(st.integers(2, 4))
     base = draw(shape(1, 3))
@@ -506,7 +716,7 @@ def expected_derived(name: str, shapes: list[tuple], values: dict) -> dict:
         return {"num_features": first[0]}
     if name == "GroupNorm":
         return {"num_channels": first[0]}
-    if name == "LayerNorm":
+    if name in ("LayerNorm", "RMSNorm"):
         return {"normalized_shape": list(first[-values["normalized_dims"]:])}
     if name in ("RNN", "LSTM", "GRU"):
         return {"input_size": first[-1]}
@@ -528,6 +738,14 @@ def sinusoidal_table(max_len: int, d_model: int) -> torch.Tensor:
     return table
 
 
+def python_slice(x: torch.Tensor, dim: int, start: int, end: int | None) -> torch.Tensor:
+    """x[:, ..., start:end] with the slice at `dim`: the oracle for Slice, written as users index."""
+    index = torch_dim(dim, x.dim() - 1)
+    if index is None:
+        raise IndexError(f"dim {dim} out of range")
+    return x[(slice(None),) * index + (slice(start, end),)]
+
+
 # Types without a torch.nn class: the torch operation each one stands for.
 FUNCTIONAL: dict[str, Callable[[dict, list[torch.Tensor]], list[torch.Tensor]]] = {
     "Input": lambda v, xs: [torch.zeros(BATCH, *v["shape"], dtype=getattr(torch, v["dtype"]))],
@@ -535,6 +753,18 @@ FUNCTIONAL: dict[str, Callable[[dict, list[torch.Tensor]], list[torch.Tensor]]] 
     "Reshape": lambda v, xs: [xs[0].reshape(BATCH, *v["shape"])],
     "Permute": lambda v, xs: [xs[0].permute(*v["dims"])],
     "Mean": lambda v, xs: [xs[0].mean(dim=v["dim"], keepdim=v["keepdim"])],
+    "Sum": lambda v, xs: [xs[0].sum(dim=v["dim"], keepdim=v["keepdim"])],
+    "Max": lambda v, xs: [xs[0].amax(dim=v["dim"], keepdim=v["keepdim"])],
+    "Min": lambda v, xs: [xs[0].amin(dim=v["dim"], keepdim=v["keepdim"])],
+    "Select": lambda v, xs: [xs[0].select(v["dim"], v["index"])],
+    "Slice": lambda v, xs: [python_slice(xs[0], v["dim"], v["start"], v["end"])],
+    "Transpose": lambda v, xs: [xs[0].transpose(v["dim0"], v["dim1"])],
+    "Squeeze": lambda v, xs: [xs[0].squeeze(v["dim"])],
+    "Unsqueeze": lambda v, xs: [xs[0].unsqueeze(v["dim"])],
+    "Scale": lambda v, xs: [xs[0] * v["factor"]],
+    "StopGradient": lambda v, xs: [xs[0].detach()],
+    "Subtract": lambda v, xs: [xs[0] - xs[1]],
+    "Divide": lambda v, xs: [xs[0] / xs[1]],
     "Add": lambda v, xs: [sum(xs[1:], xs[0])],
     "Multiply": lambda v, xs: [math.prod(xs[1:], start=xs[0])],
     "Concat": lambda v, xs: [torch.cat(xs, dim=v["dim"])],
@@ -686,6 +916,9 @@ def test_rank_mismatch_is_refused_because_torch_would_broadcast_against_the_batc
     ("MaxPool1d", 2), ("MaxPool2d", 3), ("AvgPool1d", 2), ("AvgPool2d", 3), ("AdaptiveAvgPool1d", 2),
     ("AdaptiveAvgPool2d", 3), ("AdaptiveMaxPool2d", 3), ("BatchNorm2d", 3), ("InstanceNorm2d", 3),
     ("Dropout2d", 3), ("RNN", 2), ("LSTM", 2), ("GRU", 2), ("TransformerEncoderLayer", 2),
+    ("ConvTranspose3d", 4), ("MaxPool3d", 4), ("AvgPool3d", 4), ("AdaptiveMaxPool1d", 2), ("AdaptiveAvgPool3d", 4),
+    ("AdaptiveMaxPool3d", 4), ("LPPool2d", 3), ("Unfold", 3), ("Fold", 2), ("BatchNorm3d", 4), ("InstanceNorm1d", 2),
+    ("InstanceNorm3d", 4), ("Dropout1d", 2), ("Dropout3d", 4),
 ])
 def test_layers_refuse_inputs_of_the_wrong_rank(name, rank):
     layer = get(name)
@@ -735,6 +968,7 @@ def test_macs_equal_half_the_flops_torch_counts(name, params, shapes, bias_posit
     ("BatchNorm2d", {}, [(4, 5, 5)], 4 * 25), ("BatchNorm1d", {}, [(6,)], 6),
     ("BatchNorm2d", {"affine": False}, [(4, 5, 5)], 0),
     ("LayerNorm", {}, [(7, 6)], 42), ("LayerNorm", {"elementwise_affine": False}, [(7, 6)], 0),
+    ("RMSNorm", {}, [(7, 6)], 42), ("BatchNorm3d", {}, [(2, 3, 3, 3)], 54), ("Sum", {}, [(4, 5)], 0),
     ("GroupNorm", {"num_groups": 2}, [(4, 3, 3)], 36),
     # recurrent: parameters x time steps
     ("GRU", {"hidden_size": 4}, [(6, 3)], 6 * 3 * (4 * (3 + 4) + 2 * 4)),

@@ -9,7 +9,7 @@ from graph.project import Project
 from tests.engine.designs._build import Builder
 
 # Shapes (without the batch) tried in turn for each input port until the design is valid.
-CANDIDATE_SHAPES = [(6, 8), (8,), (8, 6, 6), (4, 6, 6, 6), (8, 8), (1,)]
+CANDIDATE_SHAPES = [(6, 8), (8,), (8, 6, 6), (4, 6, 6, 6), (8, 8), (1,), (8, 9)]  # (8, 9): Fold's 3x3 blocks
 
 # Parameter sets that take other paths through codegen than the defaults do.
 VARIANTS = [
