@@ -36,7 +36,7 @@ def test_import_writes_the_design_and_its_weights(tmp_path):
 
 @pytest.mark.parametrize(("source", "extra", "needle"), [
     ("refused.py:DataDependent", ["--input-shape", "4"], "refused.py:12"),
-    ("refused.py:Unsupported", ["--input-shape", "1,5,5,5"], "Hardswish"),
+    ("refused.py:Unsupported", ["--input-shape", "1,5,5,5"], "Hardshrink"),
     ("missing.py:Model", [], "no such file"),
     ("model.pt2", [], ".pt2"),
 ])

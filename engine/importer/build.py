@@ -212,10 +212,6 @@ class Builder:
         if node.op == "call_method" and name in functions.PASS_THROUGH and isinstance(first, _Port):
             return first
         stem = self._stem(node, name)
-        if functions.is_transpose(node) and isinstance(first, _Port):
-            dims = functions.transpose_dims(node, len(meta.shape))
-            if dims is not None and dims[0] == 0:
-                return _Port(self._add(node, "Permute", stem, {"dims": dims}, [first]))
         reasons = []
         for pattern in functions.patterns_for(node):
             bound = functions.bind(pattern, node)
@@ -241,10 +237,10 @@ class Builder:
         if node.target is operator.getitem:
             if source is not None and source.is_tensor:
                 return self.problem(node, where, "indexes or slices a tensor (x[...]), which has no LayerLoom layer "
-                                    "type yet; use Chunk, Reshape or Mean")
+                                    "type yet; use Select, Slice, Chunk or Reshape")
             return _Bad()
         name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
-        known = functions.patterns_for(node) or functions.is_transpose(node) or name in functions.PASS_THROUGH
+        known = functions.patterns_for(node) or name in functions.PASS_THROUGH
         if not known and node.meta["traced"].is_tensor:
             return self.problem(node, where, f"{name}() has no LayerLoom layer type")
         return _Bad()
@@ -261,7 +257,7 @@ class Builder:
             return _Const(node.meta["traced"].value)
         if not isinstance(first, _Partial) or not isinstance(index, int):
             return self.problem(node, where, "indexes or slices a tensor (x[...]), which has no LayerLoom layer "
-                                "type yet; use Chunk, Reshape or Mean")
+                                "type yet; use Select, Slice, Chunk or Reshape")
         size = len(first.meta.items) if first.meta.items is not None else (first.meta.shape or (1,))[0]
         index = index % size if first.meta.items is not None else index - size if index >= 0 else index
         path = first.path + (index,)

@@ -111,23 +111,6 @@ def bind(pattern: Pattern, node: fx.Node) -> Bound | str:
     return Bound(inputs, params, ignored)
 
 
-def transpose_dims(node: fx.Node, rank: int) -> list[int] | None:
-    """`x.transpose(a, b)` / `torch.transpose(x, a, b)` as the Permute dims for a tensor of `rank`
-    dimensions (batch included); None when the dims are not plain numbers."""
-    args = list(node.args[1:]) + [node.kwargs[k] for k in ("dim0", "dim1") if k in node.kwargs]
-    if len(args) != 2 or not all(isinstance(a, int) for a in args):
-        return None
-    a, b = (d % rank for d in args)
-    dims = list(range(rank))
-    dims[a], dims[b] = dims[b], dims[a]
-    return dims
-
-
-def is_transpose(node: fx.Node) -> bool:
-    return (node.op == "call_method" and node.target == "transpose") or \
-        (node.op == "call_function" and node.target is torch.transpose)
-
-
 def port_paths(layer: LayerType, values: dict[str, Any], count: int) -> list[tuple[int, ...] | None]:
     """For each output port, the index path into the module's result that gives it (() for the
     result itself); None where the Code computes the port (a concatenation), which a getitem

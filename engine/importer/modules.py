@@ -30,7 +30,7 @@ def layer_for(module: nn.Module) -> LayerType | None:
 
 
 def nearest(name: str) -> str | None:
-    """The registry type whose name is closest to `name` (BatchNorm3d -> BatchNorm3d's neighbour)."""
+    """The registry type whose name is closest to `name` (ChannelShuffle -> PixelShuffle)."""
     names = [t.name for t in registry.all_types() if t.role == "layer"]
     found = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     return found[0] if found else None

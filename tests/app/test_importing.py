@@ -57,7 +57,7 @@ def test_a_refused_import_lists_each_part_with_its_line(window, qtbot):
     refusal = window.importer.refusal
     assert refusal is not None and refusal.isVisible() and refusal.objectName() == "importRefusal"
     lines = [refusal.problems.item(i).text() for i in range(refusal.problems.count())]
-    assert any(line.startswith("norm (refused.py:25): BatchNorm3d") and "nearest: BatchNorm2d" in line
+    assert any(line.startswith("shuffle (refused.py:25): ChannelShuffle") and "nearest: PixelShuffle" in line
                for line in lines), lines
     assert any(line.startswith("act (refused.py:25)") for line in lines)
     assert "cannot import Unsupported" in refusal.message.text()

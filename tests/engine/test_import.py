@@ -79,8 +79,8 @@ def test_every_unsupported_part_is_listed_with_path_line_and_nearest_layer():
         import_model(str(MODELS / "refused.py:Unsupported"), ["1,5,5,5"])
     problems = [str(p) for p in caught.value.problems]
     assert len(problems) == 3
-    assert problems[0].startswith("norm (refused.py:25): BatchNorm3d") and "nearest: BatchNorm2d" in problems[0]
-    assert problems[1].startswith("act (refused.py:25): Hardswish")
+    assert problems[0].startswith("shuffle (refused.py:25): ChannelShuffle") and "nearest: PixelShuffle" in problems[0]
+    assert problems[1].startswith("act (refused.py:25): Hardshrink")
     assert problems[2].startswith("getitem() (refused.py:26)")
 
 

@@ -18,11 +18,11 @@ class Unsupported(nn.Module):
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv3d(1, 2, 3)
-        self.norm = nn.BatchNorm3d(2)
-        self.act = nn.Hardswish()
+        self.shuffle = nn.ChannelShuffle(2)
+        self.act = nn.Hardshrink()
 
     def forward(self, x):
-        y = self.act(self.norm(self.conv(x)))
+        y = self.act(self.shuffle(self.conv(x)))
         return y[:, 0]
 
 
