@@ -57,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     which = predict.add_mutually_exclusive_group()
     which.add_argument("--sample", type=int, metavar="K", help="validation sample K, counted from 0 (default 0)")
     which.add_argument("--input", metavar="PATH", help="one sample: a .npy array, an image, or one CSV row")
+    which.add_argument("--generate", type=int, metavar="N", help="a text model: print --prompt and N generated "
+                       "characters")
+    predict.add_argument("--prompt", default="", metavar="TEXT", help="the text --generate continues")
+    predict.add_argument("--temperature", type=float, default=1.0, metavar="T", help="--generate: below 1 safer, "
+                         "above 1 wilder (default 1)")
+    predict.add_argument("--top-k", type=int, metavar="K", help="--generate: draw among the K likeliest (1: greedy)")
+    predict.add_argument("--seed", type=int, default=0, metavar="S", help="--generate: the draws' seed (default 0)")
     predict.add_argument("--mc-samples", type=int, metavar="N", help="N passes with dropout active: mean, spread, "
                          "entropy, mutual information")
     predict.add_argument("--trace", action="store_true", help="every node's output on the way, and attention")
@@ -101,6 +108,11 @@ def run_command(args: argparse.Namespace) -> int:
         if args.command == "predict":
             from engine.cli import predict
 
+            if args.generate is not None:
+                from engine.cli import generate
+
+                return generate.run(args.file, args.run, args.generate, args.prompt, args.temperature, args.top_k,
+                                    args.seed)
             return predict.run(args.file, args.run, args.sample, args.input, args.mc_samples, args.trace, args.json)
         if args.command == "tune":
             from engine.cli import tune

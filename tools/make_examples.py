@@ -297,6 +297,24 @@ def transformer_tokens() -> Project:
                              "schedule": "one_cycle", "seed": 0}, blocks=b.graph.blocks)
 
 
+def tiny_gpt() -> Project:
+    """A character-level GPT on Python's bundled documentation (docs/data.md, "text"): token embeddings plus
+    the fixed sinusoidal position signal, two causal pre-norm blocks, a final LayerNorm and a head that
+    scores the next character at every position. 128 ids cover the text's characters on any CPython."""
+    b = _with_blocks("CausalTransformerBlock")
+    x = b.add("Input", "tokens", shape=[64], dtype="int64")
+    x = b.add("Embedding", "embed", x, num_embeddings=128, embedding_dim=64)
+    x = b.add("PositionalEncoding", "position", x, max_len=256, dropout=0.0)
+    x = b.add("CausalTransformerBlock", "blocks", x, d_model=64, num_heads=4, dim_feedforward=256)
+    b.graph.set_repeat("blocks", 2)
+    x = b.add("LayerNorm", "norm", x)
+    x = b.add("Linear", "head", x, out_features=128)
+    b.add("Output", "next_char", x)
+    return Project("Tiny GPT", b.graph, data={"dataset": "text", "context": 64},
+                   training={"epochs": 3, "batch_size": 64, "optimizer": "adamw", "learning_rate": 0.003,
+                             "schedule": "one_cycle", "seed": 0}, blocks=b.graph.blocks)
+
+
 def conv_autoencoder() -> Project:
     b = Builder()
     x = b.add("Input", "image", shape=[1, 8, 8])
@@ -415,6 +433,7 @@ TRAINABLE = {
     "digits_cnn.loom": digits_cnn,
     "lstm_bits.loom": lstm_bits,
     "transformer_tokens.loom": transformer_tokens,
+    "tiny_gpt.loom": tiny_gpt,
     "conv_autoencoder.loom": conv_autoencoder,
     "unet_shapes.loom": unet_shapes,
     "sine_regression.loom": sine_regression,

@@ -105,7 +105,8 @@ def register(dataset: DatasetType) -> DatasetType:
 
 def _load_catalogue() -> None:
     import engine.data.files
-    import engine.data.synthetic  # noqa: F401
+    import engine.data.synthetic
+    import engine.data.text  # noqa: F401
 
 
 def get(name: str) -> DatasetType | None:
