@@ -425,6 +425,41 @@ def dcgan_digits() -> Project:
                              "batch_size": 64, "learning_rate": 0.0005, "seed": 0})
 
 
+def _residual(b: Builder) -> None:
+    x = b.add("Input", "x")
+    y = b.add("Linear", "fc1", x, out_features="$width")
+    y = b.add("ReLU", "act", y)
+    y = b.add("Dropout", "drop", y, p="$p")
+    y = b.add("Linear", "fc2", y, out_features="$features")
+    b.add("Output", "y", b.add("Add", "add", y, x))
+
+
+def spiral_search() -> Project:
+    """An under-sized residual MLP on the spiral with a search section (docs/search.md): the
+    block's width, its depth (`repeat`), its dropout and the learning rate."""
+    blocks = Blocks()
+    block = Builder(blocks)
+    _residual(block)
+    blocks.add(BlockDef("Residual", [_int("width", 4, "hidden units"), _int("features", 16, "units in and out"),
+                                     Param("p", "float", 0.5, "dropout probability", minimum=0.0, maximum=1.0)],
+                        block.graph, "Linear, ReLU, Dropout, Linear, with a skip connection: keeps its width."))
+    b = Builder(blocks)
+    x = b.add("Input", "x", shape=[2])
+    x = b.add("Linear", "stem", x, out_features=16)
+    x = b.add("ReLU", "stem_act", x)
+    x = b.add("Residual", "body", x, width=4, p=0.5)
+    x = b.add("Linear", "head", x, out_features=3)
+    b.add("Output", "y", x)
+    search = {"metric": "val_accuracy", "direction": "maximize", "space": {
+        "nodes.body.width": {"int": [4, 128], "log": True},
+        "nodes.body.repeat": {"int": [1, 4]},
+        "nodes.body.p": {"uniform": [0.0, 0.5]},
+        "training.learning_rate": {"log_uniform": [1e-4, 3e-2]}}}
+    return Project("Spiral search", b.graph, data={"dataset": "spiral", "samples": 3000, "classes": 3},
+                   training={"epochs": 30, "batch_size": 64, "optimizer": "adam", "learning_rate": 0.0005,
+                             "seed": 0}, extra={"search": search}, blocks=blocks)
+
+
 # Examples that `python main.py train` trains as they are (their data and training sections set);
 # the others are design-only (DESIGN_ONLY).
 TRAINABLE = {
@@ -439,6 +474,7 @@ TRAINABLE = {
     "sine_regression.loom": sine_regression,
     "gan_ring.loom": gan_ring,
     "dcgan_digits.loom": dcgan_digits,
+    "spiral_search.loom": spiral_search,
 }
 
 DESIGN_ONLY = {"resnet18.loom": resnet18}

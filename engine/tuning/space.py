@@ -55,6 +55,7 @@ class SearchSpec:
     direction: str
     dimensions: tuple[Dimension, ...]
     pruner: str = "median"
+    epochs: int = 20        # the design's own, for the pruner's warm-up
 
 
 def _where(key: str) -> str:
@@ -93,7 +94,8 @@ def parse_search(project: Project) -> SearchSpec:
         raise SearchError('search.space: give at least one key to search, e.g. "training.learning_rate": '
                           '{"log_uniform": [0.0001, 0.1]}')
     dims = tuple(_dimension(project, key, value) for key, value in space.items())
-    return SearchSpec(metric, direction, dims, pruner)
+    epochs = project.training.get("epochs", _declared("search", "epochs", TRAINING_KEYS, "training").default)
+    return SearchSpec(metric, direction, dims, pruner, epochs if isinstance(epochs, int) else 1)
 
 
 # -- one key ------------------------------------------------------------------------------------

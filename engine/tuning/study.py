@@ -6,12 +6,14 @@ so it is imported here, when a search starts, with a message that says how to in
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 from engine.tuning.space import SearchError, SearchSpec
 
 OPTUNA_MISSING = 'searching needs Optuna, which is not installed: pip install "layerloom[tune]"'
+OPEN_ATTEMPTS = 4       # a new database's tables made by two processes at once: the loser retries
 SQLITE_TIMEOUT_S = 60   # parallel trials write to one SQLite file; they wait their turn rather than fail
 _STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z")
 
@@ -49,7 +51,15 @@ def storage(url: str) -> Any:
     optuna = optuna_module()
     kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}} if url.startswith("sqlite:") else {}
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+            except ImportError:
+                raise
+            except Exception:
+                if attempt == OPEN_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
     except ImportError as exc:  # the database's driver (psycopg, psycopg2, pymysql, ...)
         cause = exc.__cause__ or exc.__context__ or exc
         raise SearchError(f"--storage {url}: the database driver is not installed ({cause}); install it, or name "
@@ -64,7 +74,9 @@ def open_study(spec: SearchSpec, name: str, url: str, project_name: str) -> Any:
 
     A study made for another metric or direction is refused: its trials would not compare."""
     optuna = optuna_module()
-    pruner = optuna.pruners.MedianPruner() if spec.pruner == "median" else optuna.pruners.NopPruner()
+    pruner = optuna.pruners.NopPruner()
+    if spec.pruner == "median":  # the first epochs of a run say little: no pruning in its first quarter
+        pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=spec.epochs // 4)
     study = optuna.create_study(study_name=name, storage=storage(url), direction=spec.direction, pruner=pruner,
                                 load_if_exists=True)
     metric = study.user_attrs.get("metric")
