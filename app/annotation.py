@@ -37,7 +37,8 @@ def node_annotation(graph: Graph, node: Node, info: NodeInfo | None, problems) -
     if layer is not None and layer.role == "output" and known:
         shape = "→ " + shape
     params = f"{count_text(info.params)} params" if known and info.params else ""
-    if known and not node.trainable and info.params:
+    frozen = known and not node.trainable and bool(info.params)
+    if frozen:
         params += " (frozen)"
     type_text = node.type
     macs = ""
@@ -56,4 +57,4 @@ def node_annotation(graph: Graph, node: Node, info: NodeInfo | None, problems) -
     if block:
         doc += " Double-click to edit its definition."
     tip = tooltip_html(node.id, node.type, doc, messages)
-    return Annotation(shape, info_line, severity, tip, block=block)
+    return Annotation(shape, info_line, severity, tip, block=block, frozen=frozen)

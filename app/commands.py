@@ -188,16 +188,23 @@ class SetParam(GraphCommand):
 
 
 class SetTrainable(GraphCommand):
-    def __init__(self, doc: Document, node_id: str, trainable: bool):
-        super().__init__(doc, f"{'Unfreeze' if trainable else 'Freeze'} {node_id}")
-        self.node_id, self.trainable = node_id, bool(trainable)
-        self.old = self.graph[node_id].trainable
+    """Freeze or unfreeze nodes, as one step however many (Freeze up to here, Unfreeze all)."""
+
+    def __init__(self, doc: Document, changes: dict[str, bool], text: str | None = None):
+        if text is None:
+            (node_id, on), = changes.items()
+            text = f"{'Unfreeze' if on else 'Freeze'} {node_id}"
+        super().__init__(doc, text)
+        self.changes = {k: bool(v) for k, v in changes.items()}
+        self.old = {k: self.graph[k].trainable for k in changes}
 
     def _redo(self) -> None:
-        self.graph.set_trainable(self.node_id, self.trainable)
+        for node_id, trainable in self.changes.items():
+            self.graph.set_trainable(node_id, trainable)
 
     def _undo(self) -> None:
-        self.graph.set_trainable(self.node_id, self.old)
+        for node_id, trainable in self.old.items():
+            self.graph.set_trainable(node_id, trainable)
 
 
 class Rename(GraphCommand):

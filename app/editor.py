@@ -136,7 +136,7 @@ class Editor(QtCore.QObject):
         if node is not None and node.trainable != bool(trainable):
             if self.refuse_if_locked(f"{'Unfreeze' if trainable else 'Freeze'} {node_id}"):
                 return
-            self.doc.push(commands.SetTrainable(self.doc, node_id, trainable))
+            self.doc.push(commands.SetTrainable(self.doc, {node_id: trainable}))
 
     def move_nodes(self, moves: dict) -> None:
         moves = {k: v for k, v in moves.items() if self.graph.node(k) is not None and tuple(v[0]) != tuple(v[1])}

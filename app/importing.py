@@ -11,17 +11,14 @@ Training panel.
 """
 from __future__ import annotations
 
-import contextlib
 import re
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.gc_guard import guard
+from app.background import Job, Refusal
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -30,48 +27,17 @@ PYTHON_FILTER = "Python files (*.py);;All files (*)"
 WEIGHTS_FILTER = "Weights (*.safetensors *.pt *.pth);;All files (*)"
 
 
-@dataclass
-class Refusal:
-    """Why an import (or reading the file) did not happen: a message and each part that cannot
-    come in (`where (file.py:LINE): why`)."""
+def _refused(work: Callable[[], Any]) -> Callable[[], Any]:
+    """`work`, with a refused import (engine.importer.ImportFailure) returned as a Refusal."""
+    def run() -> Any:
+        from engine.importer import ImportFailure
 
-    message: str
-    problems: list[str] = field(default_factory=list)
-
-
-def _refusal(exc: BaseException) -> Refusal:
-    from engine.importer import ImportFailure
-
-    if isinstance(exc, ImportFailure):
-        return Refusal(str(exc.args[0]) if exc.args else "the import was refused", [str(p) for p in exc.problems])
-    return Refusal(f"the import failed unexpectedly ({type(exc).__name__}: {exc}); this is a LayerLoom bug, "
-                   "please report it with the model file")
-
-
-class _Job(QtCore.QObject):
-    """One call on a daemon thread; `then` gets its result (or a Refusal) on the GUI thread."""
-
-    done = QtCore.Signal(object)
-
-    def __init__(self, work: Callable[[], Any], then: Callable[[Any], None], parent: QtCore.QObject):
-        super().__init__(parent)
-        self._work = work
-        guard().hold()  # GUI-thread-only collection while the thread runs (app.gc_guard)
-        self.done.connect(self._finished)
-        self.done.connect(then)  # before the thread starts: a quick job must not finish unheard
-        threading.Thread(target=self._run, name="layerloom-import", daemon=True).start()
-
-    def _run(self) -> None:
         try:
-            result = self._work()
-        except Exception as exc:  # noqa: BLE001 -- shown in a dialog, never as a traceback
-            result = _refusal(exc)
-        with contextlib.suppress(RuntimeError):  # the application is going away
-            self.done.emit(result)
-
-    def _finished(self, _result: Any) -> None:
-        guard().release()
-        self.deleteLater()
+            return work()
+        except ImportFailure as exc:
+            return Refusal(str(exc.args[0]) if exc.args else "the import was refused",
+                           [str(p) for p in exc.problems])
+    return run
 
 
 def split_shapes(text: str) -> list[str]:
@@ -181,7 +147,7 @@ class ImportDialog(QtWidgets.QDialog):
             from engine.importer.source import outline
 
             return outline(path)
-        _Job(work, lambda result: self._on_outline(token, result), self)
+        Job(_refused(work), lambda result: self._on_outline(token, result), self)
 
     def _on_outline(self, token: int, result: Any) -> None:
         if token != self._read_token:
@@ -287,7 +253,7 @@ class Importer(QtCore.QObject):
             from engine.importer.write import import_to
 
             return Path(out), import_to(source, out, weights, shapes).notes
-        _Job(work, self._done, self)
+        Job(_refused(work), self._done, self)
         return True
 
     def _done(self, result: Any) -> None:

@@ -27,6 +27,7 @@ from app.properties import PropertiesPanel
 from app.recovery import INTERVAL_MS, Autosaver, default_directory, orphans
 from app.summary import SummaryPanel
 from app.training.controller import BANNER, TrainingController
+from app.transfer import TransferEdits
 from app.window_geometry import OPEN_SCALE, place, remember
 from graph.analysis import Analysis
 from graph.project import LoomFileError, Project, load
@@ -67,6 +68,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._make_docks()
         self._make_actions()
         self.importer = Importer(self)  # File ▸ Import PyTorch model… (app/importing.py)
+        self.transfer = TransferEdits(self)  # Freeze up to here, Unfreeze all, Replace head
         self.predicting = PredictController(self)  # Train ▸ Predict…, the Predict dock (app/predict/)
         self.blocks = BlockNavigator(self)  # Make/Enter/Exit Block, the breadcrumb, the palette's blocks
         self.setCentralWidget(self.blocks.central)
@@ -391,6 +393,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.canvas.select([node_id])
             menu.addActions([self.action_copy, self.action_cut, self.action_duplicate, self.action_delete])
             self.blocks.add_to_menu(menu, node_id)
+            self.transfer.add_to_menu(menu, node_id)
         else:
             menu.addActions([self.action_add, self.action_paste, self.action_select_all])
             menu.addSeparator()

@@ -15,6 +15,7 @@ from NodeGraphQt.qgraphics.node_base import NodeItem
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app import theme
+from app.frozen_badge import show_frozen
 from app.node_labels import PortLabel, TitleLabel
 
 _PAD = 6.0
@@ -31,6 +32,7 @@ class Annotation:
     severity: str | None = None  # "error", "warning" or None
     tooltip: str = ""
     block: bool = False  # a block node: drawn with a double border (docs/blocks.md, "In the window")
+    frozen: bool = False  # weights not trained: dimmed, with a snowflake (app/frozen_badge.py)
 
 
 _ADVANCES: dict[tuple[int, str], float] = {}
@@ -169,6 +171,8 @@ class LoomNodeItem(NodeItem):
             return
         if annotation.tooltip != self._annotation.tooltip:
             self.setToolTip(annotation.tooltip)
+        if annotation.frozen != self._annotation.frozen:
+            show_frozen(self, annotation.frozen)
         self._annotation = annotation
         if not self._frozen and self._band_width(annotation) > self._width:
             self.draw_node()  # the band needs more room: re-layout (nodes grow, never shrink, on edits)

@@ -1,8 +1,9 @@
 """The summary panel: totals (parameters, MACs, validity) and a table of every node."""
 from __future__ import annotations
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.frozen_badge import ICE
 from graph.analysis import Analysis
 from graph.model import Graph
 from graph.shape_text import node_shape_text
@@ -43,11 +44,14 @@ class _NodeTable(QtCore.QAbstractTableModel):
         node_id = self._ids[index.row()]
         if role == QtCore.Qt.ItemDataRole.TextAlignmentRole and index.column() == 3:
             return int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
-        if role != QtCore.Qt.ItemDataRole.DisplayRole:
+        if role not in (QtCore.Qt.ItemDataRole.DisplayRole, QtCore.Qt.ItemDataRole.ForegroundRole):
             return None
         node = self.graph.node(node_id)
         info = self.analysis.nodes.get(node_id)
         known = info is not None and info.outputs is not None
+        frozen = known and node is not None and not node.trainable and info.params > 0
+        if role == QtCore.Qt.ItemDataRole.ForegroundRole:  # frozen rows in the canvas's ice blue
+            return QtGui.QColor(ICE) if frozen else None
         column = index.column()
         if column == 0:
             return node_id
@@ -55,7 +59,7 @@ class _NodeTable(QtCore.QAbstractTableModel):
             return node.type if node else ""
         if column == 2:
             return node_shape_text(info)
-        return f"{info.params:,}" if known else "?"
+        return (f"{info.params:,}" + (" (frozen)" if frozen else "")) if known else "?"
 
     def node_at(self, row: int) -> str:
         return self._ids[row]
