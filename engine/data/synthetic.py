@@ -271,11 +271,34 @@ def _digits(o: dict[str, Any], ctx: Context) -> Raw:
 
     bunch = load_digits()
     images = (bunch.images / 16.0).astype(np.float32)[:, None]
+    labels = bunch.target.astype(np.int64)
     info: dict[str, Any] = {"source": "scikit-learn load_digits (1,797 images of 8x8 pixels)"}
+    digits = _digit_subset(o["classes"])
+    if digits != list(range(10)):  # a task of its own (transfer learning: pretrain on 0-4, fine-tune on 5-9)
+        keep = np.isin(labels, digits)
+        images, labels = images[keep], np.searchsorted(digits, labels[keep]).astype(np.int64)
+        info["classes"] = digits
     if o["size"] != 8:  # so that designs for 28x28 digits (LeNet-5, MNIST-sized) train without a download
         images = resize(images, (o["size"], o["size"]))
         info["size"] = [o["size"], o["size"]]
-    return Raw([images], [bunch.target.astype(np.int64)], [str(i) for i in range(10)], info=info)
+    return Raw([images], [labels], [str(d) for d in digits], info=info)
+
+
+def _digit_subset(text: str | None) -> list[int]:
+    """`5-9` or `0,2,4` -> the digits kept, ascending; None: all ten."""
+    if text is None:
+        return list(range(10))
+    found: set[int] = set()
+    try:
+        for part in str(text).replace(" ", "").split(","):
+            first, _, last = part.partition("-")
+            found.update(range(int(first), int(last or first) + 1))
+    except ValueError:
+        found = set()
+    if len(found) < 2 or not found <= set(range(10)):
+        raise DataError(f"data.classes: {text!r} is not a set of at least two digits 0-9; write a range or a "
+                        "list, e.g. 5-9 or 0,2,4")
+    return sorted(found)
 
 
 register(DatasetType(
@@ -283,5 +306,7 @@ register(DatasetType(
     "(no download), optionally resized.",
     "x (1, size, size) float 0..1; label 0..9", _digits,
     (Param("size", "int", 8, "image height and width in pixels: the 8x8 originals resized (bilinear), e.g. "
-           "28 for designs made for MNIST", minimum=4, maximum=128),),
+           "28 for designs made for MNIST", minimum=4, maximum=128),
+     Param("classes", "str", None, "only these digits, e.g. 5-9 or 0,2,4, labelled 0..K-1 in ascending order "
+           "(two tasks from one data set, for transfer learning)", optional=True)),
 ))
