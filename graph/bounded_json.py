@@ -50,10 +50,29 @@ def loads(text: str) -> Any:
         value = json.loads(text, parse_int=_int)
     except RecursionError:
         raise BoundsError(f"the text is nested too deeply (at most {MAX_DEPTH} levels)") from None
-    problem = problem_in(value)
-    if problem:
-        raise BoundsError(problem)
+    if not _plainly_fine(value):
+        problem = problem_in(value)
+        if problem:
+            raise BoundsError(problem)
     return value
+
+
+def _plainly_fine(value: Any) -> bool:
+    """The common case in C speed: no lone surrogate anywhere (UTF-8 encodes the whole document)
+    and no container deeper than MAX_DEPTH. Only a document that fails this is walked by
+    `problem_in`, which builds the paths its message names (a third of a 5,000-node load)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    level: list[Any] = [value]
+    for _ in range(MAX_DEPTH):
+        level = [sub for item in level if isinstance(item, (dict, list))
+                 for sub in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(sub, (dict, list))]
+        if not level:
+            return True
+    return False
 
 
 def _where(path: tuple) -> str:
