@@ -24,6 +24,7 @@ from app.fields import guard_wheel
 from app.properties import _ParamRow
 from app.training.commands import SetSection
 from app.training.loader import engine_loader
+from app.training.weights_form import InitialWeightsGroup
 from engine.data.registry import AUGMENT_KEYS, COMMON_KEYS, DataError, all_datasets, parse_section
 from engine.data.registry import get as get_dataset
 from engine.training.events import TrainingError
@@ -159,6 +160,9 @@ class SettingsForm:
         dropout.setWordWrap(True)
         reg.form.addRow(dropout)
         layout.addWidget(reg)
+
+        self.weights_group = InitialWeightsGroup(self.doc, self._write)  # training.initial_weights
+        layout.addWidget(self.weights_group)
 
         # the run
         run = _Group("Run", "trainingRunGroup")
@@ -318,6 +322,7 @@ class SettingsForm:
     def _on_analysed(self) -> None:
         if self._built:
             self._update_losses()
+            self.weights_group.show_values()
             self._validate()
 
     def update_values(self) -> None:
@@ -352,6 +357,7 @@ class SettingsForm:
             row.set_value(read())
         self._show_device(training.get("device", "auto"))
         self._update_losses()
+        self.weights_group.show_values()
         self._validate()
 
     def _build_dataset_options(self, name: Any) -> None:

@@ -1,8 +1,9 @@
 """Transfer learning on the canvas (app/transfer.py): Freeze up to here, Unfreeze all and Replace
 head as single undoable edits from a node's context menu; frozen nodes dimmed with a snowflake and
-their parameters marked frozen in the Summary."""
+their parameters marked frozen in the Summary; the Training panel's initial weights."""
 from __future__ import annotations
 
+from PySide6 import QtCore, QtWidgets
 
 from tests.conftest import EXAMPLES
 
@@ -98,3 +99,44 @@ def test_no_transfer_edits_inside_a_block(make_window):
     rect = window.canvas.item(inner).view.sceneBoundingRect()
     menu = window.context_menu_for(rect.center())
     assert not [a for a in menu.actions() if a.objectName() in ("actionFreezeUpToHere", "actionReplaceHead")]
+
+
+def test_the_training_panel_shows_and_edits_initial_weights(make_window, qtbot, tmp_path):
+    import shutil
+
+    from app.training.loader import engine_loader
+
+    engine_loader().wait()
+    shutil.copy(EXAMPLES / "digits_cnn.loom", tmp_path / "d.loom")
+    (tmp_path / "w.safetensors").write_bytes(b"")
+    window = make_window(tmp_path / "d.loom")
+    window.show()
+    assert window.training.panel.ensure_built()
+    group, doc = window.training.panel.weights_group, window.doc
+    assert group.path.text() == "" and not group.nodes.isEnabled()
+    steps = doc.undo_stack.count()
+
+    group.path.setText("w.safetensors")
+    group.path.editingFinished.emit()
+    assert doc.project.training["initial_weights"] == "w.safetensors"
+    assert group.nodes.isEnabled() and not group.problem.isVisible()
+    listed = [group.nodes.item(i).text() for i in range(group.nodes.count())]
+    assert listed == ["conv1", "conv2", "fc1", "fc2"]            # the layers with weights
+    head = group.nodes.item(3)
+    head.setCheckState(QtCore.Qt.CheckState.Unchecked)          # the head starts fresh
+    assert doc.project.training["initial_weights"] == {"path": "w.safetensors", "nodes": ["conv1", "conv2", "fc1"]}
+    assert group.nodes.item(3).checkState() == QtCore.Qt.CheckState.Unchecked
+    assert doc.undo_stack.count() == steps + 2
+
+    doc.undo()
+    assert doc.project.training["initial_weights"] == "w.safetensors"
+    assert group.nodes.item(3).checkState() == QtCore.Qt.CheckState.Checked
+    doc.undo()
+    assert "initial_weights" not in doc.project.training and group.path.text() == ""
+    doc.redo()
+    group.findChild(QtWidgets.QToolButton, "clearInitialWeights").click()
+    assert "initial_weights" not in doc.project.training
+
+    group.path.setText("missing.safetensors")
+    group.path.editingFinished.emit()
+    assert group.problem.isVisible() and "missing.safetensors is not there" in group.problem.text()
