@@ -8,8 +8,9 @@ asking the allocator for terabytes.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
-from graph.analysis import Analysis
+from graph.analysis import Analysis, NodeInfo
 
 BYTES_PER_VALUE = 4
 
@@ -22,12 +23,77 @@ def size_text(n: float) -> str:
     return f"{int(n)} bytes"
 
 
+ADAM_STATES = 2          # Adam's and AdamW's two moments per weight
+TRAINING_WEIGHT_COPIES = 2 + ADAM_STATES   # the weights, their gradients and the optimiser state
+TRAINING_ACTIVATION_COPIES = 2             # each value kept for the backward pass, and its gradient
+
+
+@dataclass(frozen=True)
+class NodeMemory:
+    """One node's memory in bytes: its weights (and, training, as many again for the gradients and
+    ADAM_STATES times for Adam's moments) and its outputs for one sample; a block's outputs are
+    those of every layer inside it, times its repeat."""
+
+    weights: int
+    activations: int
+
+    @property
+    def gradients(self) -> int:
+        return self.weights
+
+    @property
+    def optimiser(self) -> int:
+        return self.weights * ADAM_STATES
+
+
+def _activation_values(info: NodeInfo) -> int:
+    if info.inner is not None:
+        inner = sum(_activation_values(i) for n, i in info.inner.analysis.nodes.items()
+                    if info.inner.graph[n].type not in ("Input", "Output"))
+        return inner * info.inner.repeat
+    return sum(math.prod(shape) for shape in info.outputs or () if shape is not None)
+
+
+def node_memory(info: NodeInfo) -> NodeMemory:
+    return NodeMemory(info.params * BYTES_PER_VALUE, _activation_values(info) * BYTES_PER_VALUE)
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """The design's memory: weights (bytes), activations per sample, and what training and
+    inference need as a fixed part plus a part per sample."""
+
+    weights: int
+    per_sample: int
+
+    def fixed(self, training: bool) -> int:
+        return self.weights * (TRAINING_WEIGHT_COPIES if training else 1)
+
+    def sample(self, training: bool) -> int:
+        return self.per_sample * (TRAINING_ACTIVATION_COPIES if training else 1)
+
+    def total(self, batch: int, training: bool) -> int:
+        return self.fixed(training) + batch * self.sample(training)
+
+    def largest_batch(self, available: int, training: bool) -> int:
+        """The largest batch whose total fits in `available` bytes (0: not even the weights fit)."""
+        room = available - self.fixed(training)
+        if room < 0:
+            return 0
+        return room // self.sample(training) if self.sample(training) else room
+
+
+def footprint(analysis: Analysis) -> Footprint:
+    memories = [node_memory(info) for info in analysis.nodes.values()]
+    return Footprint(sum(m.weights for m in memories), sum(m.activations for m in memories))
+
+
 def node_bytes(analysis: Analysis, batch: int) -> dict[str, tuple[int, int]]:
     """Per node: (weight bytes, activation bytes for `batch` samples)."""
     out = {}
     for node_id, info in analysis.nodes.items():
-        acts = sum(math.prod(shape) for shape in info.outputs or () if shape is not None) * batch
-        out[node_id] = (info.params * BYTES_PER_VALUE, acts * BYTES_PER_VALUE)
+        memory = node_memory(info)
+        out[node_id] = (memory.weights, memory.activations * batch)
     return out
 
 

@@ -42,8 +42,14 @@ def table_rows(stdout: str) -> dict[str, list[str]]:
         if not line.strip():
             break
         cells = re.split(r"\s{2,}", line.strip())
-        rows[cells[0]] = cells[1:]
+        rows[cells[0]] = cells[1:5]
     return rows
+
+
+def memory_cells(stdout: str, node: str) -> list[str]:
+    """[weights, activations per sample] of one node's row."""
+    line = next(line for line in stdout.splitlines() if line.startswith(node + " "))
+    return re.split(r"\s{2,}", line.strip())[5:]
 
 
 # -- valid designs ------------------------------------------------------------------------
@@ -52,13 +58,23 @@ def test_lenet5_prints_each_node_and_61706_parameters():
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     header = result.stdout.splitlines()[1].split()
-    assert header == ["node", "type", "output", "shape", "params", "MACs"]
+    assert header == ["node", "type", "output", "shape", "params", "MACs", "weights", "act/sample"]
     rows = table_rows(result.stdout)
     assert list(rows) == ["image", "conv1", "act1", "pool1", "conv2", "act2", "pool2", "flatten", "fc1", "act3",
                           "fc2", "act4", "fc3", "logits"]
     assert rows["conv1"] == ["Conv2d", "(N, 6, 28, 28)", "156", "122,304"]
     assert rows["fc1"] == ["Linear", "(N, 120)", "48,120", "48,120"]
     assert rows["logits"] == ["Output", "(N, 10)", "0", "0"]
+
+
+def test_memory_per_node_the_totals_and_the_largest_batch():
+    result = check(EXAMPLES / "lenet5.loom")
+    assert memory_cells(result.stdout, "conv1") == ["624 bytes", "18.4 KiB"]  # 156 and 6*28*28 float32 values
+    assert memory_cells(result.stdout, "fc1") == ["188.0 KiB", "480 bytes"]
+    weights = 61_706 * 4
+    assert f"Memory: {weights / 1024:.1f} KiB of weights" in result.stdout
+    assert f"training (Adam): {weights * 4 / 1024:.1f} KiB (weights, gradients, 2 optimiser states)" in result.stdout
+    assert re.search(r"largest batch in [\d.]+ \w+ of free RAM: training [\d,]+, inference [\d,]+", result.stdout)
     assert "Total: 61,706 parameters, 423,038 MACs per sample (14 nodes)" in result.stdout
     assert result.stdout.rstrip().endswith("valid")
 
