@@ -152,3 +152,19 @@ def test_jobs_run_trials_in_parallel_processes(tmp_path, capsys):
     trials = study(path, "par").trials
     assert len(trials) == 3 and len({t.user_attrs["worker"] for t in trials}) == 2
     assert sorted(line.split()[0] for line in out.splitlines()[2:5]) == ["0", "1", "2"]
+
+
+@pytest.mark.slow
+def test_the_example_search_finds_a_clearly_better_design(tmp_path, capsys):
+    """README "Search": the under-sized spiral_search starts below 60% and its search passes 95%."""
+    import shutil
+
+    from engine.training import Trainer
+
+    path = tmp_path / "spiral_search.loom"
+    shutil.copy(ROOT / "resources" / "examples" / "spiral_search.loom", path)
+    start = Trainer(load(path), base_dir=tmp_path).run().final["val_accuracy"]
+    code, out, err = tune(capsys, path, "--trials", 12, "-o", tmp_path / "best.loom")
+    assert code == 0, err
+    best = study(path, "spiral-search").best_value
+    assert start < 0.6 and best >= 0.95, out
