@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from graph import losses
+
 GRID = 128          # cells per side of the image shown
 EVAL_GRID = 48      # points per side the model is evaluated on (its scores are interpolated up to GRID)
 MAX_POINTS = 900    # training points drawn over the boundary
@@ -20,7 +22,6 @@ MARGIN = 0.08       # of the data's range, on every side
 BACKGROUND = (30, 30, 32)
 CLASS_COLORS = ((72, 140, 240), (245, 135, 50), (70, 190, 90), (225, 60, 90), (160, 90, 220),
                 (60, 200, 210), (230, 90, 200), (200, 220, 70), (150, 150, 150), (240, 200, 120))
-CLASS_LOSSES = ("cross_entropy", "nll")
 
 
 def class_color(index: int) -> tuple[int, int, int]:
@@ -57,10 +58,10 @@ def boundary_problem(trainer: Any) -> str | None:
         return "it is drawn for models with one Input of shape [2] (spiral, moons, circles, xor, blobs)"
     target = data.targets[0] if data.targets else None
     if target is None or target.task != "classification":
-        return "it is drawn for classification (an Output with cross_entropy, nll or bce_with_logits)"
-    if target.loss in CLASS_LOSSES and not (len(target.shape) == 1 and target.class_dim == "first"):
+        return "it is drawn for classification (an Output with cross_entropy, nll, kl_div, bce or bce_with_logits)"
+    if losses.class_scores(target.loss) and not (len(target.shape) == 1 and target.class_dim == "first"):
         return "it is drawn when the Output gets one score per class"
-    if target.loss == "bce_with_logits" and tuple(target.shape) not in ((), (1,)):
+    if losses.binary(target.loss) and tuple(target.shape) not in ((), (1,)):
         return "it is drawn when the Output gets one score per class"
     return None
 
@@ -84,12 +85,17 @@ class BoundaryProbe:
         gy, gx = torch.meshgrid(ys, xs, indexing="ij")
         self.grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], 1).to(trainer.device.device)
         target = trainer.data.targets[0]
-        self.binary = target.loss == "bce_with_logits"
+        self.binary = losses.binary(target.loss)
+        self.logit = target.loss == "bce_with_logits"   # bce's output is the probability itself
         count = 2 if self.binary else int(target.shape[0])
         classes = list(trainer.data.classes or [])
         self.classes = tuple(classes[:count] + [str(i) for i in range(len(classes), count)])
         labels = split.targets[0].detach().cpu()
-        labels = labels.reshape(-1).round().long() if self.binary else labels.long()
+        if self.binary:
+            labels = labels.reshape(-1).round().long()
+        elif labels.dim() > 1:   # kl_div's one-hot targets
+            labels = labels.argmax(1)
+        labels = labels.long()
         order = np.random.default_rng(0).permutation(len(x))[:MAX_POINTS]
         self._points = BoundaryPoints(x.numpy()[order].astype(np.float32), labels.numpy()[order].astype(np.int64),
                                       self.classes, self.extent)
@@ -120,7 +126,8 @@ class BoundaryProbe:
                     out = out[trainer.program.trained_index[0]]
                 out = out.float()
                 if self.binary:
-                    p = torch.sigmoid(out.reshape(-1))
+                    p = out.reshape(-1)
+                    p = torch.sigmoid(p) if self.logit else p.clamp(0.0, 1.0)
                     probs = torch.stack([1.0 - p, p], 1)
                 else:
                     probs = torch.softmax(out, 1)

@@ -28,12 +28,10 @@ from engine.data.registry import (
     get,
     parse_section,
 )
-from graph import registry
+from graph import losses, registry
 from graph.analysis import Analysis, consumers_through_passthrough
 from graph.model import Graph
 from graph.shape_text import shape_text as fmt
-
-CLASS_LOSSES = ("cross_entropy", "nll")
 
 
 @dataclass(frozen=True)
@@ -94,6 +92,7 @@ def prepare_data(section: Any, graph: Graph, analysis: Analysis, base_dir: str |
     if real_input is not None:
         inputs, outputs = [i for i in inputs if i.node == real_input], []
     ctx = Context(Path(base_dir), inputs, outputs, options["seed"])
+    _refuse_unmet(ctx.trained_outputs)
     raw = dataset.load(options, ctx)
     trained = ctx.trained_outputs
     if real_input is not None:
@@ -154,6 +153,14 @@ def _check_counts(name: str, raw: Raw, inputs: list[InputSpec], trained: list[Ou
         raise DataError(f"the data set '{name}' gives {len(raw.targets)} target(s), but the graph has "
                         f"{len(trained)} Output node(s) with a loss ({nodes}); set the loss of the extra "
                         "Outputs to 'none'")
+
+
+def _refuse_unmet(trained: list[OutputSpec]) -> None:
+    """A loss whose data no data set gives (pairs, triplets) stops the run before any data is read."""
+    for out in trained:
+        loss = losses.get(out.loss)
+        if loss is not None and loss.needs:
+            raise DataError(f"Output '{out.node}' uses the {out.loss} loss, but {loss.needs}")
 
 
 def _limit(xs: list[np.ndarray], ys: list[np.ndarray], limit: int | None,
@@ -264,7 +271,11 @@ def _fit_target(array: np.ndarray, out: OutputSpec, name: str, classes: list[str
     integral = array.dtype.kind in "biu" or (array.dtype.kind == "f" and len(array) > 0
                                              and bool(np.all(array == np.round(array))))
     src = f" from '{out.source}'" if out.source else ""
-    if out.loss in CLASS_LOSSES:
+    loss = losses.get(out.loss)
+    wants = loss.targets if loss is not None else "values"
+    if wants == "distribution" and not (integral and _label_shaped(sample, shape)):
+        return _fit_distribution(array, out, name)
+    if wants in ("labels", "distribution"):
         if not integral:
             raise DataError(f"Output '{out.node}' uses the {out.loss} loss, which needs class labels, but the "
                             f"data set '{name}' gives real-valued targets {fmt(sample)}; use mse, l1 or huber")
@@ -288,26 +299,80 @@ def _fit_target(array: np.ndarray, out: OutputSpec, name: str, classes: list[str
             raise DataError(
                 f"the data set '{name}' has {known} classes (labels 0..{known - 1}), but Output '{out.node}' "
                 f"gets {count} class scores per sample{src} {fmt(shape)}; {_size_hint(out, known, 'scores')}")
-        return (TargetSpec(out.node, out.loss, "classification", class_dim, count, shape),
-                torch.from_numpy(np.ascontiguousarray(labels)))
+        target = torch.from_numpy(np.ascontiguousarray(labels))
+        if wants == "distribution":  # labels read one-hot: kl_div is then cross-entropy less a constant
+            target = torch.nn.functional.one_hot(target, count).float()
+            target = target if class_dim == "last" else target.movedim(-1, 1)
+        return TargetSpec(out.node, out.loss, "classification", class_dim, count, shape), target
     values = _float32(array, f"targets for Output '{out.node}'", name)
-    if out.loss == "bce_with_logits":
+    if loss is not None and loss.after and out.source_type not in loss.after:
+        before = f"the output of '{out.source}' ({out.source_type})" if out.source else "no layer's output"
+        raise DataError(f"Output '{out.node}' uses the {out.loss} loss, which takes probabilities from 0 to 1, "
+                        f"but gets {before}; put a {' or '.join(loss.after)} just before it, or use "
+                        "bce_with_logits on the scores")
+    if wants == "binary":
         if len(values) and (values.min() < 0 or values.max() > 1):
-            raise DataError(f"Output '{out.node}' uses bce_with_logits, which needs targets from 0 to 1, but the "
+            raise DataError(f"Output '{out.node}' uses {out.loss}, which needs targets from 0 to 1, but the "
                             f"data set '{name}' has values from {values.min():g} to {values.max():g}; "
                             "use cross_entropy for more than two classes")
         task = "classification"
     else:
+        if wants == "counts" and len(values) and values.min() < 0:
+            raise DataError(f"Output '{out.node}' uses {out.loss}, which needs counts (0 or more), but the data "
+                            f"set '{name}' has values down to {values.min():g}; use mse or huber")
+        shape = _predicted_shape(out, src, sample)
         if integral and classes and shape and shape[-1] == len(classes) > 1 and sample == shape[:-1]:
             raise DataError(f"Output '{out.node}' uses the {out.loss} loss, but the data set '{name}' gives class "
                             f"labels; set its loss to cross_entropy")
         task = "regression"
     if sample != shape:
         if math.prod(sample) != math.prod(shape):
-            raise DataError(f"Output '{out.node}' gets {fmt(shape)}{src}, but the data set '{name}' gives targets of "
-                            f"shape {fmt(sample)} for its {out.loss} loss; "
-                            f"{_size_hint(out, math.prod(sample), 'values') if len(shape) == 1 else 'make them match'}")
+            per_target = out.shape[-1] // shape[-1] if shape else 1   # gaussian_nll: a mean and a variance
+            hint = _size_hint(out, math.prod(sample) * per_target, "values") if len(shape) == 1 else "make them match"
+            raise DataError(f"Output '{out.node}' gets {fmt(out.shape)}{src}, but the data set '{name}' gives targets "
+                            f"of shape {fmt(sample)} for its {out.loss} loss; {hint}")
         notes.append(f"targets {fmt(sample)} reshaped to {fmt(shape)} for Output '{out.node}'")
         values = values.reshape(len(values), *shape)
-    return (TargetSpec(out.node, out.loss, task, None, None, shape),
+    return (TargetSpec(out.node, out.loss, task, None, None, out.shape),
+            torch.from_numpy(np.ascontiguousarray(values)))
+
+
+def _label_shaped(sample: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    """Labels fit class scores with the classes first or last."""
+    return (len(shape) >= 1 and sample == shape[1:]) or (len(shape) >= 2 and sample == shape[:-1])
+
+
+def _predicted_shape(out: OutputSpec, src: str, sample: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of what a regression Output predicts: gaussian_nll's mean is the first half of the last
+    dimension (the second is the variance); cosine_embedding compares vectors in the last dimension."""
+    shape = out.shape
+    kind = losses.get(out.loss)
+    if kind is not None and kind.output == "mean_variance":
+        if not shape or shape[-1] % 2:
+            raise DataError(f"Output '{out.node}' gets {fmt(shape)}{src} with the gaussian_nll loss, which needs "
+                            "an even last dimension: the mean and the variance of each target, halves side by "
+                            f"side; {_size_hint(out, 2 * (sample[-1] if sample else 1), 'values')}")
+        return shape[:-1] + (shape[-1] // 2,)
+    if kind is not None and kind.output == "direction" and not shape:
+        raise DataError(f"Output '{out.node}' gets a single number{src}, but the cosine_embedding loss compares "
+                        "vectors in the last dimension; give it a shape such as [2]")
+    return shape
+
+
+def _fit_distribution(array: np.ndarray, out: OutputSpec, name: str) -> tuple[TargetSpec, torch.Tensor]:
+    """kl_div's target probabilities, of the Output's shape; the classes lie where its scores do."""
+    shape, sample = out.shape, tuple(array.shape[1:])
+    if sample != shape:
+        raise DataError(f"Output '{out.node}' gets {fmt(shape)} with the kl_div loss, which needs target "
+                        f"probabilities of that shape (or class labels), but the data set '{name}' gives "
+                        f"{fmt(sample)}")
+    values = _float32(array, f"targets for Output '{out.node}'", name)
+    class_dim = "last" if len(shape) == 2 else "first"
+    sums = values.sum(axis=-1 if class_dim == "last" else 1) if len(values) else np.ones(1)
+    if len(values) and (values.min() < 0 or np.abs(sums - 1).max() > 1e-3):
+        raise DataError(f"Output '{out.node}' uses kl_div, which needs target probabilities (0 or more, "
+                        f"summing to 1 over the classes), but the data set '{name}' gives values from "
+                        f"{values.min():g} to {values.max():g} summing to up to {sums.max():g}")
+    count = shape[-1] if class_dim == "last" else shape[0]
+    return (TargetSpec(out.node, out.loss, "classification", class_dim, count, shape),
             torch.from_numpy(np.ascontiguousarray(values)))

@@ -24,8 +24,17 @@ from torch import nn
 
 from engine.codegen import CodegenError, generate_code, load_generated
 from engine.inference.attention import capture_attention
-from engine.inference.stats import OutputKind, Spread, guess_class_dim, probabilities, spread, still
+from engine.inference.stats import (
+    OutputKind,
+    Spread,
+    guess_class_dim,
+    point_values,
+    probabilities,
+    spread,
+    still,
+)
 from engine.inference.walk import Placed, placed_nodes
+from graph import losses
 from graph.analysis import Analysis, analyse, consumers_through_passthrough
 from graph.project import Project
 
@@ -114,7 +123,7 @@ class Predictor:
         node = self.project.graph.node(output)
         loss = node.values()["loss"]
         shape = tuple(self.analysis.nodes[output].inputs[0])
-        class_dim = guess_class_dim(shape) if loss in ("cross_entropy", "nll") else None
+        class_dim = guess_class_dim(shape) if losses.class_scores(loss) else None
         return OutputKind(output, loss, shape, class_dim)
 
     def input_specs(self) -> list[tuple[str, tuple[int, ...], str]]:
@@ -144,7 +153,7 @@ class Predictor:
                 p = probabilities(out, kind)
                 results[node] = OutputResult(kind, out, probabilities=p, predicted=p.argmax(-1))
             else:
-                results[node] = OutputResult(kind, out, value=out.float())
+                results[node] = OutputResult(kind, out, value=point_values(out, kind.loss).float())
         return results
 
     def predict(self, inputs: Sequence[torch.Tensor]) -> dict[str, OutputResult]:

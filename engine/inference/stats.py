@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-CLASS_LOSSES = ("cross_entropy", "nll")
+from graph import losses
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class OutputKind:
 
     @property
     def task(self) -> str:
-        return "classification" if self.loss in (*CLASS_LOSSES, "bce_with_logits") else "regression"
+        return "classification" if losses.is_classification(self.loss) else "regression"
 
 
 def guess_class_dim(shape: tuple[int, ...]) -> str:
@@ -42,17 +42,38 @@ def guess_class_dim(shape: tuple[int, ...]) -> str:
 
 def probabilities(out: torch.Tensor, kind: OutputKind) -> torch.Tensor:
     """(N, *sample) scores as (N, ..., C) probabilities, the classes last. cross_entropy scores are
-    logits and nll ones log-probabilities: softmax reads both. bce_with_logits gives one logit per
-    element, read as the two classes (1 - p, p)."""
+    logits, nll and kl_div ones log-probabilities: softmax reads both. bce_with_logits gives one logit
+    per element and bce one probability (the output itself, after its Sigmoid), read as the two classes
+    (1 - p, p)."""
     out = out.detach().float()
-    if kind.loss == "bce_with_logits":
-        p = torch.sigmoid(out)
+    if losses.binary(kind.loss):
+        p = torch.sigmoid(out) if kind.loss == "bce_with_logits" else out.clamp(0.0, 1.0)
         if out.dim() == 2 and out.shape[1] == 1:
             p = p[:, 0]
         return torch.stack([1.0 - p, p], dim=-1)
     if kind.class_dim == "first" and out.dim() > 2:
         out = out.movedim(1, -1)
     return torch.softmax(out, dim=-1)
+
+
+def point_values(out: torch.Tensor, loss: str) -> torch.Tensor:
+    """What a regression Output predicts, in its targets' units: poisson_nll's output is the rate's
+    logarithm (the rate is its exp), gaussian_nll's the mean in the last dimension's first half."""
+    kind = losses.get(loss)
+    output = kind.output if kind is not None else "values"
+    if output == "log_rate":
+        return out.exp()
+    if output == "mean_variance":
+        return out.chunk(2, dim=-1)[0]
+    return out
+
+
+def variance(out: torch.Tensor, loss: str) -> torch.Tensor | None:
+    """gaussian_nll's predicted variance (softplus of the last dimension's second half); None otherwise."""
+    kind = losses.get(loss)
+    if kind is None or kind.output != "mean_variance":
+        return None
+    return torch.nn.functional.softplus(out.chunk(2, dim=-1)[1])
 
 
 def entropy(p: torch.Tensor) -> torch.Tensor:

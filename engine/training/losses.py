@@ -1,8 +1,9 @@
 """The loss of each Output node (its `loss` parameter) and the metrics that go with it.
 
 Several trained Outputs are summed, each times its `training.loss_weights` entry (default 1).
-Classification outputs report `accuracy`; regression outputs report `mae` (mean absolute
-error) and `r2`. With several Outputs, metric names are prefixed by the Output id
+Classification outputs report `accuracy` (kl_div: the top class agrees with the target's);
+regression outputs report `mae` (mean absolute error) and `r2` of what they predict (poisson_nll:
+the rate; gaussian_nll: the mean), cosine_embedding the mean `cosine` similarity. With several Outputs, metric names are prefixed by the Output id
 (`y.accuracy`). Metrics are accumulated on the device and read once per epoch.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.data.prepare import TargetSpec
+from engine.inference.stats import point_values
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -40,7 +42,43 @@ def loss_function(spec: TargetSpec, label_smoothing: float = 0.0, huber_delta: f
         return lambda out, y: F.huber_loss(out, y, delta=huber_delta)
     if spec.loss == "bce_with_logits":
         return F.binary_cross_entropy_with_logits
-    raise ValueError(f"unknown loss {spec.loss!r}")
+    return _other_loss(spec.loss, huber_delta)
+
+
+def _bce(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    # torch refuses binary_cross_entropy under autocast (unsafe in half precision): float32, autocast off
+    with torch.autocast(out.device.type, enabled=False):
+        return F.binary_cross_entropy(out.float(), y.float())
+
+
+def _gaussian_nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The last dimension's halves: the mean, and the variance before a softplus (any number is valid)."""
+    mean, raw = out.chunk(2, dim=-1)
+    return F.gaussian_nll_loss(mean, y, F.softplus(raw))
+
+
+def _cosine_embedding(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """torch's pair loss with every pair similar (target 1): 1 - cos(output, target) over the last dimension."""
+    flat, target = out.reshape(-1, out.shape[-1]), y.reshape(-1, y.shape[-1])
+    return F.cosine_embedding_loss(flat, target, flat.new_ones(len(flat)))
+
+
+def _other_loss(name: str, beta: float) -> LossFn:
+    """Probabilities, likelihoods and directions. margin_ranking and triplet never get here: the data
+    side refuses them, as no data set gives their pairs."""
+    if name == "bce":
+        return _bce
+    if name == "kl_div":
+        return lambda out, y: F.kl_div(out, y, reduction="batchmean")
+    if name == "gaussian_nll":
+        return _gaussian_nll
+    if name == "poisson_nll":
+        return F.poisson_nll_loss   # log_input=True: the output is the rate's logarithm
+    if name == "smooth_l1":
+        return lambda out, y: F.smooth_l1_loss(out, y, beta=beta)
+    if name == "cosine_embedding":
+        return _cosine_embedding
+    raise ValueError(f"unknown loss {name!r}")
 
 
 class Objective:
@@ -66,9 +104,25 @@ class Objective:
         names = []
         for spec in self.specs:
             prefix = f"{spec.node}." if len(self.specs) > 1 else ""
-            kinds = ["accuracy"] if spec.task == "classification" else ["mae", "r2"]
-            names.extend(prefix + k for k in kinds)
+            names.extend(prefix + k for k in metric_kinds(spec))
         return names
+
+
+def metric_kinds(spec: TargetSpec) -> list[str]:
+    if spec.task == "classification":
+        return ["accuracy"]
+    return ["cosine"] if spec.loss == "cosine_embedding" else ["mae", "r2"]
+
+
+def _hits(out: torch.Tensor, y: torch.Tensor, spec: TargetSpec) -> torch.Tensor:
+    if spec.loss == "bce_with_logits":
+        return (out > 0) == (y > 0.5)
+    if spec.loss == "bce":
+        return (out > 0.5) == (y > 0.5)
+    scores = _scores_first(out, spec).argmax(1)
+    if spec.loss == "kl_div":
+        return scores == _scores_first(y, spec).argmax(1)
+    return scores == y
 
 
 class MetricTotals:
@@ -92,14 +146,15 @@ class MetricTotals:
         for k, (spec, out, y) in enumerate(zip(self.objective.specs, outputs, targets)):
             out = out.detach()
             if spec.task == "classification":
-                if spec.loss == "bce_with_logits":
-                    hits = (out > 0) == (y > 0.5)
-                else:
-                    hits = _scores_first(out, spec).argmax(1) == y
+                hits = _hits(out, y, spec)
                 self.parts[k].append(hits.sum())
                 self.counts[k] += hits.numel()
+            elif spec.loss == "cosine_embedding":
+                cos = F.cosine_similarity(out.float(), y, dim=-1)
+                self.parts[k].append(cos.sum())
+                self.counts[k] += cos.numel()
             else:
-                err = out.float() - y
+                err = point_values(out, spec.loss).float() - y
                 self.parts[k].append(torch.stack([err.abs().sum(), (err * err).sum(), y.sum(), (y * y).sum()]))
                 self.counts[k] += err.numel()
 
@@ -118,6 +173,8 @@ class MetricTotals:
             total = torch.stack(parts).cpu().double().sum(0).tolist()
             if spec.task == "classification":
                 out[prefix + "accuracy"] = total / count
+            elif spec.loss == "cosine_embedding":
+                out[prefix + "cosine"] = total / count
             else:
                 abs_sum, sse, sy, syy = total
                 out[prefix + "mae"] = abs_sum / count

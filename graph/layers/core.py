@@ -10,10 +10,9 @@ from graph.layers._rules import (
     require_min_rank,
     require_rank,
 )
+from graph.losses import LOSSES
 from graph.params import Param
 from graph.registry import Code, Inferred, LayerType, ShapeError, register
-
-LOSSES = ("cross_entropy", "mse", "l1", "huber", "bce_with_logits", "nll", "none")
 
 
 def _input(p, inputs):
