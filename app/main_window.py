@@ -27,7 +27,9 @@ from app.properties import PropertiesPanel
 from app.recovery import INTERVAL_MS, Autosaver, default_directory, orphans
 from app.summary import SummaryPanel
 from app.training.controller import BANNER, TrainingController
+from app.training.weights_form import anchor_initial_weights
 from app.transfer import TransferEdits
+from app.tuning.controller import TuneController
 from app.window_geometry import OPEN_SCALE, place, remember
 from graph.analysis import Analysis
 from graph.project import LoomFileError, Project, load
@@ -70,6 +72,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.importer = Importer(self)  # File ▸ Import PyTorch model… (app/importing.py)
         self.transfer = TransferEdits(self)  # Freeze up to here, Unfreeze all, Replace head
         self.predicting = PredictController(self)  # Train ▸ Predict…, the Predict dock (app/predict/)
+        self.tuning = TuneController(self)  # Train ▸ Search…, the Search and Runs docks (app/tuning/)
         self.blocks = BlockNavigator(self)  # Make/Enter/Exit Block, the breadcrumb, the palette's blocks
         self.setCentralWidget(self.blocks.central)
         self._make_menus()
@@ -424,6 +427,8 @@ class MainWindow(QtWidgets.QMainWindow):
         """Load `path` (raises LoomFileError and leaves the open design untouched on failure)."""
         project = load(path)
         place_unplaced(project)
+        if as_copy:  # an untitled copy trains from the example's own weights file
+            anchor_initial_weights(project, path.parent)
         self.doc.replace(project, None if as_copy else path)
         if not as_copy:
             self._remember(path)
