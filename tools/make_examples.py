@@ -249,7 +249,7 @@ def spiral_mlp() -> Project:
                              "schedule": "cosine", "seed": 0})
 
 
-def digits_cnn() -> Project:
+def _digits_cnn_graph(classes: int) -> Graph:
     b = Builder()
     x = b.add("Input", "image", shape=[1, 8, 8])
     x = b.add("Conv2d", "conv1", x, out_channels=16, kernel_size=3, padding=1)
@@ -262,12 +262,40 @@ def digits_cnn() -> Project:
     x = b.add("Linear", "fc1", x, out_features=64)
     x = b.add("ReLU", "act3", x)
     x = b.add("Dropout", "drop", x, p=0.2)
-    x = b.add("Linear", "fc2", x, out_features=10)
+    x = b.add("Linear", "fc2", x, out_features=classes)
     b.add("Output", "digit", x)
-    return Project("Digits CNN", b.graph, data={"dataset": "digits", "validation_split": 0.2,
-                                                "augment": {"crop_padding": 1}},
+    return b.graph
+
+
+def digits_cnn() -> Project:
+    return Project("Digits CNN", _digits_cnn_graph(10), data={"dataset": "digits", "validation_split": 0.2,
+                                                              "augment": {"crop_padding": 1}},
                    training={"epochs": 30, "batch_size": 32, "optimizer": "adam", "learning_rate": 0.003,
                              "schedule": "cosine", "seed": 0})
+
+
+# Transfer learning (docs/training.md): the same CNN trained on digits 0-4, its weights written by
+# tools/make_pretrained.py to digits_pretrain.safetensors, then fine-tuned on 25 samples of digits 5-9
+# with its first convolution frozen and a fresh head; README states it against training from scratch.
+PRETRAINED = "digits_pretrain.safetensors"
+
+
+def digits_pretrain() -> Project:
+    return Project("Digits 0-4 (pretraining)", _digits_cnn_graph(5),
+                   data={"dataset": "digits", "classes": "0-4", "validation_split": 0.2,
+                         "augment": {"crop_padding": 1}},
+                   training={"epochs": 20, "batch_size": 32, "optimizer": "adam", "learning_rate": 0.003,
+                             "schedule": "cosine", "seed": 0})
+
+
+def digits_finetune() -> Project:
+    graph = _digits_cnn_graph(5)
+    graph.set_trainable("conv1", False)
+    return Project("Digits 5-9 (fine-tuning)", graph,
+                   data={"dataset": "digits", "classes": "5-9", "max_samples": 250, "validation_split": 0.9},
+                   training={"epochs": 20, "batch_size": 8, "optimizer": "adam", "learning_rate": 0.01,
+                             "schedule": "cosine", "seed": 0,
+                             "initial_weights": {"path": PRETRAINED, "nodes": ["conv1", "conv2", "fc1"]}})
 
 
 def lstm_bits() -> Project:
@@ -466,6 +494,8 @@ TRAINABLE = {
     "lenet5.loom": lenet5,
     "spiral_mlp.loom": spiral_mlp,
     "digits_cnn.loom": digits_cnn,
+    "digits_pretrain.loom": digits_pretrain,
+    "digits_finetune.loom": digits_finetune,
     "lstm_bits.loom": lstm_bits,
     "transformer_tokens.loom": transformer_tokens,
     "tiny_gpt.loom": tiny_gpt,

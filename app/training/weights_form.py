@@ -16,6 +16,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from app.document import Document
+from graph.project import Project
 
 WEIGHTS_FILTER = "Weights (*.safetensors *.pt *.pth);;All files (*)"
 KEY = "initial_weights"
@@ -30,6 +31,16 @@ def read_initial_weights(training: dict[str, Any]) -> tuple[str | None, list[str
         nodes = value.get("nodes")
         return value["path"], list(nodes) if isinstance(nodes, list) else None
     return None, None
+
+
+def anchor_initial_weights(project: Project, folder: Path) -> None:
+    """Make a relative weights path absolute from `folder`: an example opened as an untitled copy has
+    no folder of its own, and its weights file lies beside the example."""
+    path, nodes = read_initial_weights(project.training)
+    if path is None or Path(path).expanduser().is_absolute():
+        return
+    path = str(folder.resolve() / path)
+    project.training[KEY] = path if nodes is None else {"path": path, "nodes": nodes}
 
 
 class InitialWeightsGroup(QtWidgets.QGroupBox):

@@ -140,3 +140,12 @@ def test_the_training_panel_shows_and_edits_initial_weights(make_window, qtbot, 
     group.path.setText("missing.safetensors")
     group.path.editingFinished.emit()
     assert group.problem.isVisible() and "missing.safetensors is not there" in group.problem.text()
+
+
+def test_the_fine_tuning_example_opens_as_a_copy_that_finds_its_weights(window):
+    assert window.open_example(EXAMPLES / "digits_finetune.loom")
+    assert window.doc.path is None
+    weights = window.doc.project.training["initial_weights"]
+    assert weights == {"path": str(EXAMPLES.resolve() / "digits_pretrain.safetensors"),
+                       "nodes": ["conv1", "conv2", "fc1"]}
+    assert not window.doc.graph["conv1"].trainable and window.canvas.item("conv1").view.annotation.frozen
