@@ -264,7 +264,7 @@ class MainWindow(QtWidgets.QMainWindow):
         train.setObjectName("menuTrain")
         train.addActions([self.training.action_train, self.training.action_pause, self.training.action_stop])
         train.addSeparator()
-        train.addActions([self.predicting.action, self.training.action_export_trained])
+        train.addActions([self.predicting.action, self.tuning.action, self.training.action_export_trained])
 
         view = bar.addMenu("&View")
         view.addActions([self.action_auto_layout, self.action_fit_view])
