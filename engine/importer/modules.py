@@ -24,9 +24,36 @@ def _by_class() -> dict[type, LayerType]:
     return found
 
 
+@cache
+def _by_helper() -> dict[str, LayerType]:
+    """Types written as a helper class of LayerLoom's own (`PositionalEncoding`), by the class's name."""
+    return {layer.code.module: layer for layer in registry.all_types()
+            if not layer.torch_class and layer.code is not None and layer.code.helper and layer.code.module}
+
+
 def layer_for(module: nn.Module) -> LayerType | None:
-    """The registry type of a module of exactly that torch.nn class (a subclass may compute otherwise)."""
-    return _by_class().get(type(module))
+    """The registry type of a module of exactly that torch.nn class (a subclass may compute otherwise),
+    or of a helper class that LayerLoom's exported code defines: a class of that name in the user's
+    file, built with the helper's arguments (its uses' outputs are checked against the source's like
+    everything imported, so a different class of the same name is refused, not mistaken)."""
+    found = _by_class().get(type(module))
+    if found is None:
+        helper = _by_helper().get(type(module).__name__)
+        if helper is not None and _helper_arguments(module, helper) is not None:
+            return helper
+    return found
+
+
+def _helper_arguments(module: nn.Module, layer: LayerType) -> dict[str, Any] | None:
+    """The constructor arguments the import noted for a helper-class module (source.ARGUMENTS),
+    when they are the helper's own."""
+    from engine.codegen_text import constructor_signature
+    from engine.importer.source import ARGUMENTS
+
+    noted = module.__dict__.get(ARGUMENTS)
+    if noted is None or set(noted[0]) != {name for name, _ in constructor_signature(layer)}:
+        return None
+    return noted[0]
 
 
 def nearest(name: str) -> str | None:
@@ -55,6 +82,8 @@ def _plain(value: Any, kind: str, optional: bool) -> Any:
 def read_params(module: nn.Module, layer: LayerType) -> tuple[dict[str, Any], list[str]]:
     """The non-default parameters of `layer` that rebuild `module`, and what cannot be represented."""
     read = dict(layer.reader(module)) if layer.reader else {}
+    if not layer.torch_class:  # a helper class: its settings are the arguments it was built with
+        read = dict(_helper_arguments(module, layer) or {})
     values: dict[str, Any] = {}
     problems = []
     for param in layer.params:

@@ -22,11 +22,12 @@ from tests.engine.designs.catalogue import all_designs
 torch.set_num_threads(1)
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "resources" / "examples").glob("*.loom"))
 CASES = [(label, project) for label, project in all_designs()] + [(p.stem, load(p)) for p in EXAMPLES]
-# What the importer does not read back yet (docs/import.md, "Not yet"): LayerLoom's own
-# PositionalEncoding class (its forward slices by the input's length), and the last hidden state of
-# a bidirectional recurrent layer (both directions joined with torch.cat).
-NOT_YET = {"PositionalEncoding", "PositionalEncoding(max_len=6, dropout=0.0)", "transformer_tokens",
-           "RNN(nonlinearity=relu, num_layers=2, bidirectional=True)", "LSTM(bidirectional=True, hidden_size=6)"}
+# What the importer does not read back yet (docs/import.md, "Not yet"): the last hidden state of a
+# bidirectional recurrent layer (both directions joined with torch.cat).
+NOT_YET = {"RNN(nonlinearity=relu, num_layers=2, bidirectional=True)", "LSTM(bidirectional=True, hidden_size=6)"}
+# Imported with equal outputs, its layers (PositionalEncoding included) back, but a repeated block node
+# comes back as its copies and block parameters equal to a layer default or an input size as values.
+PARTLY = {"transformer_tokens"}
 
 
 def _is_call(graph, node) -> bool:
@@ -79,6 +80,12 @@ def test_export_then_import_gives_the_design_back(tmp_path, label, project):
 
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(weights))
     result = import_model(f"{path}:build_model", weights=str(weights))
+    if label in PARTLY:
+        names = {b.name for b in project.blocks}
+        layers = [n[:3] for n in _shape(result.project)[0][0] if n[1] not in names]
+        assert layers == [n[:3] for n in _shape(project)[0][0] if n[1] not in names]
+        assert result.max_difference <= 1e-5
+        return
     assert _shape(result.project) == _shape(project)
     assert result.state.keys() == model.state_dict().keys()
     for key, tensor in model.state_dict().items():
