@@ -56,3 +56,22 @@ def test_output_must_be_a_loom_file_that_is_not_a_folder(tmp_path):
     (tmp_path / "dir.loom").mkdir()
     done = _run("import", f"{MODELS / 'residual_cnn.py'}:ResidualCNN", "-o", "dir.loom", cwd=tmp_path)
     assert done.returncode == 1 and "is a folder" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_torch_export_program_is_refused_saying_what_it_holds_and_what_works(tmp_path):
+    """DESIGN §4 names .pt2 as a source; reading layers back from ATen operations is not done yet
+    (docs/import.md), so a program is refused with what it holds and the way that works, and a .pt2
+    that is not a program (or a garbled one) with its own message, without torch's logged traceback."""
+    import torch
+    from torch import nn
+
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(256, 3))
+    torch.export.save(torch.export.export(model, (torch.randn(2, 1, 8, 8),)), str(tmp_path / "model.pt2"))
+    done = _run("import", "model.pt2", "-o", "out.loom", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "4 ATen operation(s) (conv2d, relu, flatten, linear) from 4 torch.nn module(s)" in done.stderr
+    assert "FILE.py:NAME" in done.stderr and "--weights" in done.stderr
+    (tmp_path / "junk.pt2").write_text("not a zip")
+    done = _run("import", "junk.pt2", "-o", "out.loom", cwd=tmp_path)
+    assert done.returncode == 1 and "junk.pt2: not a torch.export program that loads" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out.loom").exists()

@@ -26,8 +26,9 @@ def import_to(source: str, out: str | Path, weights: str | None = None,
     """Import SOURCE and write OUT.loom and OUT.safetensors; ImportFailure lists what stops it."""
     target = check_target(out)
     if source.endswith(".pt2"):
-        raise ImportFailure(f"{source}: importing a torch.export program (.pt2) is not supported yet; import the "
-                            "Python file that defines the model instead (FILE.py:NAME)")
+        from engine.importer.program import refuse_program
+
+        refuse_program(source)
     result = import_model(source, shapes, weights)
     weights_out = target.with_suffix(".safetensors")
     if weights is not None and weights_out.exists() and Path(weights).exists() and weights_out.samefile(weights):
