@@ -47,6 +47,7 @@ class TunePanel(QtWidgets.QWidget):
         self.metric_box.setObjectName("searchMetric")
         self.metric_box.setEditable(True)
         self.metric_box.addItems(METRICS)
+        narrow_combo(self.metric_box)
         self.metric_box.activated.connect(lambda _i: self._commit("Set search metric"))
         top.addWidget(self.metric_box, 1)
         layout.addLayout(top)
@@ -62,6 +63,7 @@ class TunePanel(QtWidgets.QWidget):
         self.add_box = QtWidgets.QComboBox()
         self.add_box.setObjectName("searchAddKey")
         self.add_box.setToolTip("a training setting or node parameter to search")
+        narrow_combo(self.add_box)
         add.addWidget(self.add_box, 1)
         self.add_button = QtWidgets.QPushButton("Add parameter")
         self.add_button.setObjectName("searchAddButton")
@@ -253,3 +255,10 @@ class TunePanel(QtWidgets.QWidget):
         self.plot.setLabel("left", getattr(self, "metric", ""))
         self.points.setData(xs, ys)
         self.best_line.setData(xs, best)
+
+
+def narrow_combo(box: QtWidgets.QComboBox) -> None:
+    """A combo box as narrow as a dozen characters: its longest key (a node parameter path) would
+    otherwise set the dock's minimum width and squeeze the canvas at 1280x800."""
+    box.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(12)
