@@ -370,6 +370,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.show_message(f"Opening {self.doc.display_name}: {built:,} of {total:,} nodes shown…", 0)
         elif total > SYNC_LIMIT:
             self.show_message(f"Opened {self.doc.display_name}: {total:,} nodes")
+        elif self.statusBar().currentMessage().startswith("Opening "):
+            self.statusBar().clearMessage()   # a small design: its count would stay up for good
 
     def show_message(self, text: str, timeout_ms: int = 10_000) -> None:
         self.statusBar().showMessage(text, timeout_ms)

@@ -169,6 +169,14 @@ def test_a_design_opens_fitted_in_view_at_1280x800(qtbot, tmp_path):
     qtbot.waitUntil(whole_design_seen, timeout=3000)
 
 
+def test_a_small_design_leaves_no_opening_count_in_the_status_bar(qtbot, tmp_path):
+    """"Opening spiral_mlp.loom: 4 of 7 nodes shown…" stayed up for good once all seven were built."""
+    window = fresh_window(qtbot, tmp_path, path=EXAMPLES / "spiral_mlp.loom")
+    window.show()
+    qtbot.waitUntil(lambda: all(window.canvas.item(n.id) for n in window.doc.graph.nodes))
+    qtbot.waitUntil(lambda: not window.statusBar().currentMessage().startswith("Opening "), timeout=2000)
+
+
 def test_the_design_stays_readable_when_training_makes_room_for_the_plots(qtbot, tmp_path):
     """The plots dock grows when a run starts; the canvas kept its scene rectangle, so the
     spiral shrank from 45 % to 30 % zoom, where no node reads. Fitted again, it stays."""
