@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import shiboken6
 from PySide6 import QtCore
 
 from app.gc_guard import guard
@@ -30,13 +31,14 @@ _RUNNING: set[QtCore.QObject] = set()  # a strong reference until done: a collec
 
 
 class Job(QtCore.QObject):
-    """Runs `work` on a daemon thread; `then` gets its result (or a Refusal) on the GUI thread."""
+    """Runs `work` on a daemon thread; `then` gets its result (or a Refusal) on the GUI thread,
+    unless `owner` (the dialog or object that asked) has been deleted by then."""
 
     done = QtCore.Signal(object)
 
-    def __init__(self, work: Callable[[], Any], then: Callable[[Any], None], parent: QtCore.QObject):
-        super().__init__(parent)
-        self._work, self._then = work, then
+    def __init__(self, work: Callable[[], Any], then: Callable[[Any], None], owner: QtCore.QObject):
+        super().__init__()  # no parent: a job outlives an owner deleted meanwhile, and still releases the guard
+        self._work, self._then, self._owner = work, then, owner
         guard().hold()  # GUI-thread-only collection while the thread runs (app.gc_guard)
         # One connection, made before the thread starts (a quick job must not finish unheard); a
         # second one, to a lambda, was sometimes never called once the first had run.
@@ -57,4 +59,5 @@ class Job(QtCore.QObject):
         guard().release()
         _RUNNING.discard(self)
         self.deleteLater()
-        self._then(result)
+        if shiboken6.isValid(self._owner):  # an owner gone meanwhile (a closed dialog) hears nothing
+            self._then(result)

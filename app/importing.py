@@ -55,11 +55,13 @@ class ImportDialog(QtWidgets.QDialog):
         self.setWindowTitle("Import PyTorch model")
         self._start_dir = start_dir
         self._read_token = 0
+        self._read_text = ""
+        self._closing = False
         self._shapes_prefilled = ""
         self._out_auto = True
         self.source = QtWidgets.QLineEdit(objectName="importSource")
         self.source.setPlaceholderText("model.py")
-        self.source.editingFinished.connect(lambda: self.read_file(self.source.text()))
+        self.source.editingFinished.connect(self._source_edited)  # a method: no call once the dialog is gone
         self.name = QtWidgets.QComboBox(objectName="importName")
         self.name.setEditable(True)
         self.name.setToolTip("the nn.Module class (built with no arguments) or the function that returns the model")
@@ -134,11 +136,26 @@ class ImportDialog(QtWidgets.QDialog):
             self.output.setText(str(Path(self.source.text().strip()).with_name(f"{name}.loom")))
 
     # -- reading the file (background) ---------------------------------------------------
+    def _source_edited(self) -> None:
+        """Leaving the file field reads a file not read yet, while the dialog is open (closing it
+        with the field focused also ends the editing)."""
+        if self.isVisible() and not self._closing and self.source.text().strip() != self._read_text:
+            self.read_file(self.source.text())
+
+    def done(self, result: int) -> None:
+        self._closing = True  # the focus leaving the file field on the way out is no edit
+        super().done(result)
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        self._closing = False
+        super().showEvent(event)
+
     def read_file(self, text: str) -> None:
         """List the file's classes and functions and prefill the shapes from its example_inputs()."""
         path = Path(text.strip())
         if not text.strip():
             return
+        self._read_text = text.strip()
         self._read_token += 1
         token = self._read_token
         self.status.setText(f"Reading {path.name}…")

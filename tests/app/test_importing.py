@@ -42,6 +42,9 @@ def test_import_from_the_window_opens_the_design_with_its_weights(window, qtbot,
     assert (tmp_path / "ResidualCNN.safetensors").is_file()
     assert any(n.type == "Conv2d" for n in window.doc.graph.nodes)
     assert window.importer.action.isEnabled()
+    assert window.training.panel.ensure_built()                   # the weights named in the Training panel
+    assert window.training.panel.weights_group.path.text() == "ResidualCNN.safetensors"
+    assert not window.training.panel.weights_group.problem.isVisible()
 
 
 def test_a_refused_import_lists_each_part_with_its_line(window, qtbot):
@@ -75,3 +78,29 @@ def test_a_file_that_fails_to_run_is_a_message_not_a_traceback(window, qtbot, tm
     dialog.source.setText(str(tmp_path / "missing.py"))
     _press_import(dialog)
     assert dialog.isVisible() and "Choose the Python file" in dialog.status.text()
+
+
+def test_closing_the_dialog_with_the_file_field_focused_reads_nothing(window, qtbot):
+    """Leaving the file field reads the file only while the dialog is open: closing it (or the window
+    going away, which deleted the dialog under a pending read) starts no reading."""
+    dialog = window.importer.open_dialog()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    dialog.source.setFocus()
+    qtbot.waitUntil(dialog.source.hasFocus)
+    dialog.source.setText(str(MODELS / "residual_cnn.py"))
+    dialog.reject()
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert dialog.status.text() == ""
+
+
+def test_a_read_whose_dialog_is_deleted_meanwhile_still_ends(window, qtbot):
+    """The job outlives its dialog: it releases the GUI-thread collection (app.gc_guard) and calls
+    back nothing (before, it was deleted with the dialog and the hold was never released)."""
+    from app.gc_guard import guard
+
+    dialog = window.importer.open_dialog()
+    dialog.read_file(str(MODELS / "residual_cnn.py"))
+    assert guard().holders >= 1
+    dialog.deleteLater()
+    qtbot.waitUntil(lambda: guard().holders == 0, timeout=60_000)
