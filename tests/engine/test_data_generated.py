@@ -112,3 +112,18 @@ def test_max_samples_and_no_validation():
     p = project({"dataset": "spiral", "max_samples": 100, "validation_split": 0.0})
     data = prepare_data(p.data, p.graph, analyse(p.graph))
     assert len(data.train) == 100 and data.val is None
+
+
+def test_digits_classes_keep_those_digits_labelled_in_order():
+    """Two tasks from one data set (transfer learning, docs/data.md): 5-9 keeps only those digits,
+    labelled 0..4, named by the digits; a set that is not at least two digits is a message."""
+    dataset, options = parse_section({"dataset": "digits", "classes": "5-9"})
+    raw = dataset.load(options, Context(".", [], []))
+    assert raw.classes == ["5", "6", "7", "8", "9"]
+    assert len(raw.inputs[0]) == 896 and sorted(set(raw.targets[0].tolist())) == [0, 1, 2, 3, 4]
+    dataset, options = parse_section({"dataset": "digits", "classes": "0,2, 4"})
+    assert dataset.load(options, Context(".", [], [])).classes == ["0", "2", "4"]
+    for bad in ("5", "8-12", "a-b"):
+        dataset, options = parse_section({"dataset": "digits", "classes": bad})
+        with pytest.raises(DataError, match="data.classes"):
+            dataset.load(options, Context(".", [], []))
