@@ -17,16 +17,15 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.annotation import count_text
 from app.block_commands import REPEAT, page_key, repeatable
 from app.canvas import Canvas
 from app.document import Document
 from app.editor import Editor
 from app.fields import guard_wheel, route_history_keys
+from app.inferred import inferred_pairs
 from app.training.pacing import Paced
 from graph.blocks import reference
 from graph.params import Param
-from graph.shape_text import node_shape_text, shapes_text
 
 INT_LIMIT = 2**31 - 1
 
@@ -558,21 +557,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             row.show_problem("; ".join(by_field.get(name, [])) or None)
         page.node_problems.setText("<br/>".join(html.escape(g) for g in general))
         page.node_problems.setVisible(bool(general))
-        page.show_inferred(self._inferred(info))
-
-    @staticmethod
-    def _inferred(info) -> list[tuple[str, str]]:
-        if info is None or info.outputs is None:
-            return [("output", "? (see the problems)")]
-        pairs = []
-        if info.inputs and any(s is not None for s in info.inputs):
-            pairs.append(("input", shapes_text(info.inputs)))
-        pairs.append(("output", node_shape_text(info)))
-        pairs.append(("parameters", f"{info.params:,}" +
-                      (f" ({count_text(info.params)})" if info.params >= 10_000 else "")))
-        pairs.append(("MACs", f"{info.macs:,}"))
-        pairs.extend((key, value_text(value)) for key, value in info.derived.items())
-        return pairs
+        page.show_inferred(inferred_pairs(info, value_text))
 
     # -- editing ----------------------------------------------------------------------
     def _apply_param(self, name: str, value: Any) -> None:

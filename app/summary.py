@@ -1,10 +1,12 @@
-"""The summary panel: totals (parameters, MACs, validity) and a table of every node."""
+"""The summary panel: totals (parameters, MACs, validity, memory) and a table of every node."""
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.frozen_badge import ICE
+from engine.memory import available_bytes
 from graph.analysis import Analysis
+from graph.footprint import footprint, size_text
 from graph.model import Graph
 from graph.shape_text import node_shape_text
 
@@ -99,5 +101,18 @@ class SummaryPanel(QtWidgets.QWidget):
         text = (f"<b>{analysis.total_params:,}</b> parameters"
                 + (f" ({frozen:,} frozen)" if frozen else "")
                 + f" · {analysis.total_macs:,} MACs per sample · {len(graph.nodes)} nodes · {state}")
-        self.totals.setText(text)
+        self.totals.setText(f"{text}<br/>{memory_text(analysis, available_bytes())}")
         self.model.reset(graph, analysis)
+
+
+def memory_text(analysis: Analysis, available: int | None) -> str:
+    """The memory line, the figures of `check` (graph/footprint.py): weights, activations per sample,
+    training with Adam, and the largest training batch that fits in this machine's free RAM."""
+    total = footprint(analysis)
+    text = (f"Memory: {size_text(total.weights)} of weights · {size_text(total.per_sample)} of activations "
+            f"per sample · training (Adam) {size_text(total.fixed(True))} + {size_text(total.sample(True))} "
+            "per sample")
+    if available is not None:
+        text += (f" · largest training batch in {size_text(available)} of free RAM: "
+                 f"{total.largest_batch(available, True):,}")
+    return text
