@@ -2,7 +2,6 @@
 and code around it; files, undo, layout and export in menus and a toolbar."""
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -14,11 +13,11 @@ from app.code_view import CodePanel
 from app.commands import RemoveItems
 from app.document import Document
 from app.drop import LoomDrop
-from app.editor import Editor, standard_key
+from app.editor import Editor
 from app.exporting import ask_trained, export_file_name, export_with_cursor, trained_run
-from app.help_menu import show_about, show_shortcuts
 from app.importing import Importer
 from app.layout import place_unplaced
+from app.menus import EXAMPLES_DIR, make_actions, make_menus
 from app.notice import DesignNotice
 from app.palette import LayerPalette
 from app.predict.controller import PredictController
@@ -34,16 +33,11 @@ from app.window_geometry import OPEN_SCALE, place, remember
 from graph.analysis import Analysis
 from graph.project import LoomFileError, Project, load
 
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "examples"
 DEFAULT_EXAMPLE = EXAMPLES_DIR / "spiral_mlp.loom"  # trains in seconds and fills every plot: docs/designer.md
 MAX_RECENT = 8
 FILE_FILTER = "LayerLoom designs (*.loom);;All files (*)"
 EXPORT_FILTERS = {"PyTorch code (*.py)": ".py", "ONNX model (*.onnx)": ".onnx", "TorchScript (*.pt)": ".pt"}
 UI_KEY = "canvas"  # project.ui["canvas"] holds the view state; see docs/designer.md
-
-
-def example_files() -> list[Path]:
-    return sorted(EXAMPLES_DIR.glob("*.loom"))
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -68,14 +62,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.training = TrainingController(self, runs_dir)  # runs_dir: untitled designs' runs (tests)
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         self._make_docks()
-        self._make_actions()
+        make_actions(self)  # files, edit and view actions as self.action_* (app/menus.py)
+        self._follow_undo_stack()
         self.importer = Importer(self)  # File ▸ Import PyTorch model… (app/importing.py)
         self.transfer = TransferEdits(self)  # Freeze up to here, Unfreeze all, Replace head
         self.predicting = PredictController(self)  # Train ▸ Predict…, the Predict dock (app/predict/)
         self.tuning = TuneController(self)  # Train ▸ Search…, the Search and Runs docks (app/tuning/)
         self.blocks = BlockNavigator(self)  # Make/Enter/Exit Block, the breadcrumb, the palette's blocks
         self.setCentralWidget(self.blocks.central)
-        self._make_menus()
+        make_menus(self)
         self._make_status()
 
         self.doc.analysed.connect(self._on_analysed)
@@ -165,130 +160,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([self.docks["problemsPanel"]], [140], QtCore.Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["propertiesPanel"], code], [520, 260], QtCore.Qt.Orientation.Vertical)
 
-    def _action(self, name: str, text: str, slot, shortcut=None, tip: str = "",
-                canvas_only: bool = False) -> QtGui.QAction:
-        action = QtGui.QAction(text, self)
-        action.setObjectName(name)
-        action.triggered.connect(slot)
-        if isinstance(shortcut, QtGui.QKeySequence.StandardKey):
-            standard_key(action, shortcut, "")
-        elif isinstance(shortcut, list):
-            action.setShortcuts([QtGui.QKeySequence(s) for s in shortcut])
-        elif shortcut:
-            action.setShortcut(QtGui.QKeySequence(shortcut))
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(f"{text.replace('&', '').rstrip('…')} ({action.shortcut().toString()})"
-                              if action.shortcut() else tip)
-        if canvas_only:  # keys that mean something else in a text field work on the canvas only
-            action.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.canvas.viewer.addAction(action)
-        else:
-            self.addAction(action)
-        return action
-
-    def _make_actions(self) -> None:
-        key = QtGui.QKeySequence.StandardKey
-        a = self._action
-        self.action_new = a("actionNew", "&New", self.new_project, key.New, "Start an empty design")
-        self.action_open = a("actionOpen", "&Open…", self.open_dialog, key.Open, "Open a .loom design")
-        self.action_save = a("actionSave", "&Save", self.save, key.Save, "Save the design")
-        self.action_save_as = a("actionSaveAs", "Save &As…", self.save_as, "Ctrl+Shift+S",
-                                "Save the design under a new name")
-        self.action_export = a("actionExport", "&Export…", self.export_dialog, "Ctrl+E",
-                               "Write the model as PyTorch code (.py), ONNX (.onnx) or TorchScript (.pt)")
-        self.action_quit = a("actionQuit", "&Quit", self.close, key.Quit)
-
-        # not QUndoStack.createUndoAction: during a training run only moves may be undone (Document.can_undo)
-        self.action_undo = QtGui.QAction("&Undo", self)
-        self.action_undo.setObjectName("actionUndo")
-        self.action_undo.setShortcuts(QtGui.QKeySequence.keyBindings(key.Undo))
-        self.action_undo.triggered.connect(self.doc.undo)
-        self.action_redo = QtGui.QAction("&Redo", self)
-        self.action_redo.setObjectName("actionRedo")
-        self.action_redo.setShortcuts([QtGui.QKeySequence("Ctrl+Y"), QtGui.QKeySequence("Ctrl+Shift+Z")])
-        self.action_redo.triggered.connect(self.doc.redo)
-        for action in (self.action_undo, self.action_redo):
-            self.addAction(action)
-        stack = self.doc.undo_stack
-        for signal in (stack.indexChanged, stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged,
-                       stack.redoTextChanged, stack.cleanChanged, self.doc.lock_changed):
-            signal.connect(self._update_undo_actions)
-        self._update_undo_actions()
-
-        self.action_cut = a("actionCut", "Cu&t", self.cut, key.Cut, canvas_only=True)
-        self.action_copy = a("actionCopy", "&Copy", self.editor.copy, key.Copy, canvas_only=True)
-        self.action_paste = a("actionPaste", "&Paste", self.editor.paste, key.Paste, canvas_only=True)
-        self.action_duplicate = a("actionDuplicate", "D&uplicate", self.editor.duplicate, "Ctrl+D",
-                                  canvas_only=True)
-        self.action_delete = a("actionDelete", "&Delete", self.editor.delete_selection,
-                               ["Delete", "Backspace"], canvas_only=True)
-        self.action_select_all = a("actionSelectAll", "Select &All", self.canvas.select_all, key.SelectAll,
-                                   canvas_only=True)
-        self.action_add = a("actionAddLayer", "&Add Layer…", self.canvas.show_tab_search, None,
-                            "Search for a layer by name (Tab on the canvas)")
-        self.action_auto_layout = a("actionAutoLayout", "Auto-&layout", self.editor.auto_layout, "Ctrl+L",
-                                    "Arrange the nodes left to right by depth")
-        self.action_fit_view = a("actionFitView", "&Fit View", self.canvas.fit_view, "F",
-                                 "Show the whole design", canvas_only=True)
-
-    def _make_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addActions([self.action_new, self.action_open, self.importer.action])
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.setObjectName("menuRecent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self.examples_menu = file_menu.addMenu("E&xamples")
-        self.examples_menu.setObjectName("menuExamples")
-        for path in example_files():
-            action = self.examples_menu.addAction(self._example_title(path))
-            action.setData(str(path))
-            action.triggered.connect(lambda _checked=False, p=path: self.open_example(p))
-        file_menu.addSeparator()
-        file_menu.addActions([self.action_save, self.action_save_as, self.action_export])
-        file_menu.addSeparator()
-        file_menu.addAction(self.action_quit)
-
-        edit = bar.addMenu("&Edit")
-        edit.addActions([self.action_undo, self.action_redo])
-        edit.addSeparator()
-        edit.addActions([self.action_cut, self.action_copy, self.action_paste, self.action_duplicate,
-                         self.action_delete])
-        edit.addSeparator()
-        edit.addActions([self.action_select_all, self.action_add])
-        edit.addSeparator()
-        edit.addActions(self.blocks.actions)
-
-        train = bar.addMenu("&Train")
-        train.setObjectName("menuTrain")
-        train.addActions([self.training.action_train, self.training.action_pause, self.training.action_stop])
-        train.addSeparator()
-        train.addActions([self.predicting.action, self.tuning.action, self.training.action_export_trained])
-
-        view = bar.addMenu("&View")
-        view.addActions([self.action_auto_layout, self.action_fit_view])
-        view.addSeparator()
-        for dock in self.docks.values():
-            view.addAction(dock.toggleViewAction())
-
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction("&Keyboard Shortcuts", lambda: show_shortcuts(self))
-        help_menu.addAction("&About LayerLoom", lambda: show_about(self))
-
-        tools = self.addToolBar("Main")
-        tools.setObjectName("mainToolBar")
-        tools.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
-        tools.addActions([self.action_new, self.action_open, self.action_save])
-        tools.addSeparator()
-        tools.addActions([self.action_undo, self.action_redo])
-        tools.addSeparator()
-        tools.addActions([self.action_add, self.action_auto_layout, self.action_fit_view])
-        tools.addSeparator()
-        tools.addAction(self.action_export)
-        tools.addSeparator()
-        tools.addActions([self.training.action_train, self.training.action_pause, self.training.action_stop])
-
     def _make_status(self) -> None:
         self.status_lock = QtWidgets.QLabel("training · design locked")
         self.status_lock.setObjectName("statusLock")
@@ -298,6 +169,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status_totals = QtWidgets.QLabel()
         self.status_totals.setObjectName("statusTotals")
         self.statusBar().addPermanentWidget(self.status_totals)
+
+    def _follow_undo_stack(self) -> None:
+        """Undo and Redo name their step, and are off while a run locks the design (Document.can_undo).
+        A method of the window, not a closure, so that Qt drops these connections with the window."""
+        stack = self.doc.undo_stack
+        for signal in (stack.indexChanged, stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged,
+                       stack.redoTextChanged, stack.cleanChanged, self.doc.lock_changed):
+            signal.connect(self._update_undo_actions)
+        self._update_undo_actions()
 
     def _update_undo_actions(self, *_args) -> None:
         stack = self.doc.undo_stack
@@ -316,14 +196,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.properties.setEnabled(not locked)
         if locked:
             self.show_message(f"Training: {reason}")
-
-    @staticmethod
-    def _example_title(path: Path) -> str:
-        try:
-            name = json.loads(path.read_text(encoding="utf-8")).get("name")
-        except (OSError, ValueError, AttributeError):
-            name = None
-        return f"{name} ({path.name})" if isinstance(name, str) and name else path.name
 
     # -- views follow the document ----------------------------------------------------
     def _on_analysed(self, analysis: Analysis) -> None:
@@ -525,19 +397,6 @@ class MainWindow(QtWidgets.QMainWindow):
         if isinstance(value, str):
             value = [value]
         return [v for v in (value or []) if isinstance(v, str)]
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = self.recent_files()
-        for path in recent:
-            action = self.recent_menu.addAction(path)
-            action.setEnabled(Path(path).exists())
-            action.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
-        if not recent:
-            self.recent_menu.addAction("(none)").setEnabled(False)
-        else:
-            self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear", lambda: self.settings.setValue("files/recent", []))
 
     # -- export -----------------------------------------------------------------------
     def export_dialog(self) -> None:
