@@ -30,6 +30,7 @@ from engine.data.registry import get as get_dataset
 from engine.training.events import TrainingError
 from engine.training.settings import (
     EARLY_STOPPING_KEYS,
+    GAN_KEYS,
     SCHEDULE_KEYS,
     SCHEDULES,
     TRAINING_KEYS,
@@ -49,6 +50,17 @@ class _Group(QtWidgets.QGroupBox):
         self.form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.WrapLongRows)   # narrow: field under label
         self.form.setContentsMargins(6, 4, 6, 6)
         self.form.setVerticalSpacing(3)
+
+
+def _betas_value(text: str) -> Any:
+    """'0.5, 0.999' -> [0.5, 0.999]; other text is kept as typed, for parse_training to name under
+    the field (half-typed '0.5,' must not be rewritten to '0.5' while the user types)."""
+    parts = [p for p in re.split(r"[,\s]+", text.strip("[]() ")) if p]
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        return text
+    return numbers if len(numbers) == 2 else text or None
 
 
 class SettingsForm:
@@ -114,6 +126,7 @@ class SettingsForm:
         for name in ("label_smoothing", "huber_delta"):
             self._simple_row(self.loss_group.form, "training", self._training_keys[name])
         layout.addWidget(self.loss_group)
+        layout.addWidget(self._gan_group())
 
         # optimiser
         opt = _Group("Optimiser", "trainingOptimiserGroup")
@@ -186,15 +199,37 @@ class SettingsForm:
         layout.addStretch(1)
         return body
 
+    def _gan_group(self) -> QtWidgets.QWidget:
+        """training.mode, and under it the keys of mode gan (GAN_KEYS and betas, declared in
+        engine.training.settings), shown only while the mode is gan."""
+        group = _Group("Generative (GAN)", "trainingGanGroup")
+        self._simple_row(group.form, "training", self._training_keys["mode"])
+        self.gan_options = QtWidgets.QWidget()
+        self.gan_options.setObjectName("ganOptions")
+        form = QtWidgets.QFormLayout(self.gan_options)
+        form.setContentsMargins(0, 0, 0, 0)
+        for name in (*GAN_KEYS, "betas"):
+            param = self._training_keys[name]
+            self._simple_row(form, "training", param, convert=_betas_value if name == "betas" else None)
+        group.form.addRow(self.gan_options)
+        return group
+
     def _label(self, text: str, tip: str) -> QtWidgets.QLabel:
         label = QtWidgets.QLabel(text)
         label.setToolTip(tip)
         return label
 
-    def _simple_row(self, form: QtWidgets.QFormLayout, section: str, param, label: str | None = None) -> _ParamRow:
+    def _simple_row(self, form: QtWidgets.QFormLayout, section: str, param, label: str | None = None,
+                    convert: Callable[[Any], Any] | None = None) -> _ParamRow:
+        """A row for one declared key; `convert` reads the editor's value as the key's (betas' text).
+        An optional text key left empty is removed, so its default applies."""
         key = param.name
 
         def apply(_name: str, value: Any) -> None:
+            if convert is not None:
+                value = convert(value)
+            if value == "" and param.kind == "str":
+                value = None
             if value is None and param.optional:
                 self._set_key(section, key, None, f"Clear {section}.{key}")
             else:
@@ -355,6 +390,7 @@ class SettingsForm:
             self.rows[f"training.{key}"].widget.setEnabled(self.early_switch.isChecked())
         for row, read in self._readers:
             row.set_value(read())
+        self.gan_options.setVisible(training.get("mode") == "gan")
         self._show_device(training.get("device", "auto"))
         self._update_losses()
         self.weights_group.show_values()
