@@ -1,6 +1,6 @@
 """The Predict panel (issue 15 item 3, docs/predict.md "In the window"): one sample through the
 design, its prediction with MC-dropout spread, the trace on the canvas, a Linear neuron, the
-uncertainty map, attention and activation functions.
+uncertainty map, attention and activation functions; text generation for a character model.
 
     work.py             Qt-free, runs on the worker thread: the engine's Predictor, the data's
                         validation samples, and everything the views draw as NumPy arrays
@@ -12,6 +12,7 @@ uncertainty map, attention and activation functions.
     bars.py             class probabilities with MC error bars
     trace_overlay.py    the per-node picture drawn as a child item of a node on the canvas
     neuron.py           one neuron of a Linear layer as courses write it
+    generation.py       the Generate section of a text model, characters streamed in chunks
     uncertainty.py      uncertaintyPlot;  attention_plot.py attentionPlot;  activation_plot.py
 
 No module here imports torch at import time except work.py, which only the worker thread

@@ -41,9 +41,11 @@ class ProbabilityBars(PlotBox):
         if out.task != "classification":
             self._show_values(out)
             return
-        p = out.probabilities.reshape(-1, out.probabilities.shape[-1])[0][:MAX_BARS]
+        first = out.probabilities.reshape(-1, out.probabilities.shape[-1])[0]
+        p = first[:MAX_BARS]
         count = len(p)
-        names = list(out.classes or [])[:count] + [str(i) for i in range(len(out.classes or []), count)]
+        every = list(out.classes or []) + [str(i) for i in range(len(out.classes or []), len(first))]
+        names = every[:count]
         x = np.arange(count, dtype=float)
         brushes = [pg.mkBrush(*class_color(i)) for i in range(count)]
         self.bars.setOpts(x=x, height=p, width=0.7, brushes=brushes)
@@ -51,7 +53,7 @@ class ProbabilityBars(PlotBox):
         plot.setXRange(-0.6, count - 0.4, padding=0)
         plot.getAxis("bottom").setTicks([list(zip(x, names))])
         predicted = int(np.asarray(out.predicted).reshape(-1)[0])
-        title = f"<b>Prediction</b>  {names[predicted]} ({p[predicted] * 100:.1f}%)"
+        title = f"<b>Prediction</b>  {every[predicted]} ({first[predicted] * 100:.1f}%)"   # may lie past the bars
         if out.mean is not None:
             mean = out.mean.reshape(-1, out.mean.shape[-1])[0][:MAX_BARS]
             std = out.std.reshape(-1, out.std.shape[-1])[0][:MAX_BARS]

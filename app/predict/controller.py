@@ -12,11 +12,13 @@ project is taken at each load), and a run that ends is offered at once.
 from __future__ import annotations
 
 import copy
+import threading
 from pathlib import Path
 from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.predict.generation import Streamer, stream
 from app.predict.jobs import JobRunner
 from app.predict.trace_overlay import TraceOverlays
 from app.training.loader import engine_loader
@@ -44,6 +46,9 @@ class PredictController(QtCore.QObject):
         self.last_map: Any = None
         self.last_inside: tuple | None = None
         self.error: str | None = None
+        self.streamer = Streamer(self)
+        self.generation = 0                       # the number of the newest generation asked for
+        self.stop_generating = threading.Event()  # the running generation's stop flag
         self.action = QtGui.QAction("&Predict…", window)
         self.action.setObjectName("actionPredict")
         self.action.setShortcut(QtGui.QKeySequence("Ctrl+Shift+P"))
@@ -65,6 +70,7 @@ class PredictController(QtCore.QObject):
         self.reload_timer.timeout.connect(self.load)
         self.runner.done.connect(self._done)
         self.runner.failed.connect(self._failed)
+        self.streamer.chunk.connect(self._chunk)
         self.doc.replaced.connect(self._design_changed)
         self.doc.analysed.connect(lambda _a: self._design_changed())
         window.canvas.selection_changed.connect(self._on_selection)
@@ -111,6 +117,8 @@ class PredictController(QtCore.QObject):
             self.panel.file_requested.connect(self._open_file)
             self.panel.settings_changed.connect(self._settings_changed)
             self.panel.neuron.index_changed.connect(lambda _i: self._on_selection())
+            self.panel.generate.generate_requested.connect(self.generate)
+            self.panel.generate.stop_requested.connect(self.stop_generating.set)
         self.window.show_message("Predict: choose a sample", 5000)
         self.load(refresh_runs=True)
 
@@ -145,6 +153,7 @@ class PredictController(QtCore.QObject):
         base_dir = self.doc.path.resolve().parent if self.doc.path is not None else Path.cwd()
         self.work = None
         self.error = None
+        self.stop_generating.set()   # new weights or a new design: the text being drawn is of the old ones
 
         def job():
             from app.predict.work import PredictWork
@@ -162,6 +171,24 @@ class PredictController(QtCore.QObject):
             return
         passes = self.panel.mc.value()
         self.runner.submit("predict", lambda: work.predict(source, passes))
+
+    def generate(self) -> None:
+        """Draw the Generate section's text on the worker; characters arrive by Streamer.chunk."""
+        work = self.work
+        if work is None or self.panel is None:
+            return
+        prompt, steps, temperature, top_k, seed = self.panel.generate.settings()
+        self.stop_generating.set()
+        self.stop_generating = stop = threading.Event()
+        self.generation += 1
+        number, emit = self.generation, self.streamer.chunk.emit
+        self.panel.generate.started(prompt)
+        self.runner.submit("generate", lambda: (prompt,) + stream(
+            work.generate(prompt, steps, temperature, top_k, seed), number, stop, emit))
+
+    def _chunk(self, number: int, text: str) -> None:
+        if number == self.generation and self.panel is not None:
+            self.panel.generate.append(text)
 
     def pick_point(self, x: float, y: float) -> None:
         """A click on the 2-D data plot at (x, y) (tests call it as the click does)."""
@@ -221,6 +248,12 @@ class PredictController(QtCore.QObject):
             self._uncertainty()
         elif kind == "predict":
             self._show_prediction(result)
+        elif kind == "generate":
+            prompt, number, text, stopped = result
+            if number == self.generation:
+                self.panel.generate.finished(prompt + text)
+                self.window.show_message(f"Generate: {'stopped after' if stopped else 'drew'} {len(text)} "
+                                         "characters", 5000)
         elif kind == "uncertainty":
             self.last_map = result
             self.panel.uncertainty.set_map(result)
@@ -266,6 +299,8 @@ class PredictController(QtCore.QObject):
         self._on_selection()
 
     def _failed(self, kind: str, message: str) -> None:
+        if kind == "generate" and self.panel is not None:
+            self.panel.generate.finished(None)
         self._show_error(message.splitlines()[0] if kind != "load" or "Error:" not in message else message)
 
     def _show_error(self, message: str) -> None:

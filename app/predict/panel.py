@@ -1,6 +1,6 @@
 """The Predict panel's widgets (the dock `predictPanel`): which run and input, MC samples, the
 prediction bars, and the views of the inside (neuron, activation function, attention); for 2-D
-data the point picker beside the uncertainty map. It only shows and asks: app.predict.controller
+data the point picker beside the uncertainty map; for a text model the Generate section. It only shows and asks: app.predict.controller
 does the work."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from app.predict.activation_plot import ActivationPlot
 from app.predict.attention_plot import AttentionPlot
 from app.predict.bars import ProbabilityBars
 from app.predict.gallery import Gallery
+from app.predict.generation import GenerateBox
 from app.predict.neuron import NeuronView
 from app.predict.points import PointPicker
 from app.predict.uncertainty import UncertaintyPlot
@@ -97,6 +98,9 @@ class PredictPanel(QtWidgets.QScrollArea):
         self.inputs.addWidget(self.gallery)
         self.inputs.addWidget(self.plane)
         layout.addWidget(self.inputs)
+        self.generate = GenerateBox()
+        self.generate.hide()
+        layout.addWidget(self.generate)
 
         self.bars = ProbabilityBars()
         layout.addWidget(self.bars)
@@ -150,6 +154,7 @@ class PredictPanel(QtWidgets.QScrollArea):
                                      f"{setup.count} validation samples")
         self.inputs.setFixedHeight(self.inputs.currentWidget().sizeHint().height()
                                    if kind != "points" else 2 * 250)
+        self.generate.setVisible(setup.generates)
         self.set_notes(setup.notes)
 
     def set_notes(self, notes: list[str]) -> None:

@@ -9,6 +9,7 @@ and answers with plain NumPy dataclasses, so the GUI thread never touches torch:
     uncertainty(passes)           predictive entropy and the decision boundary over the plane
     activation(path)              an activation node's function and derivative (autograd)
     neuron(path, index)           one neuron of a Linear: inputs, weights, sum, bias, activation
+    generate(prompt, n, ...)      a text model's next n characters, one at a time (an iterator)
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import torch
 
 from app.training.boundary import BACKGROUND, class_color
 from engine.data.registry import DataError
+from engine.inference.generate import Sampling, TextModel
 from engine.inference.inputs import output_kinds, read_input, validation_sample
 from engine.inference.predictor import PredictError, Predictor
 from engine.inference.run import load_run
@@ -51,6 +53,7 @@ class Setup:
     extent: tuple[float, float, float, float] | None = None
     stochastic: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    generates: bool = False                     # a character model of the text data set: offer Generate
 
 
 @dataclass
@@ -150,7 +153,8 @@ class PredictWork:
         classes = tuple(self.prepared.classes) if self.prepared is not None and self.prepared.classes else None
         kind = input_kind(shape, dtype)
         setup = Setup(kind, input_id, shape, dtype, count, classes,
-                      stochastic=[p.path for p in self.predictor.stochastic], notes=list(self.notes))
+                      stochastic=[p.path for p in self.predictor.stochastic], notes=list(self.notes),
+                      generates=self.text_model() is not None)
         if len(specs) > 1:
             setup.notes.append(f"the design has {len(specs)} Inputs; samples feed them all, a file only "
                                f"'{input_id}'")
@@ -242,6 +246,23 @@ class PredictWork:
         finally:
             for handle in handles:
                 handle.remove()
+
+    # -- text ----------------------------------------------------------------------------
+    def text_model(self) -> TextModel | None:
+        """The design as a character model of the `text` data set, or None when it is not one."""
+        if self.prepared is None or self.project.data.get("dataset") != "text":
+            return None
+        try:
+            return TextModel(self.predictor, self.prepared.classes)
+        except PredictError:
+            return None
+
+    def generate(self, prompt: str, steps: int, temperature: float = 1.0, top_k: int | None = None, seed: int = 0):
+        """The next `steps` characters after `prompt`, drawn one at a time as the iterator is read."""
+        model = self.text_model()
+        if model is None:
+            raise PredictError("Generate needs a token model trained on the text data set, like tiny_gpt")
+        return model.generate(prompt, steps, Sampling(temperature, top_k, seed))
 
     # -- the plane -----------------------------------------------------------------------
     def uncertainty(self, passes: int, extent: tuple[float, float, float, float]) -> UncertaintyMap:
