@@ -65,7 +65,7 @@ def import_model(source_text: str, shapes: list[str] | None = None, weights: str
                             "counterpart", flat.problems)
     project = Project(name=source.name)
     project.set_graph(flat.graph)
-    grouping = Grouping(project, flat, source.module)
+    grouping = Grouping(project, flat, source.module, source.namespace)
     grouping.run()
     analysis = analyse(project.graph)
     if not analysis.valid:

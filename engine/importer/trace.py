@@ -8,7 +8,9 @@ blocks are made from it).
 """
 from __future__ import annotations
 
+import linecache
 import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -67,8 +69,21 @@ def trace(source: Source) -> fx.GraphModule:
         if "control flow" in text or "iterate" in text or "len(" in text:
             text = ("the forward depends on the values of a tensor here (an `if`, a loop or len() on it), "
                     "which a design cannot hold; compute it with tensor operations, or import the part around it")
+        elif _FACTORY.search(_line(where, source)):
+            text = ("builds a tensor from another's size (`torch.ones(x.size(1), ...)`, such as a causal "
+                    "attention mask for `attn_mask=..., is_causal=True`), which the importer does not read yet; "
+                    "import the model without the mask, then turn on the attention node's is_causal")
         raise ImportFailure(f"{where}: cannot trace {source.name}.forward: {text}") from None
     return fx.GraphModule(tracer.root, graph, source.name)
+
+
+_FACTORY = re.compile(r"torch\.(ones|zeros|full|empty|eye|arange|tril|triu)\(")
+
+
+def _line(where: str, source: Source) -> str:
+    """The text of `file.py:LINE` in the user's file ('' when `where` names no line)."""
+    _, _, number = where.rpartition(":")
+    return linecache.getline(str(source.path), int(number)) if number.isdigit() else ""
 
 
 def _meta(value: Any) -> Meta:

@@ -24,7 +24,10 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "resources" / "examples
 CASES = [(label, project) for label, project in all_designs()] + [(p.stem, load(p)) for p in EXAMPLES]
 # What the importer does not read back yet (docs/import.md, "Not yet"): the last hidden state of a
 # bidirectional recurrent layer (both directions joined with torch.cat).
-NOT_YET = {"RNN(nonlinearity=relu, num_layers=2, bidirectional=True)", "LSTM(bidirectional=True, hidden_size=6)"}
+# A causal attention mask made in forward (`causal = torch.ones(x.size(1), ...).triu(1)` passed as
+# `attn_mask=causal, is_causal=True`): fx cannot trace torch.ones on traced sizes; refused naming it.
+NOT_YET = {"RNN(nonlinearity=relu, num_layers=2, bidirectional=True)", "LSTM(bidirectional=True, hidden_size=6)",
+           "tiny_gpt"}
 # Imported with equal outputs, its layers (PositionalEncoding included) back, but a repeated block node
 # comes back as its copies and block parameters equal to a layer default or an input size as values.
 PARTLY = {"transformer_tokens"}
@@ -71,8 +74,9 @@ def test_export_then_import_gives_the_design_back(tmp_path, label, project):
     path = tmp_path / "model.py"
     path.write_text(source, encoding="utf-8")
     if label in NOT_YET:
-        with pytest.raises(ImportFailure):
+        with pytest.raises(ImportFailure) as refused:
             import_model(f"{path}:build_model")
+        assert "Traceback" not in str(refused.value)
         return
     model = load_generated(source).build_model()
     weights = tmp_path / "w.safetensors"
