@@ -108,3 +108,15 @@ def test_bad_prompts_and_settings_are_messages(tmp_path: Path, prompt, sampling,
     model = _text_model(tmp_path)
     with pytest.raises(PredictError, match=message):
         "".join(model.generate(prompt, 5, sampling))
+
+
+def test_a_head_wider_than_the_vocabulary_draws_only_its_characters(tmp_path: Path):
+    """tiny_gpt scores 128 ids for a text of about 100 characters: untrained, it drew ids past the
+    vocabulary and generation failed with an IndexError."""
+    (tmp_path / "t.txt").write_text(TEXT, encoding="utf-8")
+    project = _gpt(vocab=128)
+    prepared = prepare_data(project.data, project.graph, analyse(project.graph), tmp_path)
+    torch.manual_seed(0)
+    model = TextModel(Predictor(project), prepared.classes)
+    text = "".join(model.generate("the ", 200, Sampling(seed=1, temperature=5.0)))
+    assert len(text) == 200 and set(text) <= set(TEXT)
