@@ -125,7 +125,8 @@ class InitialWeightsGroup(QtWidgets.QGroupBox):
         if not self.path.hasFocus():
             self.path.setText(path or "")
         analysis = self.doc.analysis.nodes
-        weighted = [n.id for n in self.doc.graph.nodes if n.id in analysis and analysis[n.id].params]
+        weighted = [n.id for n in self.doc.graph.nodes   # a broken file's id may be a list: skip it
+                    if isinstance(n.id, str) and n.id in analysis and analysis[n.id].params]
         with QtCore.QSignalBlocker(self.nodes):
             self.nodes.clear()
             for node_id in weighted:

@@ -38,3 +38,23 @@ def test_hostile_files_open_or_are_reported(make_window, dialogs, tmp_path):
 
     open_one()
     assert seen["opened"] and seen["refused"], seen
+
+
+def test_a_node_id_that_is_a_list_opens_with_the_training_panel_built(make_window, dialogs, tmp_path, qtbot):
+    """Found by the fuzz above: the 'Start from weights' list looked every node id up in the analysis,
+    and a broken file's id of [1, 2] raised TypeError (unhashable) on every analysis."""
+    import json
+
+    from app.training.loader import engine_loader
+
+    engine_loader().wait()
+    window = make_window(EXAMPLES / "spiral_mlp.loom")
+    assert window.training.panel.ensure_built()
+    document = json.loads((EXAMPLES / "spiral_mlp.loom").read_text(encoding="utf-8"))
+    document["graph"]["nodes"][1]["id"] = [1, 2]
+    path = tmp_path / "list_id.loom"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with qtbot.captureExceptions() as raised:
+        window.open_path(path, ask=False)
+        qtbot.wait(50)
+    assert not raised
