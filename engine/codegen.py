@@ -31,6 +31,7 @@ from engine.codegen_text import (  # noqa: F401 -- REQUIRED, constructor_signatu
     CodegenError,
     constructor_signature,
     docstring,
+    fresh_name,
     literal,
     placeholders,
     plain_text,
@@ -160,11 +161,7 @@ class _Generator:
 
     def fresh(self, stem: str) -> str:
         """A variable name not used by any node id, module-level name or earlier fresh name."""
-        name, number = stem, 2
-        while name in self.taken or keyword.iskeyword(name):
-            name, number = f"{stem}_{number}", number + 1
-        self.taken.add(name)
-        return name
+        return fresh_name(stem, self.taken)
 
     # -- the file ---------------------------------------------------------------------------
     def source(self) -> str:

@@ -23,6 +23,7 @@ from engine.codegen_text import (
     Joined,
     Raw,
     constructor_signature,
+    fresh_name,
     is_atom,
     literal,
     names_in,
@@ -108,11 +109,7 @@ class Body:
 
     def fresh(self, stem: str) -> str:
         """A variable name not used by any argument, module-level name or earlier fresh name."""
-        name, number = stem, 2
-        while name in self.taken or keyword.iskeyword(name):
-            name, number = f"{stem}_{number}", number + 1
-        self.taken.add(name)
-        return name
+        return fresh_name(stem, self.taken)
 
     # -- __init__ ---------------------------------------------------------------------------
     def init_lines(self, constructor: Callable[[str, Code], str | None]) -> list[str]:

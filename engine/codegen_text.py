@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import keyword
 import re
 import string
 from collections.abc import Iterable
@@ -166,3 +167,13 @@ def docstring(text: str) -> str:
 def placeholders() -> frozenset[str]:
     """Template names reserved for codegen; no layer parameter may use one."""
     return PLACEHOLDERS
+
+
+def fresh_name(stem: str, taken: set[str]) -> str:
+    """`stem`, or `stem_2`, `stem_3`, ...: the first that is neither in `taken` nor a keyword;
+    it is added to `taken` so the next call gets another."""
+    name, number = stem, 2
+    while name in taken or keyword.iskeyword(name):
+        name, number = f"{stem}_{number}", number + 1
+    taken.add(name)
+    return name
