@@ -79,8 +79,7 @@ class _NonFinite(Exception):
 
 
 class _Trained(NamedTuple):
-    """One epoch's steps: their sample-weighted loss sum, samples, start (pauses left out), seconds,
-    and the batches a resume skipped."""
+    """One epoch's steps: weighted loss sum, samples, start (pauses left out), seconds, batches a resume skipped."""
     loss_sum: float
     samples: int
     start: float
@@ -159,13 +158,10 @@ class Trainer:
     def unsubscribe(self, callback: Callback) -> None:
         self._subscribers.remove(callback)
 
-    def _emit(self, event: Event) -> None:
+    def emit(self, event: Event) -> None:
+        """Send an event to the subscribers, on the training thread (programs send their own: a GAN's Samples)."""
         for callback in list(self._subscribers):
             callback(event)
-
-    def emit(self, event: Event) -> None:
-        """Send a program's own event (a GAN's Samples) to the subscribers, on the training thread."""
-        self._emit(event)
 
     def stop(self, reason: str = "stopped") -> None:
         """Ask the run to end after the step in flight; it saves a checkpoint and finishes with `reason`."""
@@ -341,7 +337,7 @@ class Trainer:
             else:
                 self.result = Failed(f"internal error: {type(exc).__name__}: {exc}", "error", *self._where(),
                                      details=traceback.format_exc())
-        self._emit(self.result)
+        self.emit(self.result)
         return self.result
 
     def _where(self) -> tuple[int | None, int | None]:
@@ -367,7 +363,7 @@ class Trainer:
         """Send the gradient norms of the step in flight (a program calls it between backward and update)."""
         grads = self.sampler.gradient_norms(self.epoch, self.global_step)
         if grads is not None:
-            self._emit(grads)
+            self.emit(grads)
 
     def _run_started(self) -> RunStarted:
         s, data, analysis = self.settings, self.data, self.analysis
@@ -395,14 +391,14 @@ class Trainer:
 
     def _train(self, started: float) -> Finished:
         s = self.settings
-        self._emit(self._run_started())
+        self.emit(self._run_started())
         for note in self.data.notes + self._notes:
-            self._emit(Note(note))
+            self.emit(Note(note))
         clock = _Clock(started)
         self.epoch = self.start_epoch
         reason, stopped = "completed", False
         if self.start_epoch >= s.epochs:
-            self._emit(Note(f"the checkpoint has already trained {self.start_epoch} epochs; raise the epochs "
+            self.emit(Note(f"the checkpoint has already trained {self.start_epoch} epochs; raise the epochs "
                             "to train on"))
         for epoch in range(self.start_epoch + 1, s.epochs + 1):
             self.epoch = epoch
@@ -483,7 +479,7 @@ class Trainer:
                 loss_sum += weighted
                 active = clock.active + (now - epoch_start)
                 rate = clock.steps / active if active > 0 else 0.0
-                self._emit(Step(epoch, step, batch_index, self.steps_per_epoch, count, weighted / samples,
+                self.emit(Step(epoch, step, batch_index, self.steps_per_epoch, count, weighted / samples,
                                 program.lr, samples / max(now - last_event, 1e-9),
                                 (total_steps - step) / rate if rate > 0 else math.inf, now - clock.started,
                                 tuple(values), tuple(step_lrs)))
@@ -523,7 +519,7 @@ class Trainer:
                            time.perf_counter() - trained.start, samples / trained.seconds if trained.seconds > 0
                            else 0.0, improved)
         self.history.append(event)
-        self._emit(event)
+        self.emit(event)
         if not math.isfinite(train_loss):
             raise _NonFinite(train_loss, epoch, self.global_step, self.batch)
         every = s.checkpoint_every
@@ -533,7 +529,7 @@ class Trainer:
             self._checkpoint(epoch, 0)
             clock.last_checkpoint = time.perf_counter()
         if es is not None and self.bad_epochs >= es.patience:
-            self._emit(Note(f"early stopping: no better {'validation' if val_loss is not None else 'training'} "
+            self.emit(Note(f"early stopping: no better {'validation' if val_loss is not None else 'training'} "
                             f"loss for {es.patience} epochs (best {self.best_val:.4g} at epoch {self.best_epoch})"))
             return "early_stopping"
         return "stopped" if self._stop_event.is_set() else None
@@ -553,7 +549,7 @@ class Trainer:
                 and self.best_state is not None and self.best_epoch != self.epoch):
             self.model.load_state_dict(self.best_state)
             restored = True
-            self._emit(Note(f"restored the weights of epoch {self.best_epoch}, the best"))
+            self.emit(Note(f"restored the weights of epoch {self.best_epoch}, the best"))
         if not stopped:
             self._checkpoint(self.epoch if self.history else self.start_epoch, 0)
         final = final_figures(self.history, self.best_epoch if restored else None)
@@ -564,17 +560,17 @@ class Trainer:
 
     def _sample_layers(self) -> None:
         """Send the weight statistics and the probe's activations (telemetry's per-layer samples)."""
-        self._emit(self.sampler.weight_stats(self.epoch, self.global_step))
+        self.emit(self.sampler.weight_stats(self.epoch, self.global_step))
         acts = self.sampler.activations(self.epoch, self.global_step, self.autocast())
         if acts is not None:
-            self._emit(acts)
+            self.emit(acts)
 
     def _wait_paused(self) -> None:
-        self._emit(Paused(self.epoch, self.global_step))
+        self.emit(Paused(self.epoch, self.global_step))
         while not self._go.wait(0.1):
             pass
         if not self._stop_event.is_set():
-            self._emit(Resumed(self.epoch, self.global_step))
+            self.emit(Resumed(self.epoch, self.global_step))
 
     # -- checkpoints -----------------------------------------------------------------------------
     @property
@@ -600,5 +596,5 @@ class Trainer:
             "history": [epoch_row(h) for h in self.history],
         }
         save_checkpoint(path, payload)
-        self._emit(CheckpointSaved(epoch, self.global_step, str(path)))
+        self.emit(CheckpointSaved(epoch, self.global_step, str(path)))
 
