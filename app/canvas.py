@@ -26,6 +26,7 @@ from app.annotation import annotation_key, node_annotation
 from app.node_item import Annotation, LiveBadge, LoomNodeItem
 from app.node_items_lazy import SYNC_LIMIT, LazyItems  # noqa: F401 -- SYNC_LIMIT: the window's message
 from app.viewer import LAYER_MIME, LIBRARY_MIME, LoomViewer
+from app.window_geometry import OPEN_SCALE
 from graph.analysis import Analysis, Diagnostic
 from graph.blocks import BlockDef, BlockType
 from graph.model import Edge, Graph, GraphEvent
@@ -119,6 +120,8 @@ class Canvas(QtCore.QObject):
         self.viewer = self.ngraph.viewer()
         self.widget = self.viewer  # no NodeGraphWidget tab bar: LayerLoom has no sub-graphs
         self.viewer.setObjectName("canvas")
+        self.viewer.design_rect = self.items_rect
+        self.viewer.refit = lambda: self.fit_view(min_scale=OPEN_SCALE)
         self._types: dict[str, str] = {}  # registry name -> NodeGraphQt type
         for layer in all_types():
             cls = _make_node_class(layer)

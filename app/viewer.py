@@ -24,7 +24,19 @@ class LoomViewer(NodeViewer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.busy: Callable[[], bool] = lambda: False   # a run trains: set by the Editor
+        self.design_rect: Callable[[], QtCore.QRectF] = QtCore.QRectF   # every node's extent: set by the Canvas
+        self.refit: Callable[[], None] = lambda: None                  # frame the design again: set by the Canvas
         self._paced_view = Paced(super()._update_scene, lambda: self.busy(), parent=self)
+
+    # NodeGraphQt rescales the view on every resize (by the ratio of the sizes), so a design
+    # framed at 45 % fell below the 70 px at which NodeGraphQt hides a node's texts once the plots
+    # dock made the canvas shorter. A design wholly in view before a resize is framed again after.
+    def resizeEvent(self, event):
+        design, old = self.design_rect(), event.oldSize()
+        seen = self.mapToScene(QtCore.QRect(QtCore.QPoint(0, 0), old)).boundingRect() if old.isValid() else None
+        super().resizeEvent(event)
+        if seen is not None and not design.isNull() and seen.contains(design):
+            QtCore.QTimer.singleShot(0, self.refit)
 
     # Each wheel step and pan move re-lays the whole scene out (setSceneRect + fitInView) and
     # repaints every node in Python: 20 a second cost the training thread 11-28 % (issue 11).

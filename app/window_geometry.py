@@ -8,8 +8,6 @@ geometry remembered from a larger screen comes back inside the screen it lands o
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PySide6 import QtCore, QtGui, QtWidgets
 
 PREFERRED = QtCore.QSize(1500, 900)
@@ -38,14 +36,3 @@ def place(window: QtWidgets.QWidget, settings: QtCore.QSettings) -> None:
 
 def remember(window: QtWidgets.QWidget, settings: QtCore.QSettings) -> None:
     settings.setValue(SETTINGS_KEY, window.saveGeometry())
-
-
-def keeping_design_in_view(canvas, change: Callable[[], None]) -> None:
-    """Make `change` (docks resized for the plots) and, if the whole design was in view before,
-    fit it again after: the canvas keeps its scene rectangle, so a shorter canvas would shrink
-    the spiral from 45 % to 30 %, where no node reads."""
-    viewer = canvas.viewer
-    whole = viewer.mapToScene(viewer.viewport().rect()).boundingRect().contains(canvas.items_rect())
-    change()
-    if whole:
-        QtCore.QTimer.singleShot(0, lambda: canvas.fit_view(min_scale=OPEN_SCALE))

@@ -29,7 +29,6 @@ from app.training.panel import TrainingPanel
 from app.training.progress_line import duration_text
 from app.training.runs import DESIGN_NAME, RunInfo, list_runs, new_run_dir, read_overlay, run_stem, runs_root
 from app.training.store import RunData
-from app.window_geometry import keeping_design_in_view
 from graph.project import LoomFileError, from_dict, load, save, to_dict
 
 REDRAW_MS = 100            # the redraw timer: 10 ticks a second; the plots' CPU budget decides which redraw
@@ -259,8 +258,7 @@ class TrainingController(QtCore.QObject):
         window.docks["trainingPanel"].raise_()
         wanted = int(window.height() * 0.42)
         if dock.height() < wanted * 0.8:
-            keeping_design_in_view(window.canvas, lambda: window.resizeDocks([dock], [wanted],
-                                                                             QtCore.Qt.Orientation.Vertical))
+            window.resizeDocks([dock], [wanted], QtCore.Qt.Orientation.Vertical)   # the canvas refits (app.viewer)
         side, code = window.docks["trainingPanel"], window.docks.get("codeDock")
         if code is not None and code.isVisible() and side.height() < 420:  # room for the controls and progress
             window.resizeDocks([side, code], [int(window.height() * 0.65), int(window.height() * 0.2)],

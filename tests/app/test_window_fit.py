@@ -197,3 +197,24 @@ def test_the_design_stays_readable_when_training_makes_room_for_the_plots(qtbot,
     qtbot.waitUntil(lambda: plots.height() >= window.height() * 0.3)   # the plots took room from the canvas
     qtbot.waitUntil(lambda: viewer.transform().m11() >= OPEN_SCALE - 0.01, timeout=3000)
     qtbot.waitUntil(lambda: window.training.settled, timeout=60_000)
+
+
+def test_a_design_wholly_in_view_is_framed_again_when_the_canvas_shrinks(qtbot, tmp_path):
+    """NodeGraphQt rescales the view by the ratio of the sizes on every resize: in a real window the
+    plots dock, laid out after our one refit, left the spiral under 70 px a node (zoom < 0.4375),
+    where its texts hide. Any resize now frames a wholly visible design again."""
+    from app.window_geometry import OPEN_SCALE
+
+    window = fresh_window(qtbot, tmp_path, path=EXAMPLES / "spiral_mlp.loom")
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitUntil(lambda: window._shown)
+    viewer = window.canvas.viewer
+    qtbot.waitUntil(lambda: viewer.transform().m11() == pytest.approx(OPEN_SCALE, abs=0.01))
+    plots = window.docks["plotsPanel"]
+    plots.show()
+    plots.raise_()
+    window.resizeDocks([plots], [int(window.height() * 0.42)], QtCore.Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: plots.height() >= window.height() * 0.3)
+    qtbot.wait(100)
+    assert viewer.transform().m11() >= OPEN_SCALE - 0.01
