@@ -6,7 +6,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from app.training.boundary import class_color
-from app.training.plots.frame import PlotFrame, plot_item
+from app.training.plots.frame import PlotFrame, plot_item, square_image
 from app.training.store import RunData
 
 
@@ -20,11 +20,7 @@ class BoundaryPlot(PlotFrame):
     empty_text = "Train to see the classes the model draws over its two inputs, epoch by epoch"
 
     def _controls(self) -> None:
-        item = plot_item(self)
-        item.setAspectLocked(True)
-        item.hideButtons()
-        self.image = pg.ImageItem(axisOrder="row-major")
-        item.addItem(self.image)
+        self.image = square_image(self)
         self.scatter: list = []
         self._points_shown = None
 

@@ -40,8 +40,6 @@ class LossPlot(PlotFrame):
         item = plot_item(self)
         style(item, "epoch", "loss")
         self.legend = item.addLegend(offset=(-6, 6), labelTextSize="8pt")
-        self.overlay_items: list = []
-        self._overlay_key: tuple | None = None           # the overlays and the log axis they were built for
         self._overlay_bounds = np.empty(0)               # their lowest and highest loss
         self.raw = item.plot(pen=pen(TRAIN_COLOR, 1, 70), connect="finite", autoDownsampleFactor=SAMPLES_PER_PIXEL)
         self.smooth = item.plot(pen=pen(TRAIN_COLOR, 2), name="train (smoothed)", connect="finite",
@@ -108,16 +106,10 @@ class LossPlot(PlotFrame):
         self.title_line.set_text(self.title, detail)
 
     def _show_overlays(self, positive: bool) -> None:
-        """Build the overlaid runs' curves when the overlays or the log axis change, not on every
-        redraw (a 50,000-step run took 40-60 ms a redraw to rebuild)."""
-        key = (tuple(self.overlays), positive)
-        if key == self._overlay_key:
+        """The overlaid runs' smoothed training and validation losses, built when the runs or the log axis change."""
+        if not self._overlays_stale((tuple(self.overlays), positive)):
             return
-        self._overlay_key = key
         item = plot_item(self)
-        for old in self.overlay_items:
-            item.removeItem(old)
-        self.overlay_items = []
         for i, run in enumerate(self.overlays):
             color = OVERLAY_COLORS[i % len(OVERLAY_COLORS)]
             train = item.plot(*finite(run.steps_x, run.smoothed, positive), pen=pen(color, 1.2, 200, dash=True),

@@ -29,8 +29,6 @@ class MetricPlot(PlotFrame):
         item = plot_item(self)
         style(item, "epoch", "accuracy (%)")
         self.legend = item.addLegend(offset=(-6, -6), labelTextSize="8pt")
-        self.overlay_items: list = []
-        self._overlay_key: tuple | None = None   # the overlays and the metric they were built for
         self.train = item.plot(pen=pen(TRAIN_COLOR, 2), symbol="o", symbolSize=4, symbolBrush=TRAIN_COLOR,
                                symbolPen=None, name="train", connect="finite")
         self.val = item.plot(pen=pen(VAL_COLOR, 2), symbol="o", symbolSize=5, symbolBrush=VAL_COLOR, symbolPen=None,
@@ -74,15 +72,10 @@ class MetricPlot(PlotFrame):
         self.title_line.set_text(name, detail)
 
     def _show_overlays(self, metric: str | None, scale: float) -> None:
-        """Build the overlaid runs' curves when the overlays or the metric change, not on every redraw."""
-        key = (tuple(self.overlays), metric)
-        if key == self._overlay_key:
+        """The overlaid runs' training and validation metric, built when the runs or the metric change."""
+        if not self._overlays_stale((tuple(self.overlays), metric)):
             return
-        self._overlay_key = key
         item = plot_item(self)
-        for old in self.overlay_items:
-            item.removeItem(old)
-        self.overlay_items = []
         for i, run in enumerate(self.overlays):
             color = OVERLAY_COLORS[i % len(OVERLAY_COLORS)]
             for prefix in ("train", "val"):

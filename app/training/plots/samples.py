@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from app.training.plots.frame import PlotFrame, plot_item
+from app.training.plots.frame import PlotFrame, plot_item, square_image
 from app.training.store import RunData
 from engine.training.sample_images import FAKE_RGB, REAL_RGB, image_grid, scatter_bounds
 
@@ -25,11 +25,8 @@ class SamplesPlot(PlotFrame):
     empty_text = "Train a GAN (training mode gan) to see what its generator makes, epoch by epoch"
 
     def _controls(self) -> None:
+        self.image = square_image(self)
         item = plot_item(self)
-        item.setAspectLocked(True)
-        item.hideButtons()
-        self.image = pg.ImageItem(axisOrder="row-major")
-        item.addItem(self.image)
         self.real = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush(*REAL_RGB, 160))
         self.fake = pg.ScatterPlotItem(size=3.5, pen=None, brush=pg.mkBrush(*FAKE_RGB, 200))
         self.fake.setZValue(2)
