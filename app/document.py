@@ -99,6 +99,16 @@ class Document(QtCore.QObject):
     def dirty(self) -> bool:
         return self._unsaved or not self.undo_stack.isClean()
 
+    def relative_path(self, path: str) -> str:
+        """A file the user picked, relative to the saved project's folder where it lies under it, so
+        the project keeps working when its folder moves; as picked otherwise."""
+        if self.path is None:
+            return path
+        try:
+            return str(Path(path).resolve().relative_to(self.path.resolve().parent))
+        except ValueError:
+            return path
+
     @property
     def display_name(self) -> str:
         return self.path.name if self.path else self.project.name or "Untitled"

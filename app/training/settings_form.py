@@ -15,7 +15,6 @@ import copy
 import html
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from PySide6 import QtCore, QtWidgets
@@ -428,11 +427,7 @@ class SettingsForm:
             path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Choose the data file", start)
         if not path:
             return
-        if self.doc.path is not None:
-            try:
-                path = str(Path(path).resolve().relative_to(self.doc.path.resolve().parent))
-            except ValueError:
-                pass
+        path = self.doc.relative_path(path)
         self._set_key("data", "path", path, "Set data.path")
 
     def _build_schedule_options(self, kind: str) -> None:

@@ -112,11 +112,7 @@ class InitialWeightsGroup(QtWidgets.QGroupBox):
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Weights to start from", start, WEIGHTS_FILTER)
         if not path:
             return
-        if self.doc.path is not None:
-            try:
-                path = str(Path(path).resolve().relative_to(self.doc.path.resolve().parent))
-            except ValueError:
-                pass
+        path = self.doc.relative_path(path)
         self.set_path(path)
 
     # -- the project -> the group ------------------------------------------------------
