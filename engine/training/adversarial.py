@@ -12,6 +12,8 @@ step. Losses: `bce` (the non-saturating one: D minimises softplus(-D(x)) + softp
 minimises softplus(-D(G(z)))) or `hinge`. The step's loss (the Step events, `train_loss`) is the
 discriminator's; the metrics are both losses and D's mean output on real and on generated samples,
 and, for 2-D data whose modes are known (gaussian_ring), the modes covered and the samples' quality.
+With fp16 mixed precision each optimiser has its own GradScaler (the two losses have their own
+scales and overflow apart); bf16 and full precision need none. Both are in the checkpoint.
 After each epoch a fixed noise batch is run through the generator (eval mode) and sent as a
 `Samples` event; the run folder saves it as samples/epoch_NNN.png.
 """
@@ -99,6 +101,9 @@ class Adversarial(TrainingProgram):
             learning_rate=s.discriminator_learning_rate or s.learning_rate), device)
         self.hinge = s.gan_loss == "hinge"
         self._autocast = trainer.autocast()
+        fp16 = trainer.amp_dtype == torch.float16
+        self.g_scaler = torch.amp.GradScaler(trainer.device.type) if fp16 else None
+        self.d_scaler = torch.amp.GradScaler(trainer.device.type) if fp16 else None
         self.noise_shape = design.noise_shape
         self.sample_shape = design.sample_shape
         info = trainer.data.info
@@ -132,10 +137,15 @@ class Adversarial(TrainingProgram):
             self.d_optimizer.load_state_dict(checkpoint["d_optimizer"])
         except (ValueError, KeyError):
             return ["the optimizers changed since the checkpoint; their state starts afresh"]
+        for scaler, key in ((self.g_scaler, "g_scaler"), (self.d_scaler, "d_scaler")):
+            if scaler is not None and checkpoint.get(key):
+                scaler.load_state_dict(checkpoint[key])
         return []
 
     def state(self) -> dict[str, Any]:
-        return {"g_optimizer": self.g_optimizer.state_dict(), "d_optimizer": self.d_optimizer.state_dict()}
+        return {"g_optimizer": self.g_optimizer.state_dict(), "d_optimizer": self.d_optimizer.state_dict(),
+                "g_scaler": self.g_scaler.state_dict() if self.g_scaler is not None else None,
+                "d_scaler": self.d_scaler.state_dict() if self.d_scaler is not None else None}
 
     @property
     def lr(self) -> float:
@@ -161,6 +171,23 @@ class Adversarial(TrainingProgram):
         with self._autocast():
             return fn(*args)
 
+    def _update(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer,
+                scaler: torch.amp.GradScaler | None, sample: bool) -> None:
+        """Backward and one optimiser step, through the player's GradScaler under fp16 (the sampled
+        gradient norms are the unscaled ones)."""
+        if scaler is None:
+            loss.backward()
+            if sample:
+                self.trainer.sample_gradients()
+            optimizer.step()
+            return
+        scaler.scale(loss).backward()
+        if sample:
+            scaler.unscale_(optimizer)
+            self.trainer.sample_gradients()
+        scaler.step(optimizer)
+        scaler.update()
+
     def step(self, xs: tuple[torch.Tensor, ...], ys: tuple[torch.Tensor, ...], batch_index: int,
              sample: bool) -> tuple[torch.Tensor, float]:
         real = xs[0]
@@ -176,18 +203,12 @@ class Adversarial(TrainingProgram):
         else:
             d_loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
         self.d_optimizer.zero_grad(set_to_none=True)
-        d_loss.backward()
-        if sample and not g_turn:
-            self.trainer.sample_gradients()
-        self.d_optimizer.step()
+        self._update(d_loss, self.d_optimizer, self.d_scaler, sample and not g_turn)
         if g_turn:  # the generator: make the discriminator call its samples real
             scores = self._run(self._score, self._run(self._fake, self._noise(n, real)))
             g_loss = -scores.mean() if self.hinge else F.softplus(-scores).mean()
             self.g_optimizer.zero_grad(set_to_none=True)
-            g_loss.backward()
-            if sample:
-                self.trainer.sample_gradients()
-            self.g_optimizer.step()
+            self._update(g_loss, self.g_optimizer, self.g_scaler, sample)
             self.d_optimizer.zero_grad(set_to_none=True)   # G's backward reached D's weights too
             self.g_loss = g_loss.detach()
         with torch.no_grad():

@@ -219,3 +219,47 @@ def test_export_of_a_gan_design_is_one_file_with_both_networks(tmp_path):
     shapes = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
                             timeout=120, check=False)
     assert shapes.stdout.strip() == "(3, 2) (3, 1)", shapes.stderr
+
+
+# -- fp16: a GradScaler per player -----------------------------------------------------------------
+@pytest.fixture
+def fp16_on_cpu(monkeypatch):
+    """fp16 autocast on the CPU (torch has CPU fp16 autocast and GradScaler('cpu')); the settings
+    refuse fp16 off CUDA, so the trainer's dtype choice is replaced."""
+    monkeypatch.setattr("engine.training.trainer.autocast_dtype", lambda precision, device: torch.float16)
+
+
+def test_fp16_gives_each_player_a_grad_scaler_that_resume_restores(tmp_path, fp16_on_cpu):
+    straight = Trainer(gan(training={"epochs": 3}))
+    assert isinstance(straight.run(), Finished)
+    program = straight.program
+    assert program.g_scaler is not None and program.d_scaler is not None
+    assert program.g_scaler is not program.d_scaler
+    first = Trainer(gan(training={"epochs": 1}), out_dir=tmp_path)
+    first.run()
+    ckpt = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert ckpt["g_scaler"]["scale"] > 0 and ckpt["d_scaler"]["scale"] > 0
+    resumed = Trainer(gan(training={"epochs": 3}), out_dir=tmp_path, resume_from=tmp_path / "checkpoint.pt")
+    assert isinstance(resumed.run(), Finished)
+    for key, value in straight.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[key]), key
+    for name in ("g_scaler", "d_scaler"):
+        assert getattr(resumed.program, name).state_dict() == getattr(program, name).state_dict(), name
+
+
+def test_a_checkpoint_restores_the_scalers_it_holds(fp16_on_cpu):
+    trainer = Trainer(gan())
+    trainer.prepare()
+    state = trainer.program.state()
+    state["d_scaler"] = {**state["d_scaler"], "scale": 128.0, "_growth_tracker": 5}
+    assert trainer.program.restore(state) == []
+    assert trainer.program.d_scaler.get_scale() == 128.0 and trainer.program.g_scaler.get_scale() == 65536.0
+
+
+def test_full_precision_and_bf16_have_no_scaler(monkeypatch):
+    for dtype in (None, torch.bfloat16):
+        monkeypatch.setattr("engine.training.trainer.autocast_dtype", lambda precision, device, d=dtype: d)
+        trainer = Trainer(gan())
+        trainer.prepare()
+        assert trainer.program.g_scaler is None and trainer.program.d_scaler is None
+        assert trainer.program.state()["g_scaler"] is None
