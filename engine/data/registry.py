@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from graph import losses
 from graph.params import Param, ParamError
 
 
@@ -61,8 +62,9 @@ class Context:
         return [o for o in self.outputs if o.loss != "none"]
 
     def wants_classes(self) -> bool:
+        """Whether the first trained Output's loss takes classes (its declaration in graph.losses says)."""
         outs = self.trained_outputs
-        return bool(outs) and outs[0].loss in ("cross_entropy", "nll", "bce_with_logits")
+        return bool(outs) and losses.is_classification(outs[0].loss)
 
 
 @dataclass
