@@ -24,6 +24,7 @@ from app.editor import Editor
 from app.fields import guard_wheel, route_history_keys
 from app.inferred import inferred_pairs
 from app.training.pacing import Paced
+from app.tuning.search_toggle import SearchToggles, node_key
 from graph.blocks import reference
 from graph.params import Param
 
@@ -372,6 +373,7 @@ class _Page(QtWidgets.QWidget):
         for param in layer.params if layer is not None else ():
             row = _ParamRow(param, panel._apply_param)
             self.rows[param.name] = row
+            panel.search_toggles.attach(row, lambda name=param.name: node_key(panel.doc, panel.node_id, name))
             label = QtWidgets.QLabel(param.name)
             label.setToolTip(param.help)
             if param.advanced:
@@ -382,6 +384,7 @@ class _Page(QtWidgets.QWidget):
             self._advanced(outer, advanced_rows)
         if repeatable(layer):
             self.rows[REPEAT.name] = row = _ParamRow(REPEAT, panel._apply_repeat)
+            panel.search_toggles.attach(row, lambda: node_key(panel.doc, panel.node_id, REPEAT.name))
             form.addRow(REPEAT.name, row.widget)
 
         inferred = QtWidgets.QGroupBox("Inferred")
@@ -475,6 +478,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         self._pages: dict[str, _Page] = {}
         self._page: _Page | None = None
         self._stack = _Pages()
+        self.search_toggles = SearchToggles(doc, self)   # "search this" on each parameter's row
         self._hint = QtWidgets.QLabel("Select a node to edit its parameters.")
         self._hint.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self._hint.setWordWrap(True)
@@ -558,6 +562,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         page.node_problems.setText("<br/>".join(html.escape(g) for g in general))
         page.node_problems.setVisible(bool(general))
         page.show_inferred(inferred_pairs(info, value_text))
+        self.search_toggles.refresh(page)
 
     # -- editing ----------------------------------------------------------------------
     def _apply_param(self, name: str, value: Any) -> None:

@@ -24,6 +24,7 @@ from app.properties import _ParamRow
 from app.training.commands import SetSection
 from app.training.loader import engine_loader
 from app.training.weights_form import InitialWeightsGroup
+from app.tuning.search_toggle import SearchToggles
 from engine.data.registry import AUGMENT_KEYS, COMMON_KEYS, DataError, all_datasets, parse_section
 from engine.data.registry import get as get_dataset
 from engine.training.events import TrainingError
@@ -73,6 +74,7 @@ class SettingsForm:
         self._outputs_shown: list[str] | None = None
         self._schedule_shown: str | None = None
         self._loss_boxes: dict[str, QtWidgets.QComboBox] = {}
+        self.search_toggles = SearchToggles(self.doc, self)   # "search this" on the training and data rows
 
     def build_form(self) -> QtWidgets.QWidget:
         """The form's widget (`trainingForm`), its rows filled in `rows`."""
@@ -238,6 +240,7 @@ class SettingsForm:
         row.widget.setObjectName(f"{section}_{key}")
         self.rows[f"{section}.{key}"] = row
         self._readers.append((row, lambda: getattr(self.doc.project, section).get(key, param.default)))
+        self.search_toggles.attach(row, lambda: f"{section}.{key}")
         form.addRow(self._label(label or key.replace("_", " "), param.help), row.widget)
         return row
 

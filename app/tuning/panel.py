@@ -13,7 +13,7 @@ import math
 
 from PySide6 import QtCore, QtWidgets
 
-from app.tuning.candidates import candidates, default_range
+from app.tuning.candidates import candidates, with_key, without_keys
 from app.tuning.commands import SetSearch
 from engine.tuning.report import format_value
 from engine.tuning.space import SearchError, parse_search
@@ -180,22 +180,16 @@ class TunePanel(QtWidgets.QWidget):
             self.doc.push(SetSearch(self.doc, section, text))
 
     def add_key(self, key: str) -> None:
-        found = next(((p, v) for k, p, v in candidates(self.doc.project) if k == key), None)
-        if found is None:
-            return
-        section = copy.deepcopy(self.section() or {"metric": "val_loss"})
-        section.setdefault("space", {})[key] = default_range(*found)
-        self.doc.push(SetSearch(self.doc, section, f"Search {key}"))
+        section = with_key(self.doc.project, key)
+        if section is not None:
+            self.doc.push(SetSearch(self.doc, section, f"Search {key}"))
 
     def remove_selected(self) -> None:
         picked = sorted({i.row() for i in self.space.selectedIndexes()})
-        section = copy.deepcopy(self.section())
-        if not picked or section is None:
+        if not picked or self.section() is None:
             return
         keys = [self.space.item(i, 0).text() for i in picked]
-        for key in keys:
-            section.get("space", {}).pop(key, None)
-        self.doc.push(SetSearch(self.doc, section, f"Stop searching {', '.join(keys)}"))
+        self.doc.push(SetSearch(self.doc, without_keys(self.doc.project, keys), f"Stop searching {', '.join(keys)}"))
 
     # -- trials ----------------------------------------------------------------------------
     def set_running(self, running: bool) -> None:
