@@ -7,7 +7,8 @@ definition, and the blocks it uses, into the project and adds a node, as one und
 of the same name already in the project is kept and used. "Save to My Blocks" (a block node's or
 a Blocks entry's right-click menu) writes a block and the blocks it uses into the personal library,
 replacing blocks of the same names there; it is a file of its own, not part of the design, so it
-is not undone with the design.
+is not undone with the design. A project block's entry also renames or deletes its definition
+(docs/blocks.md), each one undo step.
 """
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.block_commands import ApplyBlockEdit
+from app.make_block_dialog import RenameBlockDialog
 from app.palette import LIBRARY_ROLE, NAME_ROLE, LayerPalette
-from graph.block_edit import copy_block, import_blocks
+from graph.block_edit import copy_block, import_blocks, remove_block, rename_block
 from graph.block_library import BUILT_IN, load_library, save_library
 from graph.blocks import Blocks
+from graph.model import EditError
 from graph.project import LoomFileError
 
 SECTIONS = (("Blocks", None), ("Block library", "library"), ("My blocks", "personal"))
@@ -75,6 +78,7 @@ class BlockPalette(QtCore.QObject):
         palette.tree.customContextMenuRequested.connect(self._context_menu)
         palette.search.textChanged.connect(self._filter)
         self.canvas.library_drop_requested.connect(self.add_from_library)
+        self.canvas.search_blocks = self.search_entries
         self.doc.analysed.connect(lambda _analysis: self._fill_project())
         self.doc.replaced.connect(self._fill_project)
 
@@ -83,6 +87,17 @@ class BlockPalette(QtCore.QObject):
         """The names listed in a section (None: the project's blocks)."""
         item = self._sections[section]
         return [item.child(i).text(0) for i in range(item.childCount())]
+
+    def search_entries(self) -> dict[str, list[str]]:
+        """The blocks for the canvas's Tab search, by section: the project's by name, a library's by
+        its entry ("library/Name"); a library block the project has is listed as the project's."""
+        project = self.doc.project.blocks
+        out: dict[str, list[str]] = {name: [f"Blocks.{name}"] for name in project.names()}
+        for title, source in SECTIONS[1:]:
+            for name in self.sources[source].names():
+                if name not in project:
+                    out.setdefault(name, []).append(f"{title}.{source}/{name}")
+        return out
 
     def reload_personal(self) -> None:
         path = personal_library_path()
@@ -152,14 +167,60 @@ class BlockPalette(QtCore.QObject):
         self.canvas.viewer.setFocus()
         return node_id
 
-    # -- the personal library ---------------------------------------------------------
+    # -- a project block's menu: save, rename, delete -----------------------------------
     def _context_menu(self, point: QtCore.QPoint) -> None:
-        item = self.palette.tree.itemAt(point)
-        name = item.data(0, NAME_ROLE) if item is not None and item.parent() is self._sections[None] else None
-        if name:
-            menu = QtWidgets.QMenu(self.palette)
-            menu.addAction("Save to My Blocks", lambda: self.save_to_personal(name))
+        menu = self.menu_for(self.palette.tree.itemAt(point))
+        if menu is not None:
             menu.exec(self.palette.tree.viewport().mapToGlobal(point))
+
+    def menu_for(self, item: QtWidgets.QTreeWidgetItem | None) -> QtWidgets.QMenu | None:
+        """The right-click menu of a palette entry: only the project's blocks have one."""
+        name = item.data(0, NAME_ROLE) if item is not None and item.parent() is self._sections[None] else None
+        if not name:
+            return None
+        menu = QtWidgets.QMenu(self.palette)
+        menu.addAction("Save to My Blocks", lambda: self.save_to_personal(name))
+        menu.addAction("Rename Block…", lambda: self.ask_rename(name))
+        menu.addAction("Delete Block", lambda: self.delete_block(name))
+        return menu
+
+    def _uses(self, name: str) -> int:
+        blocks = self.doc.project.blocks
+        return sum(n.type == name for n in self.doc.graph.nodes) + len(blocks.users(name))
+
+    def ask_rename(self, name: str) -> RenameBlockDialog | None:
+        """Ask for a block's new name (a window-modal dialog that refuses a bad name in place)."""
+        if name not in self.doc.project.blocks or self.editor.refuse_if_locked(f"Rename block {name}"):
+            return None
+        dialog = RenameBlockDialog(self.doc.project.blocks, name, self._uses(name), self.window)
+        dialog.accepted.connect(lambda: self.rename_block(name, dialog.name()))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def rename_block(self, old: str, new: str) -> bool:
+        """Rename a definition and every use of it, one undo step; a bad or taken name is refused."""
+        return self._edit(f"Rename block {old}", lambda: rename_block(self.doc.graph, old, new),
+                          f"Renamed block {old} to {new}; its uses follow")
+
+    def delete_block(self, name: str) -> bool:
+        """Delete a definition nothing uses, one undo step; a used one is refused, naming a use."""
+        return self._edit(f"Delete block {name}", lambda: remove_block(self.doc.graph, name),
+                          f"Deleted block {name}; Ctrl+Z brings it back")
+
+    def _edit(self, what: str, edit, done: str) -> bool:
+        if self.editor.refuse_if_locked(what):
+            return False
+        try:
+            made = edit()
+        except EditError as exc:
+            self.editor.message.emit(f"Cannot {what[0].lower()}{what[1:]}: {exc}")
+            return False
+        self.doc.push(ApplyBlockEdit(self.doc, made))
+        self.editor.message.emit(done)
+        return True
+
+    # -- the personal library ---------------------------------------------------------
 
     def save_to_personal(self, name: str) -> bool:
         """Write block `name` (and the blocks it uses) into the personal library."""

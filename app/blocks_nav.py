@@ -122,6 +122,7 @@ class BlockNavigator(QtCore.QObject):
             if block is not None:
                 menu.addAction(self.action_enter)
                 menu.addAction("Save Block to My Blocks", lambda: self.palette.save_to_personal(block.type))
+                menu.addAction(f"Rename Block {block.type}…", lambda: self.palette.ask_rename(block.type))
         if self.doc.level:
             menu.addAction(self.action_exit)
 

@@ -15,7 +15,7 @@ Analysis results (shape, parameter count, problems) are painted by `LoomNodeItem
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from NodeGraphQt import BaseNode, NodeGraph
 from NodeGraphQt.constants import PortTypeEnum
@@ -130,6 +130,10 @@ class Canvas(QtCore.QObject):
         block_class = _make_node_class(BlockDef("Block").layer_type())  # every block: ports from the Graph
         self.ngraph.register_node(block_class)
         self._block_type = block_class.type_
+        # the blocks the Tab search offers besides the layer types (set by app.block_palette):
+        # name -> NodeGraphQt-style "Section.Name", or "Section.source/Name" for a library's block
+        self.search_blocks: Callable[[], dict[str, list[str]]] = dict
+        self._searched: dict[str, list[str]] = {}
         self.viewer.tab_pressed.connect(self.show_tab_search)
         self.viewer.scene().selectionChanged.connect(self._on_selection_changed)
         self.graph: Graph | None = None
@@ -377,7 +381,10 @@ class Canvas(QtCore.QObject):
 
     def _create_gesture(self, type_name: str, pos: tuple[float, float]) -> None:
         name = type_name.rsplit(".", 1)[-1]  # Tab search gives the NodeGraphQt type
-        self.create_requested.emit(name, pos)
+        if "/" in name:  # a library's block, as the palette drags it
+            self.library_drop_requested.emit(name, pos)
+        else:
+            self.create_requested.emit(name, pos)
 
     def _rename_gesture(self, ngraph_id: str, new_name: str) -> None:
         node_id = self._ids.get(ngraph_id)
@@ -390,11 +397,18 @@ class Canvas(QtCore.QObject):
             self.rename_requested.emit(node_id, new_name)
 
     def show_tab_search(self) -> None:
-        """The canvas's Tab search over the registry's types (not NodeGraphQt's own Backdrop): type a
-        name, Enter adds it under the cursor (mid-view when opened from a menu or the toolbar)."""
+        """The canvas's Tab search over the registry's types (not NodeGraphQt's own Backdrop) and
+        the blocks the palette lists: type a name, Enter adds it under the cursor (mid-view when
+        opened from a menu or the toolbar)."""
         if not self.viewer.underMouse():
             self.viewer._previous_pos = self.viewer.viewport().rect().center()
-        self.viewer.tab_search_set_nodes({name: [type_id] for name, type_id in self._types.items()})
+        offered = {name: [type_id] for name, type_id in self._types.items()}
+        for name, type_ids in self.search_blocks().items():
+            offered.setdefault(name, []).extend(type_ids)
+        if offered != self._searched:  # NodeGraphQt's menu keeps its first list unless told
+            self._searched = offered
+            self.viewer.rebuild_tab_search()
+        self.viewer.tab_search_set_nodes(offered)
 
     def node_at(self, scene_pos: QtCore.QPointF) -> str | None:
         for item in self.viewer.scene().items(scene_pos):

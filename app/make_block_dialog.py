@@ -1,4 +1,5 @@
-"""The Make Block dialog: the new block's name and which layer values become block parameters.
+"""The Make Block dialog (the new block's name and which layer values become block parameters)
+and the Rename Block dialog; both refuse a name that cannot be a block's in place.
 
 Each parameter of the selected layers is a checkable row "node · parameter = value"; a checked
 row becomes a block parameter (rows of one name and one value share one: `out_channels` of conv1
@@ -11,7 +12,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 from app.properties import value_text
-from graph.blocks import name_problem
+from graph.blocks import Blocks, name_problem
 from graph.model import Graph
 
 SLOT_ROLE = QtCore.Qt.ItemDataRole.UserRole
@@ -33,10 +34,7 @@ class MakeBlockDialog(QtWidgets.QDialog):
         self.name_edit.selectAll()
         form.addRow("Name", self.name_edit)
         layout.addLayout(form)
-        self.name_problem = QtWidgets.QLabel()
-        self.name_problem.setObjectName("problemText")
-        self.name_problem.setWordWrap(True)
-        self.name_problem.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self.name_problem = _problem_label()
         layout.addWidget(self.name_problem)
         layout.addWidget(QtWidgets.QLabel("Block parameters (checked values can differ between the block's uses):"))
         self.rows = QtWidgets.QTreeWidget()
@@ -75,10 +73,7 @@ class MakeBlockDialog(QtWidgets.QDialog):
             self.rows.addTopLevelItem(row)
 
     def _check_name(self, text: str) -> None:
-        problem = name_problem(text.strip(), self.graph.blocks)
-        self.name_problem.setText(problem or "")
-        self.name_problem.setVisible(bool(problem))
-        self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setEnabled(problem is None)
+        _show_problem(name_problem(text.strip(), self.graph.blocks), self.name_problem, self.buttons)
 
     def name(self) -> str:
         return self.name_edit.text().strip()
@@ -98,3 +93,53 @@ class MakeBlockDialog(QtWidgets.QDialog):
             row = self.rows.topLevelItem(i)
             on = tuple(row.data(0, SLOT_ROLE)) in slots
             row.setCheckState(0, QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked)
+
+
+class RenameBlockDialog(QtWidgets.QDialog):
+    """A block's new name: every use takes it (the caller renames on `accepted`)."""
+
+    def __init__(self, blocks: Blocks, old: str, uses: int, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("renameBlockDialog")
+        self.setWindowTitle(f"Rename block {old}")
+        self.blocks, self.old = blocks, old
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(QtWidgets.QLabel(f"The block's class name in exported code; its {uses} use(s) follow."))
+        self.name_edit = QtWidgets.QLineEdit(old)
+        self.name_edit.setObjectName("blockName")
+        self.name_edit.selectAll()
+        layout.addWidget(self.name_edit)
+        self.problem = _problem_label()
+        layout.addWidget(self.problem)
+        self.buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
+                                                  | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setText("Rename")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.name_edit.textChanged.connect(self._check_name)
+        self._check_name(old)
+
+    def _check_name(self, text: str) -> None:
+        unchanged = text.strip() == self.old
+        _show_problem(None if unchanged else name_problem(text.strip(), self.blocks), self.problem, self.buttons)
+        if unchanged:
+            self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+
+    def name(self) -> str:
+        return self.name_edit.text().strip()
+
+
+def _problem_label() -> QtWidgets.QLabel:
+    label = QtWidgets.QLabel()
+    label.setObjectName("problemText")
+    label.setWordWrap(True)
+    label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+    return label
+
+
+def _show_problem(problem: str | None, label: QtWidgets.QLabel, buttons: QtWidgets.QDialogButtonBox) -> None:
+    """A name that cannot be a block's: said under the field, and OK disabled."""
+    label.setText(problem or "")
+    label.setVisible(bool(problem))
+    buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setEnabled(problem is None)

@@ -80,14 +80,15 @@ def test_a_node_problem_reads_as_text_not_as_html_entities(make_window, tmp_path
     assert "&#" not in text and "&amp;" not in text
 
 
-def test_add_layer_search_lists_only_the_registry_types(window):
+def test_add_layer_search_lists_only_the_registry_types_and_blocks(window):
     from graph.registry import all_types
 
     search = window.canvas.viewer._search_widget
     QtCore.QTimer.singleShot(50, search.close)   # the search is a menu: it blocks until closed
     window.canvas.show_tab_search()
     offered = search._node_dict
-    assert set(offered) == {t.name for t in all_types()}
+    layers = {name for name, type_id in offered.items() if type_id.split(".")[0] not in ("Block library", "My blocks")}
+    assert layers == {t.name for t in all_types()}   # the rest: the built-in library's blocks
     assert "Backdrop" not in offered
 
 
