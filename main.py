@@ -31,10 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="print each node's output shape and parameter count")
     check.add_argument("file", help="a .loom project")
     check.add_argument("--expand", action="store_true", help="also list the layers inside each block node")
-    export = sub.add_parser("export", help="write the model as code (.py), ONNX (.onnx) or TorchScript (.pt)")
+    export = sub.add_parser("export", help="write the model as code (.py), ONNX (.onnx), TorchScript (.pt) or a "
+                            "torch.export program (.pt2)")
     export.add_argument("file", help="a .loom project")
     export.add_argument("-o", "--output", required=True, metavar="OUT", help="the file to write")
-    export.add_argument("--format", choices=("py", "onnx", "pt"), help="the format (default: from OUT's suffix)")
+    export.add_argument("--format", choices=("py", "onnx", "pt", "pt2"), help="the format (default: from OUT's suffix)")
     export.add_argument("--weights", metavar="W", help="trained weights: a state_dict as .safetensors or .pt")
     train = sub.add_parser("train", help="train without a window; writes metrics, weights and model.py")
     train.add_argument("file", help="a .loom project (its data and training sections)")

@@ -1,17 +1,19 @@
-"""Exporters: a design becomes a `.py` file, an ONNX model or a TorchScript archive (DESIGN §4).
+"""Exporters: a design becomes a `.py` file, an ONNX model, a TorchScript archive or a torch.export
+program (`.pt2`) (DESIGN §4).
 
     export(project, "model.py")                      # the generated code
     export(project, "model.onnx", weights="w.pt")    # checked with onnxruntime when installed
     export(project, "model.pt", weights="w.safetensors")
+    export(project, "model.pt2")                     # torch.export, batch size free; reloaded and checked
 
-Every format starts from the one generated source (engine.codegen), so all three are the
+Every format starts from the one generated source (engine.codegen), so all of them are the
 same program. Weights are a state_dict, read from `.safetensors` or from a `.pt`/`.pth` file
 with `torch.load(..., weights_only=True)` (DESIGN §8). A `.py` export with weights writes them
 beside the code as `<stem>.safetensors`.
 
 Writing `.py` without weights is text only: the design is validated by graph analysis, as
 `check` does, and neither torch nor the model is needed, so it costs about what `check` costs.
-Everything that needs the built model (weights, ONNX, TorchScript) is in engine.export_torch,
+Everything that needs the built model (weights, ONNX, TorchScript, .pt2) is in engine.export_torch,
 imported only when asked for.
 
 Every user mistake raises `ExportError` with a message that names the node or file at fault.
@@ -28,10 +30,10 @@ from graph.analysis import Analysis
 from graph.files import write_atomic
 from graph.project import Project
 
-FORMATS = ("py", "onnx", "pt")
-SUFFIXES = {".py": "py", ".onnx": "onnx", ".pt": "pt"}
+FORMATS = ("py", "onnx", "pt", "pt2")
+SUFFIXES = {".py": "py", ".onnx": "onnx", ".pt": "pt", ".pt2": "pt2"}
 # The names engine.export_torch defines, reachable from here without importing torch up front.
-_WITH_TORCH = ("apply_weights", "load_weights", "export_onnx", "export_torchscript")
+_WITH_TORCH = ("apply_weights", "load_weights", "export_onnx", "export_torchscript", "export_program")
 
 
 class ExportError(ValueError):
@@ -59,8 +61,8 @@ def format_for(out: str | os.PathLike, fmt: str | None = None) -> str:
         return fmt
     suffix = Path(out).suffix.lower()
     if suffix not in SUFFIXES:
-        raise ExportError(f"cannot tell the format from {str(out)!r}: name it .py, .onnx or .pt, "
-                          "or give --format py|onnx|pt")
+        raise ExportError(f"cannot tell the format from {str(out)!r}: name it .py, .onnx, .pt or .pt2, "
+                          "or give --format py|onnx|pt|pt2")
     return SUFFIXES[suffix]
 
 
@@ -76,7 +78,8 @@ def export(project: Project, out: str | os.PathLike, fmt: str | None = None,
         return export_python(project, Path(out), weights, analysis)
     from engine import export_torch
 
-    exporter = export_torch.export_onnx if fmt == "onnx" else export_torch.export_torchscript
+    exporter = {"onnx": export_torch.export_onnx, "pt": export_torch.export_torchscript,
+                "pt2": export_torch.export_program}[fmt]
     return exporter(project, Path(out), weights, verify, analysis)
 
 

@@ -1,4 +1,5 @@
-"""The exporters that need the built model: trained weights, TorchScript and ONNX (DESIGN §4).
+"""The exporters that need the built model: trained weights, TorchScript, ONNX and torch.export
+programs (DESIGN §4).
 
 engine.export is the entry point and writes `.py` text alone; it imports this module (and with
 it torch) only for weights or a binary format. Every format builds the model from the same
@@ -193,6 +194,42 @@ def export_torchscript(project: Project, out: Path, weights=None, verify: bool =
         with torch.no_grad():
             diff = _compare(outputs, _as_tuple(reloaded(*check)), _as_tuple(model(*check)), "the TorchScript file")
         result.notes.append(f"reloaded and compared with the PyTorch model: max difference {diff:.2g}")
+    return result
+
+
+# -- torch.export (.pt2) ------------------------------------------------------------------
+def export_program(project: Project, out: Path, weights=None, verify: bool = True,
+                   analysis: Analysis | None = None) -> ExportResult:
+    """`torch.export.export` of the model in eval mode with the batch dimension free (one `Dim` shared
+    by every input), saved with `torch.export.save`, reloaded with `torch.export.load` and compared
+    with torch on another batch size. TorchScript's successor upstream, and what `import` reads back."""
+    module, model = _model(generated_source(project, analysis), weights)
+    outputs = _output_ids(project)
+    example = _inputs(module, TRACE_BATCH)
+
+    def to_program(target: nn.Module, args: tuple):
+        batch = torch.export.Dim("batch", min=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.export.export(target, args, dynamic_shapes=tuple({0: batch} for _ in args))
+
+    try:
+        program = to_program(model, example)
+    except Exception as exc:  # noqa: BLE001 -- reported with the node that fails
+        raise _culprit(project, module, model, "a torch.export program", to_program, exc) from None
+    def save(tmp: str) -> None:
+        with open(tmp, "wb") as file:  # a buffer: torch warns about a path whose name does not end in .pt2
+            torch.export.save(program, file)
+
+    _write_binary(out, save)
+    result = ExportResult("pt2", [out])
+    if verify:
+        reloaded = torch.export.load(str(out)).module()
+        check = _inputs(module, CHECK_BATCH)
+        with torch.no_grad():
+            diff = _compare(outputs, _as_tuple(reloaded(*check)), _as_tuple(model(*check)), "the .pt2 program")
+        result.notes.append(f"reloaded with torch.export.load and compared on a batch of {CHECK_BATCH}: "
+                            f"max difference {diff:.2g}")
     return result
 
 

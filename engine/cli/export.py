@@ -1,4 +1,4 @@
-"""`python main.py export FILE -o OUT [--format py|onnx|pt] [--weights W]` (DESIGN §4)."""
+"""`python main.py export FILE -o OUT [--format py|onnx|pt|pt2] [--weights W]` (DESIGN §4)."""
 from __future__ import annotations
 
 from engine.cli.common import CommandError, analysed, check_not_input, load_project

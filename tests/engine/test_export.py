@@ -150,6 +150,30 @@ def test_torchscript_reloads_and_gives_the_same_outputs(tmp_path, name):
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
 
 
+# -- torch.export programs (.pt2) -------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["lenet5", "transformer", "multi_port"])
+def test_pt2_reloads_with_torch_export_load_at_any_batch_size(tmp_path, capsys, name):
+    """issue 18 item 4: the command writes a torch.export program with trained weights; reloaded by
+    torch.export.load alone, it gives the model's outputs on batch sizes other than the traced one."""
+    project = VARIED[name]()
+    save(project, tmp_path / "design.loom")
+    torch.manual_seed(0)
+    module = load_generated(generate_code(project))
+    model = module.build_model().eval()
+    torch.save(model.state_dict(), tmp_path / "w.pt")
+    code, out, err = cli(str(tmp_path / "design.loom"), "-o", str(tmp_path / "model.pt2"), "--weights",
+                         str(tmp_path / "w.pt"), capsys=capsys)
+    assert code == 0, err
+    assert f"wrote {tmp_path / 'model.pt2'}" in out and "reloaded with torch.export.load" in out
+    reloaded = torch.export.load(str(tmp_path / "model.pt2")).module()  # in eval mode as exported
+    for batch in (1, 5):
+        inputs = module.example_inputs(batch)
+        results = reloaded(*inputs)
+        results = results if isinstance(results, tuple) else (results,)
+        for got, want in zip(results, outputs_of(model, inputs), strict=True):
+            torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
 def test_onnx_export_carries_the_weights(tmp_path):
     onnxruntime = pytest.importorskip("onnxruntime")
     project = DESIGNS["lenet5"].project()
@@ -210,6 +234,7 @@ def test_pickled_objects_are_refused_as_weights(tmp_path):
 # -- formats ------------------------------------------------------------------------------------
 def test_format_follows_the_suffix_or_the_option():
     assert format_for("a/model.PY") == "py" and format_for("m.onnx") == "onnx" and format_for("m.pt") == "pt"
+    assert format_for("m.pt2") == "pt2" and format_for("m.bin", "pt2") == "pt2"
     assert format_for("model.bin", "pt") == "pt"
     with pytest.raises(ExportError, match="cannot tell the format"):
         format_for("model.txt")
