@@ -4,22 +4,28 @@
                                 └─► TunePanel (right dock "Search"): the search section, Start/Stop, trials
 
 The table lists the runs of the design on disk (app.tuning.run_rows); it is refilled when the design
-is opened or saved, when a training run ends and as each trial of a search finishes.
+is opened or saved, when a training run ends and as each trial of a search finishes. The Search
+panel's trials are the study's, read from its storage (every session's and process's trials) on a
+background thread when the dock is shown, after each trial, and every few seconds while it shows.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.background import Job, Refusal
 from app.training.runs import read_overlay, runs_root
 from app.tuning.commands import ApplyValues
 from app.tuning.panel import TunePanel
 from app.tuning.run_rows import design_runs
 from app.tuning.runs_table import RunsTable
 from engine.tuning.space import SearchError, apply, parse_search
-from engine.tuning.study import OPTUNA_MISSING
+from engine.tuning.study import OPTUNA_MISSING, default_storage, default_study_name
+
+POLL_MS = 5000   # the storage is read this often while the Search dock shows (other processes' trials)
 
 
 def optuna_available() -> bool:
@@ -45,7 +51,9 @@ class TuneController(QtCore.QObject):
         QtCore.QTimer.singleShot(0, self.refresh_runs)
 
         self.thread = None
-        self.best = None            # (trial number, params) of the best trial seen
+        self.best = None            # (trial number, params, value) of the study's best trial
+        self._reading: tuple | None = None   # the (storage, study) being read, None when no read is in flight
+        self._read_again = False
         self.panel = TunePanel(self.doc)
         self.dock = window._dock("tunePanel", "Search", self.panel, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         window.tabifyDockWidget(window.docks["trainingPanel"], self.dock)
@@ -60,6 +68,11 @@ class TuneController(QtCore.QObject):
         self.panel.stop_requested.connect(self.stop)
         self.panel.apply_requested.connect(self.apply_best)
         self.doc.replaced.connect(self.stop)
+        self.doc.replaced.connect(self._design_replaced)
+        self.poll = QtCore.QTimer(self)
+        self.poll.setInterval(POLL_MS)
+        self.poll.timeout.connect(self.read_study)
+        self.dock.visibilityChanged.connect(self._dock_shown)
         window.installEventFilter(self)
 
     # -- search ------------------------------------------------------------------------------
@@ -96,9 +109,7 @@ class TuneController(QtCore.QObject):
             return False
         from app.tuning.worker import SearchThread
 
-        self.best = None
-        self.panel.direction = spec.direction
-        self.panel.clear_trials([d.key for d in spec.dimensions], spec.metric)
+        self.panel.set_study(spec.metric, spec.direction, [d.key for d in spec.dimensions])
         self.spec = spec
         self.thread = SearchThread(self.doc.project, self.doc.path, trials, self)
         self.thread.trial_done.connect(self._on_trial)
@@ -118,29 +129,84 @@ class TuneController(QtCore.QObject):
     def searching(self) -> bool:
         return self.thread is not None
 
-    def _better(self, value: float) -> bool:
-        if self.best is None:
-            return True
-        return value > self.best[2] if self.spec.direction == "maximize" else value < self.best[2]
+    def _show_best(self) -> None:
+        row = self.panel.best()
+        self.best = (row.number, dict(row.params), row.value) if row is not None else None
+        self.panel.apply_button.setEnabled(self.best is not None and self.thread is None)
 
     def _on_trial(self, row) -> None:
-        if row.state == "done" and row.value is not None and self._better(row.value):
-            self.best = (row.number, dict(row.params), row.value)
-        self.panel.add_trial(row, self.best)
+        self.panel.add_trial(row)
+        self._show_best()
         self.refresh_runs()
+        self.read_study()
 
     def _on_finished(self) -> None:
         thread, self.thread = self.thread, None
-        best = thread.best
-        if best is not None:
-            self.best = (best.number, dict(best.params), best.value)
         self.panel.set_running(False)
-        self.panel.apply_button.setEnabled(self.best is not None)
+        self._show_best()
         if not self.panel.status.text().startswith(("the search stopped", "search.", "--")):
             found = f"; best trial {self.best[0]}" if self.best is not None else ""
-            self.panel.status.setText(f"Search ended: {len(self.panel.rows)} trial(s){found}")
+            self.panel.status.setText(f"Search ended: {len(self.panel.rows)} trial(s) in the study{found}")
         thread.deleteLater()
         self.refresh_runs()
+        self.read_study()
+
+    # -- the study as its storage holds it --------------------------------------------------
+    def study_place(self) -> tuple[str, str] | None:
+        """(storage URL, study name) of the design's search, as `tune` and the Start button use them."""
+        if self.doc.path is None:
+            return None
+        return default_storage(self.doc.path), default_study_name(self.doc.project.name)
+
+    def _dock_shown(self, visible: bool) -> None:
+        if visible:
+            self.read_study()
+            self.poll.start()
+        else:
+            self.poll.stop()
+
+    def _design_replaced(self) -> None:
+        self.panel.clear_trials()
+        self._show_best()
+        if self.dock.isVisible():
+            self.read_study()
+
+    def read_study(self) -> None:
+        """Read the study's trials from its storage on a background thread (Optuna is imported there)."""
+        place = self.study_place()
+        if place is None or not optuna_available():
+            return
+        if self._reading is not None:
+            self._read_again = True
+            return
+        self._reading = place
+
+        def work():
+            from engine.tuning.study import stored_study
+
+            try:
+                return stored_study(*place)
+            except SearchError as exc:
+                return Refusal(str(exc))
+
+        Job(work, self._on_study_read, self)
+
+    def _on_study_read(self, result) -> None:
+        place, self._reading = self._reading, None
+        if place == self.study_place():
+            if isinstance(result, Refusal):
+                self.panel.status.setText(result.message)
+            elif result is not None:
+                if result.metric is not None and self.thread is None:
+                    keys = list(self.panel.keys)
+                    with contextlib.suppress(SearchError):
+                        keys = [d.key for d in parse_search(self.doc.project).dimensions]
+                    self.panel.set_study(result.metric, result.direction, keys)
+                self.panel.merge_trials(result.rows)
+                self._show_best()
+        if self._read_again:
+            self._read_again = False
+            self.read_study()
 
     def apply_best(self) -> bool:
         """The best trial's values on the design, as one undoable edit."""

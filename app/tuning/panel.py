@@ -2,20 +2,20 @@
 
 Rows are (key, kind, range); a change of any cell, Add or Remove is one undoable `SetSearch`, and
 the section is checked as it is edited by the same torch-free reader the `tune` command uses
-(engine.tuning.space.parse_search), its message shown under the rows. The trials plot (pyqtgraph)
-is made when the panel is first shown, never at start-up.
+(engine.tuning.space.parse_search), its message shown under the rows. The trials are the study's
+as its storage holds them (every session's and process's, merged by trial number); the trials plot
+(app.tuning.trial_plot, pyqtgraph) is made when the panel is first shown, never at start-up.
 """
 from __future__ import annotations
 
 import copy
 import json
-import math
 
 from PySide6 import QtCore, QtWidgets
 
 from app.tuning.candidates import candidates, with_key, without_keys
 from app.tuning.commands import SetSearch
-from engine.tuning.report import format_value
+from engine.tuning.report import best_row, format_value
 from engine.tuning.space import SearchError, parse_search
 
 METRICS = ("val_loss", "val_accuracy", "train_loss", "train_accuracy", "val_mae")
@@ -36,7 +36,8 @@ class TunePanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.setObjectName("tunePanelWidget")
         self.doc = doc
-        self.rows: list = []          # TrialRow, in arrival order
+        self.rows: list = []          # TrialRow of the study, by trial number
+        self.metric, self.direction, self.keys = "val_loss", "minimize", []
         self.plot = None
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -196,59 +197,67 @@ class TunePanel(QtWidgets.QWidget):
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
 
-    def clear_trials(self, keys: list[str], metric: str) -> None:
-        self.rows, self.metric, self.keys = [], metric, keys
-        self.trials.setRowCount(0)
-        self.trials.setColumnCount(5 + len(keys))
-        self.trials.setHorizontalHeaderLabels(["trial", "state", metric, "epochs", "time", *keys])
-        self.apply_button.setEnabled(False)
-        self._draw()
+    def clear_trials(self) -> None:
+        """Another design (or study): no trials until its storage is read."""
+        self.rows = []
+        self._fill()
 
-    def add_trial(self, row, best) -> None:
-        self.rows.append(row)
-        i = self.trials.rowCount()
-        self.trials.insertRow(i)
-        seconds = f"{row.seconds:.1f}s" if row.seconds is not None else "-"
-        cells = [str(row.number), row.state + (f" ({row.error})" if row.error else ""),
-                 format_value(self.metric, row.value), str(row.epochs if row.epochs is not None else "-"), seconds]
-        cells += [format_value("", row.params.get(k)) for k in self.keys]
-        for j, text in enumerate(cells):
-            self.trials.setItem(i, j, QtWidgets.QTableWidgetItem(text))
-        self.apply_button.setEnabled(best is not None)
-        self._draw()
+    def set_study(self, metric: str, direction: str, keys: list[str] = ()) -> None:
+        """The study's metric and direction, and the searched keys shown first among the columns."""
+        self.metric, self.direction, self.keys = metric, direction, list(keys)
+        self._fill()
+
+    def merge_trials(self, rows) -> None:
+        """Trials by number: the storage's rows (every session's and process's) replace those held,
+        and a row of this session that the storage does not hold yet is kept."""
+        merged = {r.number: r for r in self.rows}
+        merged.update({r.number: r for r in rows})
+        self.rows = [merged[n] for n in sorted(merged)]
+        self._fill()
+
+    def add_trial(self, row) -> None:
+        self.merge_trials([row])
+
+    def columns(self) -> list[str]:
+        """The searched keys: the section's first, then any other a trial was given (an older section's)."""
+        keys = list(self.keys)
+        for row in self.rows:
+            keys += [k for k in row.params if k not in keys]
+        return keys
+
+    def _fill(self) -> None:
+        keys = self.columns()
+        self.trials.setRowCount(len(self.rows))
+        self.trials.setColumnCount(5 + len(keys))
+        self.trials.setHorizontalHeaderLabels(["trial", "state", self.metric, "epochs", "time", *keys])
+        for i, row in enumerate(self.rows):
+            seconds = f"{row.seconds:.1f}s" if row.seconds is not None else "-"
+            cells = [str(row.number), row.state + (f" ({row.error})" if row.error else ""),
+                     format_value(self.metric, row.value), str(row.epochs if row.epochs is not None else "-"),
+                     seconds]
+            cells += [format_value("", row.params.get(k)) for k in keys]
+            for j, text in enumerate(cells):
+                item = self.trials.item(i, j)
+                if item is None:
+                    self.trials.setItem(i, j, QtWidgets.QTableWidgetItem(text))
+                elif item.text() != text:
+                    item.setText(text)
+        if self.plot is not None:
+            self.plot.set_keys(keys)
+            self.plot.show_trials(self.rows, self.metric, self.direction)
+
+    def best(self):
+        """The study's best finished trial among the rows (Optuna's best_trial), or None."""
+        return best_row(self.rows, self.direction)
 
     def ensure_plot(self):
         if self.plot is None:
-            import pyqtgraph as pg
+            from app.tuning.trial_plot import TrialPlot  # pyqtgraph: once the dock is first shown
 
-            self.plot = pg.PlotWidget()
-            self.plot.setObjectName("tunePlot")
-            self.plot.setLabel("bottom", "trial")
-            self.points = self.plot.plot([], [], pen=None, symbol="o", symbolSize=7, name="trial")
-            self.best_line = self.plot.plot([], [], pen=pg.mkPen((255, 190, 60), width=2), stepMode=None)
+            self.plot = TrialPlot()
             self.plot_host.addWidget(self.plot)
-            self._draw()
+            self._fill()
         return self.plot
-
-    def plot_data(self, direction: str = "minimize") -> tuple[list, list, list]:
-        """(trial numbers, metric per trial, best so far) of the trials that gave a value."""
-        xs, ys, best = [], [], []
-        for r in self.rows:
-            if r.value is None or not math.isfinite(r.value) or r.state != "done":
-                continue
-            xs.append(r.number)
-            ys.append(r.value)
-            pick = max if direction == "maximize" else min
-            best.append(r.value if not best else pick(best[-1], r.value))
-        return xs, ys, best
-
-    def _draw(self) -> None:
-        if self.plot is None:
-            return
-        xs, ys, best = self.plot_data(getattr(self, "direction", "minimize"))
-        self.plot.setLabel("left", getattr(self, "metric", ""))
-        self.points.setData(xs, ys)
-        self.best_line.setData(xs, best)
 
 
 def narrow_combo(box: QtWidgets.QComboBox) -> None:

@@ -27,7 +27,6 @@ class SearchThread(QtCore.QThread):
         self.project_file = Path(project_file)
         self.trials = trials
         self.study_name = ""
-        self.best: object = None           # Optuna's best FrozenTrial at the end, if any
         self._stop = threading.Event()
         self._trainer = None
 
@@ -55,7 +54,6 @@ class SearchThread(QtCore.QThread):
     def _search(self) -> None:
         from engine.tuning.objective import Objective
         from engine.tuning.parallel import optimize
-        from engine.tuning.report import best_trial
         from engine.tuning.space import parse_search
         from engine.tuning.study import default_storage, default_study_name, open_study
 
@@ -73,4 +71,3 @@ class SearchThread(QtCore.QThread):
 
         if not self._stop.is_set():
             optimize(study, objective, self.trials, None, on_row)
-        self.best = best_trial(study)

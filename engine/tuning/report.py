@@ -38,6 +38,14 @@ def trial_row(trial: Any) -> TrialRow:
                     trial.user_attrs.get("seconds"), dict(trial.params), trial.user_attrs.get("error"))
 
 
+def best_row(rows: list[TrialRow], direction: str) -> TrialRow | None:
+    """The best finished trial of `rows` (as Optuna's best_trial picks among complete trials)."""
+    done = [r for r in rows if r.state == "done" and r.value is not None and math.isfinite(r.value)]
+    if not done:
+        return None
+    return (max if direction == "maximize" else min)(done, key=lambda r: r.value)
+
+
 def format_value(metric: str, value: Any) -> str:
     if value is None:
         return "-"

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.tuning.report import TrialRow, trial_row
 from engine.tuning.space import SearchError, SearchSpec
 
 OPTUNA_MISSING = 'searching needs Optuna, which is not installed: pip install "layerloom[tune]"'
@@ -95,3 +97,24 @@ def counts(study: Any) -> dict[str, int]:
     for trial in study.get_trials(deepcopy=False):
         out[trial.state.name] = out.get(trial.state.name, 0) + 1
     return out
+
+
+@dataclass(frozen=True)
+class StoredStudy:
+    """A study as its storage holds it: every trial, of every session and process, by number."""
+    rows: list[TrialRow]
+    metric: str | None
+    direction: str
+
+
+def stored_study(url: str, name: str) -> StoredStudy | None:
+    """Study `name` read from storage `url` (nothing is made: None when there is no such study)."""
+    optuna = optuna_module()
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+        return None
+    try:
+        study = optuna.load_study(study_name=name, storage=storage(url))
+    except KeyError:
+        return None
+    rows = sorted((trial_row(t) for t in study.get_trials(deepcopy=False)), key=lambda r: r.number)
+    return StoredStudy(rows, study.user_attrs.get("metric"), study.direction.name.lower())

@@ -58,8 +58,9 @@ def test_a_search_in_the_window_and_apply_best(make_window, qtbot, tiny_search):
     panel = tuning.panel
     assert panel.trials.rowCount() == 2, panel.status.text()
     assert {panel.trials.item(i, 1).text() for i in range(2)} == {"done"}
-    xs, ys, best = panel.plot_data(tuning.spec.direction)
-    assert xs == [0, 1] and len(ys) == 2 and best[-1] == max(ys)   # val_accuracy, maximised
+    shown = panel.plot.shown
+    assert shown.xs == [0, 1] and len(shown.ys) == 2 and shown.best[-1] == max(shown.ys)   # val_accuracy, maximised
+    assert shown.colors[shown.ys.index(max(shown.ys))] == (250, 220, 60)                 # the best is brightest
     kinds = [window.tuning.table.table.item(i, 1).text() for i in range(window.tuning.table.table.rowCount())]
     assert sorted(kinds) == ["spiral-search #0", "spiral-search #1"]
 
