@@ -31,7 +31,10 @@ class ProbabilityBars(PlotBox):
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7)
         self.mc_bars = pg.BarGraphItem(x=[], height=[], width=0.3, brush=pg.mkBrush(235, 235, 240, 170))
         self.errors = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), beam=0.18, pen=pg.mkPen(255, 255, 255, width=1.5))
-        for item in (self.bars, self.mc_bars, self.errors):
+        # a predicted standard deviation (gaussian_nll), on the value's own bar
+        self.value_errors = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), beam=0.3,
+                                            pen=pg.mkPen(251, 191, 36, width=2))
+        for item in (self.bars, self.mc_bars, self.errors, self.value_errors):
             plot.addItem(item)
         self.shown: dict = {}
 
@@ -41,6 +44,7 @@ class ProbabilityBars(PlotBox):
         if out.task != "classification":
             self._show_values(out)
             return
+        self._clear(self.value_errors)
         first = out.probabilities.reshape(-1, out.probabilities.shape[-1])[0]
         p = first[:MAX_BARS]
         count = len(p)
@@ -74,7 +78,11 @@ class ProbabilityBars(PlotBox):
 
     def _clear_mc(self) -> None:
         self.mc_bars.setOpts(x=[], height=[])
-        self.errors.setData(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0))
+        self._clear(self.errors)
+
+    @staticmethod
+    def _clear(errors: pg.ErrorBarItem) -> None:
+        errors.setData(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0))
 
     def _show_values(self, out) -> None:
         value = out.value.reshape(-1)[:MAX_BARS]
@@ -83,18 +91,29 @@ class ProbabilityBars(PlotBox):
         plot = self.plot()
         plot.getAxis("bottom").setTicks([[(float(i), str(i)) for i in x]])
         text = ", ".join(f"{v:.4g}" for v in value[:6])
+        lo, hi = float(min(value.min(), 0.0)), float(max(value.max(), 0.0))
+        self.shown = {"value": value}
+        caption = "The regressed value with dropout off."
+        if out.value_std is not None:   # gaussian_nll: the predicted spread of the value itself
+            std = out.value_std.reshape(-1)[:MAX_BARS]
+            self.value_errors.setData(x=x, y=value, height=2 * std)
+            text = ", ".join(f"{v:.4g} ± {s:.2g}" for v, s in zip(value[:6], std[:6]))
+            lo, hi = min(lo, float((value - std).min())), max(hi, float((value + std).max()))
+            caption = ("The predicted mean; the amber bar is ± one predicted standard deviation (the square root "
+                       "of the variance that gaussian_nll learns: the noise the model expects here).")
+            self.shown["std"] = std
+        else:
+            self._clear(self.value_errors)
         if out.mean is not None:
             mean, std = out.mean.reshape(-1)[:MAX_BARS], out.std.reshape(-1)[:MAX_BARS]
             self.errors.setData(x=x, y=mean, height=2 * std)
             self.mc_bars.setOpts(x=[], height=[])
             text += "  · MC " + ", ".join(f"{m:.4g} ± {s:.2g}" for m, s in zip(mean[:6], std[:6]))
-            self.set_caption(f"{out.passes} passes with dropout: the error bar is the passes' mean ± std.")
+            caption = (f"{out.passes} passes with dropout: the white error bar is the passes' mean ± std"
+                       + ("; the amber one ± the predicted std." if out.value_std is not None else "."))
         else:
             self._clear_mc()
-            self.set_caption("The regressed value with dropout off.")
-        lo = float(min(value.min(), 0.0))
-        hi = float(max(value.max(), 0.0))
+        self.set_caption(caption)
         plot.setYRange(lo - 0.1 * (hi - lo + 1e-9), hi + 0.1 * (hi - lo + 1e-9))
         plot.setXRange(-0.6, len(value) - 0.4, padding=0)
         self.title.setText(f"<b>Prediction</b>  {text}")
-        self.shown = {"value": value}

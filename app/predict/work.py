@@ -66,6 +66,7 @@ class OutputView:
     probabilities: np.ndarray | None = None
     predicted: np.ndarray | None = None
     value: np.ndarray | None = None
+    value_std: np.ndarray | None = None         # gaussian_nll: the predicted standard deviation of each value
     mean: np.ndarray | None = None
     std: np.ndarray | None = None
     entropy: np.ndarray | None = None
@@ -218,6 +219,8 @@ class PredictWork:
                 view.predicted = result.predicted[0].numpy()
             else:
                 view.value = result.value[0].numpy()
+                if result.variance is not None:
+                    view.value_std = result.variance[0].sqrt().numpy()
             if mc is not None:
                 spread = mc.spreads[node]
                 view.passes = passes

@@ -122,6 +122,9 @@ def _output(result: OutputResult, mc: MonteCarlo | None, node: str) -> dict[str,
             out["classes"] = list(kind.classes)
     else:
         out["value"] = _plain(result.value[0])
+        if result.variance is not None:   # gaussian_nll: the predicted variance and its square root
+            out["variance"] = _plain(result.variance[0])
+            out["value_std"] = _plain(result.variance[0].sqrt())
     if mc is not None:
         s = mc.spreads[node]
         out.update(mc_samples=mc.passes, mean=_plain(s.mean[0]), std=_plain(s.std[0]),
@@ -148,7 +151,8 @@ def _trace(traced: Trace, placed_ports: dict[str, tuple[str, ...]]) -> dict[str,
 def report(source: dict[str, Any], results: dict[str, OutputResult], mc: MonteCarlo | None, traced: Trace | None,
            notes: list[str], run_dir: str | None, port_names: dict[str, tuple[str, ...]] | None = None) -> dict:
     """The JSON object of DESIGN §4 (keys beyond it: "run", "task", "loss", "classes", "mc_samples",
-    "attention", "ports"; "trace" and "attention" only when traced)."""
+    "variance" and "value_std" (gaussian_nll), "attention", "ports"; "trace" and "attention" only when
+    traced)."""
     doc: dict[str, Any] = {"input": source, "run": str(run_dir) if run_dir is not None else None,
                            "outputs": {node: _output(r, mc, node) for node, r in results.items()}}
     if traced is not None:
@@ -195,6 +199,11 @@ def _value_lines(node: str, out: dict[str, Any]) -> list[str]:
     value = out["value"]
     lines = [f"{node}: value {value}" if not isinstance(value, list) or len(value) <= 16
              else f"{node}: {len(value)} values, the first {value[:8]}"]
+    std = out.get("value_std")
+    if std is not None:
+        flat = isinstance(std, list) and len(std) <= 16 and all(not isinstance(s, list) for s in std)
+        lines.append(f"  predicted std {std} (variance {out['variance']})" if not isinstance(std, list) or flat
+                     else "  predicted std and variance per value in --json")
     if "mean" in out:
         mean, std = out["mean"], out["std"]
         if isinstance(mean, list) and len(mean) <= 16 and all(not isinstance(m, list) for m in mean):

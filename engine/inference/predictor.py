@@ -32,6 +32,7 @@ from engine.inference.stats import (
     probabilities,
     spread,
     still,
+    variance,
 )
 from engine.inference.walk import Placed, placed_nodes
 from graph import losses
@@ -56,13 +57,15 @@ class PredictError(ValueError):
 @dataclass
 class OutputResult:
     """One Output's prediction for a batch: for classes, `probabilities` (N, ..., C) and `predicted`
-    (N, ...) class indices; for values, `value` (N, *shape)."""
+    (N, ...) class indices; for values, `value` (N, *shape), and for a loss that predicts a variance
+    too (gaussian_nll) its `variance`, shaped as `value`."""
 
     kind: OutputKind
     raw: torch.Tensor
     probabilities: torch.Tensor | None = None
     predicted: torch.Tensor | None = None
     value: torch.Tensor | None = None
+    variance: torch.Tensor | None = None
 
 
 @dataclass
@@ -153,7 +156,9 @@ class Predictor:
                 p = probabilities(out, kind)
                 results[node] = OutputResult(kind, out, probabilities=p, predicted=p.argmax(-1))
             else:
-                results[node] = OutputResult(kind, out, value=point_values(out, kind.loss).float())
+                var = variance(out, kind.loss)
+                results[node] = OutputResult(kind, out, value=point_values(out, kind.loss).float(),
+                                             variance=var.float() if var is not None else None)
         return results
 
     def predict(self, inputs: Sequence[torch.Tensor]) -> dict[str, OutputResult]:
