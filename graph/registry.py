@@ -156,8 +156,11 @@ class LayerType:
     functions:   the torch calls the importer (engine/importer) reads as this type, each written as
                  a call over argument names: `"F.leaky_relu(input, negative_slope)"`, `".flatten(input,
                  start_dim, end_dim)"` (a Tensor method), `"torch.cat([inputs], dim)"` (a list of inputs
-                 on the numbered ports). A name that is a parameter takes the argument's value, one
-                 that is an input port (or `input`, `inputs`) a tensor; `_` ignores an argument.
+                 on the numbered ports), `"aten.conv2d(input, weight(out_channels, _, *kernel_size), ...)"`
+                 (an ATen operation of a torch.export program, whose `weight(...)` names the parameters
+                 its tensor's shape gives). A name that is a parameter takes the argument's value (a bool
+                 parameter given a tensor or None: whether there is one, as `bias`), one that is an input
+                 port (or `input`, `inputs`) a tensor; `_` ignores an argument.
     reader:      how the importer reads the parameters from a built `torch_class` module where they
                  are not attributes of the same name (a function of the module; graph/ needs no torch
                  for it): LayerNorm's `normalized_dims` is `len(module.normalized_shape)`.

@@ -92,7 +92,7 @@ class Builder:
     def _where(self, node: fx.Node) -> str:
         owner = self._owner(node, node.op == "call_module")
         prefix = owner[-1][0] + "." if owner else ""
-        name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", str(node.target))
+        name = called(node) or str(node.target)
         return node.target if node.op == "call_module" else f"{prefix}{name}()"
 
     # -- the walk --------------------------------------------------------------------------
@@ -208,7 +208,7 @@ class Builder:
             return self._getitem(node, first, where)
         if isinstance(first, _Const) or (not meta.is_tensor and meta.items is None):
             return _Const(meta.value)  # sizes and numbers: x.size(0), x.shape[1]
-        name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
+        name = called(node)
         if node.op == "call_method" and name in functions.PASS_THROUGH and isinstance(first, _Port):
             return first
         stem = self._stem(node, name)
@@ -225,7 +225,8 @@ class Builder:
             return made
         if reasons:
             return self.problem(node, where, reasons[0])
-        call = f".{name}()" if node.op == "call_method" else f"{getattr(node.target, '__module__', '') or ''}.{name}()"
+        space = getattr(node.target, "namespace", None) or getattr(node.target, "__module__", "") or ""  # aten.mean
+        call = f".{name}()" if node.op == "call_method" else f"{space}.{name}()"
         hint = nearest(name.replace("_", "")) or nearest(name.capitalize())
         return self.problem(node, where, f"{call.lstrip('.') if node.op != 'call_method' else 'Tensor' + call} has "
                             "no LayerLoom layer type" + (f" (nearest: {hint})" if hint else ""))
@@ -239,7 +240,7 @@ class Builder:
                 return self.problem(node, where, "indexes or slices a tensor (x[...]), which has no LayerLoom layer "
                                     "type yet; use Select, Slice, Chunk or Reshape")
             return _Bad()
-        name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
+        name = called(node)
         known = functions.patterns_for(node) or name in functions.PASS_THROUGH
         if not known and node.meta["traced"].is_tensor:
             return self.problem(node, where, f"{name}() has no LayerLoom layer type")
@@ -328,6 +329,14 @@ class Builder:
         self.graph.edges = [e for e in self.graph.edges if e.dst != inner.id]
         self.design.owners.pop(inner.id, None)
         return [_Port(e.src, e.src_port) for e in wires] + inputs[1:]
+
+
+def called(node: fx.Node) -> str:
+    """The name of what a node calls: a method's, a function's, an ATen operation's (`conv2d`, not
+    `conv2d.default`)."""
+    if isinstance(node.target, str):
+        return node.target
+    return getattr(node.target, "_opname", None) or getattr(node.target, "__name__", "")
 
 
 def flat_design(module: fx.GraphModule, source: Source) -> FlatDesign:

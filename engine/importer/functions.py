@@ -17,8 +17,9 @@ from torch import fx
 from graph import registry
 from graph.registry import LayerType
 
-_CALL = re.compile(r"(F|torch|operator)?\.(\w+)\((.*)\)\Z")
-_SPACES = {"F": F, "torch": torch, "operator": operator}
+_CALL = re.compile(r"(F|torch|operator|aten)?\.(\w+)\((.*)\)\Z")
+_ARG = re.compile(r"\s*([^,(]+?)(?:\(([^)]*)\))?\s*(?:,|\Z)")  # `weight(out_channels, _, *kernel_size)`
+_SPACES = {"F": F, "torch": torch, "operator": operator, "aten": torch.ops.aten}
 # Calls that give their input unchanged for a design (memory layout only).
 PASS_THROUGH = frozenset({"contiguous"})
 # Keyword arguments fx records that do not change what a call computes.
@@ -29,6 +30,7 @@ IGNORED = frozenset({"inplace", "_stacklevel"})
 class Pattern:
     layer: LayerType
     args: tuple[str, ...]    # argument names: ports, parameters, "_", "*name", "[inputs]"
+    shapes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (argument, the parameters its shape gives)
 
     def port_names(self) -> set[str]:
         return {"input", "inputs", "other", *self.layer.input_ports(self.layer.defaults())}
@@ -44,7 +46,10 @@ def _patterns() -> tuple[dict[Any, list[Pattern]], dict[str, list[Pattern]]]:
             if match is None:
                 raise ValueError(f"{layer.name}: cannot read the function declaration {text!r}")
             space, name, args = match.groups()
-            pattern = Pattern(layer, tuple(a.strip() for a in args.split(",") if a.strip()))
+            parts = [m.groups() for m in _ARG.finditer(args) if m.group(1)]
+            pattern = Pattern(layer, tuple(a.strip() for a, _ in parts),
+                              tuple((a.strip(), tuple(s.strip() for s in shape.split(","))) for a, shape in parts
+                                    if shape is not None))
             if space is None:
                 methods.setdefault(name, []).append(pattern)
             else:
@@ -58,7 +63,7 @@ def patterns_for(node: fx.Node) -> list[Pattern]:
     functions, methods = _patterns()
     if node.op == "call_method":
         return methods.get(node.target, [])
-    return functions.get(node.target, [])
+    return functions.get(getattr(node.target, "overloadpacket", node.target), [])  # aten.conv2d.default
 
 
 @dataclass

@@ -87,7 +87,7 @@ class Grouping:
         arguments = self._arguments(paths)
         try:
             edit = make_block(self.graph, [members[p] for p in paths], name,
-                              marked=self._marked(paths, members, arguments))
+                              marked=self._marked(cls, paths, members, arguments))
         except EditError:
             return  # a class whose uses cannot be one block (a path leaves and re-enters it) stays flat
         _, made = edit.result
@@ -109,7 +109,7 @@ class Grouping:
     def _arguments(self, paths: list[str]) -> dict[str, tuple[list, object]]:
         """Constructor argument -> (its value at each use, its default), for plain values."""
         found: dict[str, tuple[list, object]] = {}
-        recorded = [self.module.get_submodule(p).__dict__.get(ARGUMENTS) for p in paths]
+        recorded = [self._recorded(p) for p in paths]
         if any(r is None for r in recorded):
             return found
         for key, default in ((k, recorded[0][1].get(k)) for k in recorded[0][0]):
@@ -118,12 +118,20 @@ class Grouping:
                 found[key] = (values, _plain(default))
         return found
 
-    def _marked(self, paths, members, arguments) -> list[tuple[str, str]]:
+    def _recorded(self, path: str) -> tuple[dict, dict] | None:
+        """The constructor arguments noted for the instance at `path` (source.ARGUMENTS); None for a
+        program's (engine/importer/program.py), which keeps no instance of a class without weights."""
+        try:
+            return self.module.get_submodule(path).__dict__.get(ARGUMENTS)
+        except AttributeError:
+            return None
+
+    def _marked(self, cls, paths, members, arguments) -> list[tuple[str, str]]:
         """Layer parameters named as a constructor argument and equal to it at every use (a `stride`
         that is 2 in every BasicBlockDown) become block parameters even though they do not differ;
         not where they keep the layer's default, which says nothing (a BasicBlock's second conv)."""
         flows = [self._flow(members[p]) for p in paths]
-        probed = self._probe(type(self.module.get_submodule(paths[0])), paths[0])
+        probed = self._probe(cls, paths[0])
         marked = []
         for position, node_id in enumerate(flows[0]):
             layer = self.graph.layer_of(self.graph[node_id])
@@ -141,7 +149,7 @@ class Grouping:
         LayerLoom generated: the class is built again with each plain argument changed, and a layer
         setting that takes the changed value is that argument. Only there, since a user's class may
         do anything in its constructor; an empty map when a rebuild fails."""
-        recorded = self.module.get_submodule(path).__dict__.get(ARGUMENTS)
+        recorded = self._recorded(path)
         if cls.__module__ != self.block_module or recorded is None:
             return {}
         before = _settings(self.module.get_submodule(path))

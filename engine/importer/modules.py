@@ -81,7 +81,11 @@ def _plain(value: Any, kind: str, optional: bool) -> Any:
 
 def read_params(module: nn.Module, layer: LayerType) -> tuple[dict[str, Any], list[str]]:
     """The non-default parameters of `layer` that rebuild `module`, and what cannot be represented."""
-    read = dict(layer.reader(module)) if layer.reader else {}
+    try:
+        read = dict(layer.reader(module)) if layer.reader else {}
+    except AttributeError:  # an operation's arguments (engine/importer/program.py) lack what it reads:
+        read = {}           # the values of the same names stand
+
     if not layer.torch_class:  # a helper class: its settings are the arguments it was built with
         read = dict(_helper_arguments(module, layer) or {})
     values: dict[str, Any] = {}

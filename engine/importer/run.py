@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import torch
 
 from engine.codegen import CodegenError, generate_code, load_generated
-from engine.importer.build import flat_design
+from engine.importer.build import FlatDesign, flat_design
 from engine.importer.grouping import Grouping
 from engine.importer.problems import ImportFailure
 from engine.importer.source import BATCH, example_inputs, load_source, make_inputs, vocabulary
@@ -28,15 +28,19 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _load_weights(module: torch.nn.Module, path: str) -> None:
+def load_weights(module: torch.nn.Module, path: str) -> None:
+    """`--weights` loaded into the module (a FILE.py:NAME's, or a program's); ImportFailure when they do not fit."""
     from engine.export import ExportError
-    from engine.export_torch import load_weights
+    from engine.export_torch import load_weights as read_state
 
     try:
-        state = load_weights(path)
+        state = read_state(path)
     except ExportError as exc:
         raise ImportFailure(f"--weights: {exc}") from None
-    result = module.load_state_dict(state, strict=False)
+    try:
+        result = module.load_state_dict(state, strict=False)
+    except RuntimeError as exc:
+        raise ImportFailure(f"--weights {path} does not fit the module: {str(exc).splitlines()[0]}") from None
     wrong = [f"missing {k}" for k in result.missing_keys[:3]] + [f"unexpected {k}" for k in result.unexpected_keys[:3]]
     if wrong:
         raise ImportFailure(f"--weights {path} does not fit the module: {', '.join(wrong)}")
@@ -47,10 +51,7 @@ def import_model(source_text: str, shapes: list[str] | None = None, weights: str
     lists everything that cannot come in."""
     source = load_source(source_text)
     if weights is not None:
-        try:
-            _load_weights(source.module, weights)
-        except RuntimeError as exc:
-            raise ImportFailure(f"--weights {weights} does not fit the module: {str(exc).splitlines()[0]}") from None
+        load_weights(source.module, weights)
     specs = example_inputs(source, shapes)
     vocab = vocabulary(source.module)
     gm = trace(source)
@@ -60,36 +61,42 @@ def import_model(source_text: str, shapes: list[str] | None = None, weights: str
                             "shape(s) are given; give one --input-shape per forward argument")
     propagate(gm, make_inputs(specs, BATCH, vocab), source)
     flat = flat_design(gm, source)
+    return proven(source.name, flat, source.module, source.namespace, make_inputs(specs, CHECK_BATCH, vocab, seed=1))
+
+
+def proven(name: str, flat: FlatDesign, module: torch.nn.Module, namespace: object, inputs: tuple) -> ImportResult:
+    """The flat design grouped into blocks, written as code, given the module's weights and run on
+    `inputs` beside `module`: refused unless the outputs agree (shared by FILE.py:NAME and .pt2 sources)."""
     if flat.problems:
-        raise ImportFailure(f"cannot import {source.name}: {len(flat.problems)} part(s) have no LayerLoom "
+        raise ImportFailure(f"cannot import {name}: {len(flat.problems)} part(s) have no LayerLoom "
                             "counterpart", flat.problems)
-    project = Project(name=source.name)
+    project = Project(name=name)
     project.set_graph(flat.graph)
-    grouping = Grouping(project, flat, source.module, source.namespace)
+    grouping = Grouping(project, flat, module, namespace)
     grouping.run()
     analysis = analyse(project.graph)
     if not analysis.valid:
-        raise ImportFailure(f"the imported design of {source.name} is not valid (a LayerLoom bug or a case it "
+        raise ImportFailure(f"the imported design of {name} is not valid (a LayerLoom bug or a case it "
                             "does not read yet)", [str(d) for d in analysis.errors][:10])
     try:
         code = generate_code(project, analysis=analysis)
     except CodegenError as exc:
-        raise ImportFailure(f"the imported design of {source.name} cannot be written as code: {exc}") from None
+        raise ImportFailure(f"the imported design of {name} cannot be written as code: {exc}") from None
     model = load_generated(code).build_model().eval()
-    keys = grouping.weight_keys(source.module)
+    keys = grouping.weight_keys(module)
     wanted = model.state_dict()
-    given = source.module.state_dict()
+    given = module.state_dict()
     state = {}
     for key, target in wanted.items():
         origin = keys.get(key)
         if origin is None or origin not in given or given[origin].shape != target.shape:
-            raise ImportFailure(f"the weights of {source.name} do not map onto the design at {key} (from "
+            raise ImportFailure(f"the weights of {name} do not map onto the design at {key} (from "
                                 f"{origin or 'nowhere'}); a case the importer does not read yet")
         state[key] = given[origin].detach().clone().contiguous()
     model.load_state_dict(state)
-    difference = _compare(source.module, model, make_inputs(specs, CHECK_BATCH, vocab, seed=1))
+    difference = _compare(module, model, inputs)
     if difference > TOLERANCE:
-        raise ImportFailure(f"the imported design's outputs differ from {source.name}'s by {difference:.3g} "
+        raise ImportFailure(f"the imported design's outputs differ from {name}'s by {difference:.3g} "
                             f"(more than {TOLERANCE}): something in the module computes what its layers do not "
                             "show (a setting LayerLoom does not read); nothing was written")
     result = ImportResult(project, state, code, difference)

@@ -26,10 +26,11 @@ def import_to(source: str, out: str | Path, weights: str | None = None,
     """Import SOURCE and write OUT.loom and OUT.safetensors; ImportFailure lists what stops it."""
     target = check_target(out)
     if source.endswith(".pt2"):
-        from engine.importer.program import refuse_program
+        from engine.importer.program import import_program
 
-        refuse_program(source)
-    result = import_model(source, shapes, weights)
+        result = import_program(source, shapes, weights)
+    else:
+        result = import_model(source, shapes, weights)
     weights_out = target.with_suffix(".safetensors")
     if weights is not None and weights_out.exists() and Path(weights).exists() and weights_out.samefile(weights):
         raise ImportFailure(f"-o {out} would write its weights to {weights_out}, the --weights file being read; "

@@ -17,7 +17,8 @@ def _activation(name: str, doc: str, *params: Param, rectifier: bool = False, fu
     calls: tuple[str, ...] = ()
     if function:
         args = ", ".join(["input", *(p.name for p in params)])
-        calls = (f"F.{function}({args})",) + ((f"torch.{function}({args})", f".{function}({args})") if tensor else ())
+        calls = (f"F.{function}({args})", f"aten.{function}({args})") + (
+            (f"torch.{function}({args})", f".{function}({args})") if tensor else ())
     register(LayerType(name=name, category="Activation", torch_class=name, doc=doc, params=params, infer=infer,
                        rectifier=rectifier, functions=calls, signature=signature))
 
@@ -116,4 +117,4 @@ for _name, _doc in (("Softmax", "Normalises to probabilities along `dim`."),
     _function = _name.lower().replace("logsoftmax", "log_softmax")
     register(LayerType(name=_name, category="Activation", torch_class=_name, doc=_doc, signature="dim=None",
                        params=(dim_param(-1, "dimension that sums to one"),), infer=_softmax,
-                       functions=tuple(f"{prefix}{_function}(input, dim)" for prefix in ("F.", "torch.", "."))))
+                       functions=tuple(f"{prefix}{_function}(input, dim)" for prefix in ("F.", "torch.", ".", "aten."))))

@@ -102,6 +102,7 @@ def _conv_params(dims: int, transpose: bool) -> tuple[Param, ...]:
     )
 
 
+_CONV_ARGS = "input, weight(out_channels, _, *kernel_size), bias, stride, padding, dilation, groups"
 for _dims in (1, 2, 3):
     register(LayerType(
         name=f"Conv{_dims}d", category="Convolution", torch_class=f"Conv{_dims}d",
@@ -109,6 +110,7 @@ for _dims in (1, 2, 3):
                   "padding_mode='zeros'",
         doc=f"{_dims}-D convolution over {_LAYOUT[_dims]}.",
         params=_conv_params(_dims, transpose=False), infer=_conv_rule(_dims), size_param="out_channels",
+        functions=(f"aten.conv{_dims}d({_CONV_ARGS})",),
     ))
 for _dims in (1, 2, 3):
     register(LayerType(
@@ -164,6 +166,8 @@ for _dims in (1, 2, 3):
             signature=_POOL_SIGNATURES[_kind],
             doc=f"{_dims}-D {_what} pooling over {_LAYOUT[_dims]}.",
             params=_pool_params(_dims, _dilated), infer=_pool_rule(_dims, _dilated),
+            functions=(f"aten.max_pool{_dims}d(input, kernel_size, stride, padding, dilation, ceil_mode)" if _dilated
+                       else f"aten.avg_pool{_dims}d(input, kernel_size, stride, padding, ceil_mode, count_include_pad)",),
             # torch keeps stride = kernel_size when none is given; the declaration's default says so
             reader=lambda m: {"stride": None if m.stride == m.kernel_size else m.stride},
         ))
@@ -183,7 +187,8 @@ for _kind, _dims in (("Avg", 1), ("Avg", 2), ("Avg", 3), ("Max", 1), ("Max", 2),
         signature="output_size",
         doc=f"{_kind}-pools {_LAYOUT[_dims]} to a fixed output size, whatever the input size.",
         params=(Param("output_size", "size", 1, "size of the output", minimum=1, dims=_dims),),
-        infer=_adaptive_rule(_dims),
+        infer=_adaptive_rule(_dims),  # adaptive max pooling's ATen operation gives the indices too
+        functions=(f"aten.adaptive_avg_pool{_dims}d(input, output_size)",) if _kind == "Avg" else (),
     ))
 
 

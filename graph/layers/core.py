@@ -63,7 +63,7 @@ register(LayerType(
         Param("out_features", "int", 64, "size of each output sample", minimum=1),
         Param("bias", "bool", True, "learn an additive bias"),
     ),
-    infer=_linear, size_param="out_features",
+    infer=_linear, size_param="out_features", functions=("aten.linear(input, weight(out_features, _), bias)",),
 ))
 
 
@@ -109,7 +109,8 @@ register(LayerType(
         Param("start_dim", "int", 1, "first dimension to flatten (0 is the batch)"),
         Param("end_dim", "int", -1, "last dimension to flatten"),
     ),
-    infer=_flatten, functions=("torch.flatten(input, start_dim, end_dim)", ".flatten(input, start_dim, end_dim)"),
+    infer=_flatten, functions=("torch.flatten(input, start_dim, end_dim)", ".flatten(input, start_dim, end_dim)",
+                                "aten.flatten(input, start_dim, end_dim)"),
 ))
 
 
@@ -168,7 +169,8 @@ register(LayerType(
     ),
     infer=_reshape, code=Code(call="{x}.reshape(-1, {out:*})"),
     # the importer reads `shape` from the traced output, whose batch must stay first
-    functions=(".view(input, *_)", ".reshape(input, *_)", "torch.reshape(input, _)"),
+    functions=(".view(input, *_)", ".reshape(input, *_)", "torch.reshape(input, _)", "aten.view(input, _)",
+               "aten.reshape(input, _)"),
 ))
 
 
@@ -191,7 +193,7 @@ register(LayerType(
     doc="Reorders dimensions, e.g. dims [0, 2, 1] swaps (N, L, C) to (N, C, L).",
     params=(Param("dims", "ints", [0, 2, 1], "new order of all dimensions, batch 0 first", min_len=1),),
     infer=_permute, code=Code(call="{x}.permute({dims:*})"),
-    functions=(".permute(input, *dims)", "torch.permute(input, dims)"),
+    functions=(".permute(input, *dims)", "torch.permute(input, dims)", "aten.permute(input, dims)"),
 ))
 
 register(LayerType(
@@ -204,7 +206,8 @@ register(LayerType(
     name="Dropout", category="Core", torch_class="Dropout", dtype="same",
     doc="Zeroes random elements with probability p while training (regularisation).",
     params=(probability(),),
-    infer=lambda p, inputs: Inferred((inputs[0],)), functions=("F.dropout(input, p, training)",), dropout="p",
+    infer=lambda p, inputs: Inferred((inputs[0],)), functions=("F.dropout(input, p, training)", "aten.dropout(input, p, _)"),
+    dropout="p",
 ))
 
 
@@ -252,4 +255,5 @@ register(LayerType(
         Param("padding_idx", "int", None, "token id whose vector stays zero (optional)", optional=True),
     ),
     infer=_embedding, size_param="embedding_dim",
+    functions=("aten.embedding(weight(num_embeddings, embedding_dim), input, padding_idx)",),
 ))

@@ -22,7 +22,7 @@ for _name, _doc, _call, _op in (("Add", "Element-wise sum, e.g. a residual (skip
                        params=(_NUM_INPUTS,), inputs=numbered_ports("in", "num_inputs"), infer=_elementwise,
                        code=Code(call=_call),
                        functions=tuple(f"{f}(in0, in1)" for f in (f"operator.{_op}", f"operator.i{_op}", f"torch.{_op}",
-                                                                  f".{_op}"))))
+                                                                  f".{_op}", f"aten.{_op}"))))
 
 
 for _name, _doc, _symbol, _op, _method in (
@@ -31,7 +31,8 @@ for _name, _doc, _symbol, _op, _method in (
     register(LayerType(name=_name, category="Merge/Split", doc=_doc + " Shapes must match or broadcast.",
                        inputs=("input", "other"), infer=_elementwise, code=Code(call=f"{{x0}} {_symbol} {{x1}}"),
                        functions=tuple(f"{f}(input, other)" for f in (f"operator.{_op}", f"operator.i{_op}",
-                                                                      f"torch.{_method}", f".{_method}"))))
+                                                                      f"torch.{_method}", f".{_method}",
+                                                                      f"aten.{_method}"))))
 
 
 def _cosine_similarity(p, inputs):
@@ -86,7 +87,8 @@ register(LayerType(
     params=(dim_param(1, "dimension to join along"), _NUM_INPUTS),
     inputs=numbered_ports("in", "num_inputs"), infer=_concat,
     code=Code(call="torch.cat(({xs}), dim={dim})"),
-    functions=("torch.cat([inputs], dim)", "torch.concat([inputs], dim)", "torch.concatenate([inputs], dim)"),
+    functions=("torch.cat([inputs], dim)", "torch.concat([inputs], dim)", "torch.concatenate([inputs], dim)",
+               "aten.cat([inputs], dim)"),
 ))
 
 
@@ -108,7 +110,7 @@ register(LayerType(
             dim_param(1, "dimension to split")),
     outputs=numbered_ports("chunk", "chunks"), infer=_chunk,
     code=Code(call="{x}.chunk({chunks}, dim={dim})", outputs=("{y}[{i}]",)),
-    functions=("torch.chunk(input, chunks, dim)", ".chunk(input, chunks, dim)"),
+    functions=("torch.chunk(input, chunks, dim)", ".chunk(input, chunks, dim)", "aten.chunk(input, chunks, dim)"),
 ))
 
 
@@ -129,6 +131,6 @@ register(LayerType(
     name="MatMul", category="Merge/Split",
     doc="Batched matrix product torch.matmul(input, other), e.g. (N, L, E) @ (N, E, S).",
     inputs=("input", "other"), infer=_matmul, code=Code(call="{x0} @ {x1}"),
-    functions=("operator.matmul(input, other)", "torch.matmul(input, other)", "torch.bmm(input, other)",
+    functions=("operator.matmul(input, other)", "torch.matmul(input, other)", "torch.bmm(input, other)", "aten.matmul(input, other)",
                ".matmul(input, other)", ".bmm(input, other)"),
 ))

@@ -40,6 +40,9 @@ for _name, _ranks, _what, _affine, _track in (
                 Param("track_running_stats", "bool", _track, "keep running mean/variance for evaluation",
                       advanced=True)),
         infer=_batch_norm_rule(_ranks, _what, instance=_name.startswith("Instance")),
+        # in a torch.export program: the scale (None without affine) and the running mean say the flags
+        functions=("aten.batch_norm(input, affine, _, track_running_stats, _, _, momentum, eps, _)",)
+        if _name.startswith("Batch") else (),
     ))
 
 
@@ -72,7 +75,7 @@ register(LayerType(
         Param("elementwise_affine", "bool", True, "learn a per-element scale"),
         Param("bias", "bool", True, "learn a per-element shift (with elementwise_affine)"),
     ),
-    infer=_layer_norm,
+    infer=_layer_norm, functions=("aten.layer_norm(input, normalized_shape, elementwise_affine, bias, eps, _)",),
     reader=lambda m: {"normalized_dims": len(m.normalized_shape), "eps": m.eps,
                       "elementwise_affine": m.elementwise_affine, "bias": getattr(m, "bias", None) is not None},
 ))

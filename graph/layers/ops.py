@@ -36,7 +36,8 @@ def _reduction(name: str, method: str, doc: str, dtype: str, verb: str) -> None:
         infer=_reduce,
         code=Code(call=f"{{x}}.{method}(dim={{dim}})",
                   variants=(("keepdim", Code(call=f"{{x}}.{method}(dim={{dim}}, keepdim=True)")),)),
-        functions=(f"torch.{method}(input, dim, keepdim)", f".{method}(input, dim, keepdim)"),
+        functions=(f"torch.{method}(input, dim, keepdim)", f".{method}(input, dim, keepdim)",
+                   f"aten.{ {'max': 'amax', 'min': 'amin'}.get(method, method)}(input, dim, keepdim)"),
     ))
 
 
@@ -66,7 +67,7 @@ register(LayerType(
         Param("index", "int", -1, "position to take; negative counts from the end"),
     ),
     infer=_select, code=Code(call="{x}.select({dim}, {index})"),
-    functions=(".select(input, dim, index)", "torch.select(input, dim, index)"),
+    functions=(".select(input, dim, index)", "torch.select(input, dim, index)", "aten.select(input, dim, index)"),
 ))
 
 
@@ -110,7 +111,7 @@ register(LayerType(
         Param("dim1", "int", 2, "second dimension"),
     ),
     infer=_transpose, code=Code(call="{x}.transpose({dim0}, {dim1})"),
-    functions=(".transpose(input, dim0, dim1)", "torch.transpose(input, dim0, dim1)"),
+    functions=(".transpose(input, dim0, dim1)", "torch.transpose(input, dim0, dim1)", "aten.transpose(input, dim0, dim1)"),
 ))
 
 
@@ -128,7 +129,7 @@ register(LayerType(
     doc="Removes a dimension of size 1, e.g. (N, 1, L) -> (N, L).",
     params=(Param("dim", "int", 1, "dimension of size 1 to remove (0 is the batch)"),),
     infer=_squeeze, code=Code(call="{x}.squeeze({dim})"),
-    functions=(".squeeze(input, dim)", "torch.squeeze(input, dim)"),
+    functions=(".squeeze(input, dim)", "torch.squeeze(input, dim)", "aten.squeeze(input, dim)"),
 ))
 
 
@@ -143,7 +144,7 @@ register(LayerType(
     doc="Inserts a dimension of size 1, e.g. (N, L) -> (N, 1, L) with dim 1.",
     params=(Param("dim", "int", 1, "where the new dimension goes (0 is the batch; -1 after the last)"),),
     infer=_unsqueeze, code=Code(call="{x}.unsqueeze({dim})"),
-    functions=(".unsqueeze(input, dim)", "torch.unsqueeze(input, dim)"),
+    functions=(".unsqueeze(input, dim)", "torch.unsqueeze(input, dim)", "aten.unsqueeze(input, dim)"),
 ))
 
 register(LayerType(
