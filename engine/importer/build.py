@@ -36,6 +36,17 @@ class _Partial:
     path: tuple[int, ...]
     ports: list[tuple[int, ...] | None]
     meta: Meta
+    joined: dict[int, tuple[tuple, int]] = field(default_factory=dict)  # functions.joined_ports
+
+
+@dataclass
+class _Row:
+    """An item of a multi-output module's result that only a port joining several reads (`h_n[-2]`
+    of a bidirectional layer's `torch.cat((h_n[-2], h_n[-1]), dim=1)`)."""
+
+    node: str
+    path: tuple[int, ...]
+    joined: dict[int, tuple[tuple, int]]
 
 
 @dataclass
@@ -175,8 +186,9 @@ class Builder:
         outputs = layer.output_ports(layer.resolve(params)[0])
         if len(outputs) == 1:
             return _Port(node_id)
-        return _Partial(node_id, (), functions.port_paths(layer, layer.resolve(params)[0], len(outputs)),
-                        node.meta["traced"])
+        values = layer.resolve(params)[0]
+        return _Partial(node_id, (), functions.port_paths(layer, values, len(outputs)), node.meta["traced"],
+                        functions.joined_ports(layer, values, len(outputs)))
 
     def _tensors(self, node: fx.Node, args: list[Any], where: str) -> list[_Port] | None:
         """The design values of a call's tensor arguments, or None after reporting a problem."""
@@ -211,6 +223,10 @@ class Builder:
         name = called(node)
         if node.op == "call_method" and name in functions.PASS_THROUGH and isinstance(first, _Port):
             return first
+        if node.target is functions.JOIN and node.args and isinstance(node.args[0], (list, tuple)):
+            joined = self._joined(node)
+            if joined is not None:
+                return joined
         stem = self._stem(node, name)
         reasons = []
         for pattern in functions.patterns_for(node):
@@ -230,6 +246,17 @@ class Builder:
         hint = nearest(name.replace("_", "")) or nearest(name.capitalize())
         return self.problem(node, where, f"{call.lstrip('.') if node.op != 'call_method' else 'Tensor' + call} has "
                             "no LayerLoom layer type" + (f" (nearest: {hint})" if hint else ""))
+
+    def _joined(self, node: fx.Node) -> _Port | None:
+        """torch.cat of items of one module's result that its Code joins as one port: that port."""
+        rows = [self.values.get(a) if isinstance(a, fx.Node) else None for a in node.args[0]]
+        if not rows or not all(isinstance(r, _Row) and r.node == rows[0].node for r in rows):
+            return None
+        dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim", 0)
+        for port, (items, wanted) in rows[0].joined.items():
+            if tuple(r.path for r in rows) == items and dim == wanted:
+                return _Port(rows[0].node, port)
+        return None
 
     def _after_bad(self, node: fx.Node, where: str) -> _Bad:
         """A call on a value that could not come in: still named when it could not come in either,
@@ -265,8 +292,11 @@ class Builder:
         for port, wanted in enumerate(first.ports):
             if wanted == path:  # a tensor's rows count from the end (-1), as the Code writes them
                 return _Port(first.node, port)
-        if any(w is not None and len(w) > len(path) and w[:len(path)] == path for w in first.ports):
-            return _Partial(first.node, path, first.ports, node.meta["traced"])
+        reached = [*first.ports, *(item for items, _ in first.joined.values() for item in items)]
+        if any(w is not None and len(w) > len(path) and w[:len(path)] == path for w in reached):
+            return _Partial(first.node, path, first.ports, node.meta["traced"], first.joined)
+        if any(path in items for items, _ in first.joined.values()):
+            return _Row(first.node, path, first.joined)
         return self.problem(node, where, f"takes item {list(path)} of {first.node}'s result, which is none of its "
                             "output ports")
 

@@ -116,11 +116,30 @@ def bind(pattern: Pattern, node: fx.Node) -> Bound | str:
     return Bound(inputs, params, ignored)
 
 
-def port_paths(layer: LayerType, values: dict[str, Any], count: int) -> list[tuple[int, ...] | None]:
-    """For each output port, the index path into the module's result that gives it (() for the
-    result itself); None where the Code computes the port (a concatenation), which a getitem
-    cannot reach."""
+_JOINED = re.compile(r"torch\.cat\(\((.*)\), dim=(-?\d+)\)")
+JOIN = torch.cat  # the call _JOINED reads
+
+
+def joined_ports(layer: LayerType, values: dict[str, Any], count: int) -> dict[int, tuple[tuple, int]]:
+    """Output ports whose Code joins items of the result (`torch.cat(({h_n}[-2], {h_n}[-1]), dim=1)`, a
+    bidirectional layer's last state): port -> (the items' index paths, the dim), so that the same
+    torch.cat in a traced forward is read as that port."""
     code = layer.code.for_values(values) if layer.code is not None else registry.Code()
+    names = _unpacked(code)
+    found = {}
+    for port in range(count):
+        template = code.outputs[port] if len(code.outputs) > 1 else code.outputs[0]
+        match = _JOINED.fullmatch(template.replace("{i}", str(port)))
+        if match is None:
+            continue
+        items = [_path(names, part.strip()) for part in match.group(1).split(",") if part.strip()]
+        if all(item is not None for item in items):
+            found[port] = (tuple(items), int(match.group(2)))
+    return found
+
+
+def _unpacked(code) -> dict[str, tuple[int, ...]]:
+    """The names of a Code's `unpack` target -> their index paths into the call's result."""
     names = {}
     target = ast.parse(re.sub(r"\{(\w+)\}", r"\1", code.unpack), mode="eval").body
 
@@ -132,13 +151,22 @@ def port_paths(layer: LayerType, values: dict[str, Any], count: int) -> list[tup
             names[tree.id] = path
 
     walk(target, ())
-    paths: list[tuple[int, ...] | None] = []
-    for port in range(count):
-        template = code.outputs[port] if len(code.outputs) > 1 else code.outputs[0]
-        match = re.fullmatch(r"\{(\w+)\}((?:\[-?\w+\])*)", template.replace("{i}", str(port)))
-        if match is None or match.group(1) not in names:
-            paths.append(None)
-            continue
-        tail = tuple(int(i) for i in re.findall(r"\[(-?\d+)\]", match.group(2)))
-        paths.append(names[match.group(1)] + tail)
-    return paths
+    return names
+
+
+def _path(names: dict[str, tuple[int, ...]], template: str) -> tuple[int, ...] | None:
+    """`{h_n}[-1]` -> the index path it reads, None when it computes something."""
+    match = re.fullmatch(r"\{(\w+)\}((?:\[-?\w+\])*)", template)
+    if match is None or match.group(1) not in names:
+        return None
+    return names[match.group(1)] + tuple(int(i) for i in re.findall(r"\[(-?\d+)\]", match.group(2)))
+
+
+def port_paths(layer: LayerType, values: dict[str, Any], count: int) -> list[tuple[int, ...] | None]:
+    """For each output port, the index path into the module's result that gives it (() for the
+    result itself); None where the Code computes the port (a concatenation), which a getitem
+    cannot reach."""
+    code = layer.code.for_values(values) if layer.code is not None else registry.Code()
+    names = _unpacked(code)
+    return [_path(names, (code.outputs[port] if len(code.outputs) > 1 else code.outputs[0]).replace("{i}", str(port)))
+            for port in range(count)]

@@ -22,12 +22,10 @@ from tests.engine.designs.catalogue import all_designs
 torch.set_num_threads(1)
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "resources" / "examples").glob("*.loom"))
 CASES = [(label, project) for label, project in all_designs()] + [(p.stem, load(p)) for p in EXAMPLES]
-# What the importer does not read back yet (docs/import.md, "Not yet"): the last hidden state of a
-# bidirectional recurrent layer (both directions joined with torch.cat).
-# A causal attention mask made in forward (`causal = torch.ones(x.size(1), ...).triu(1)` passed as
-# `attn_mask=causal, is_causal=True`): fx cannot trace torch.ones on traced sizes; refused naming it.
-NOT_YET = {"RNN(nonlinearity=relu, num_layers=2, bidirectional=True)", "LSTM(bidirectional=True, hidden_size=6)",
-           "tiny_gpt"}
+# What the importer does not read back yet (docs/import.md, "Not yet"): a causal attention mask made in
+# forward (`causal = torch.ones(x.size(1), ...).triu(1)` passed as `attn_mask=causal, is_causal=True`):
+# fx cannot trace torch.ones on traced sizes; refused naming it.
+NOT_YET = {"tiny_gpt"}
 # Imported with equal outputs, its layers (PositionalEncoding included) back, but a repeated block node
 # comes back as its copies and block parameters equal to a layer default or an input size as values.
 PARTLY = {"transformer_tokens"}
