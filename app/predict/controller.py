@@ -22,6 +22,7 @@ from app.predict.generation import Streamer, stream
 from app.predict.jobs import JobRunner
 from app.predict.trace_overlay import TraceOverlays
 from app.training.loader import engine_loader
+from graph.blocks import repeat_of
 from graph.project import from_dict, to_dict
 
 RELOAD_MS = 400          # an edited design is reloaded this long after the last edit
@@ -74,6 +75,7 @@ class PredictController(QtCore.QObject):
         self.doc.replaced.connect(self._design_changed)
         self.doc.analysed.connect(lambda _a: self._design_changed())
         window.canvas.selection_changed.connect(self._on_selection)
+        self.doc.level_changed.connect(self._level_changed)
         window.training.run_ended.connect(lambda _r: self._design_changed())
 
     # -- opening and loading ----------------------------------------------------------------
@@ -219,12 +221,39 @@ class PredictController(QtCore.QObject):
         if path:
             self.predict(("file", path))
 
+    def level_prefix(self) -> str:
+        """Where the level the canvas shows lies in the model, as the trace names paths: `layer1_0.`
+        inside block node layer1_0, `encoder.0.` inside copy 0 (the first) of a repeated block."""
+        prefix = ""
+        for depth, step in enumerate(self.doc.level):
+            node = self.doc.graph_at(self.doc.level[:depth]).node(step)
+            prefix += f"{step}.0." if node is not None and repeat_of(node) != 1 else f"{step}."
+        return prefix
+
+    def _level_changed(self) -> None:
+        """A block entered or left: the canvas's node items are new, so are their pictures."""
+        self.overlays.forget()
+        QtCore.QTimer.singleShot(0, self._show_overlays)   # once the canvas has built the level's items
+
+    def _show_overlays(self) -> None:
+        from app.predict.glance import glance
+
+        prediction = self.last_prediction
+        if self.panel is None or prediction is None or not self.panel.trace.isChecked():
+            self.overlays.clear()
+            return
+        graph = self.window.canvas.graph
+        ids = {n.id for n in graph.nodes} if graph is not None else set()
+        prefix = self.level_prefix()
+        self.overlays.show({path[len(prefix):]: glance(value, path) for path, value in prediction.values.items()
+                            if path.startswith(prefix) and path[len(prefix):] in ids})
+
     def _on_selection(self) -> None:
         ids = self.window.canvas.selected_ids()
         work = self.work
         if self.panel is None or work is None or len(ids) != 1:
             return
-        node = ids[0]
+        node = self.level_prefix() + ids[0]
         if self.panel.attention.choose(node):
             self.panel.attention.show()
             self.panel.ensureWidgetVisible(self.panel.attention)
@@ -272,8 +301,6 @@ class PredictController(QtCore.QObject):
                 QtCore.QTimer.singleShot(0, lambda: self.panel.ensureWidgetVisible(shown))
 
     def _show_prediction(self, prediction) -> None:
-        from app.predict.glance import glance
-
         self.last_prediction = prediction
         panel = self.panel
         panel.set_notes(prediction.notes)
@@ -292,10 +319,7 @@ class PredictController(QtCore.QObject):
         panel.attention.set_weights(prediction.attention, tokens)
         panel.attention.setVisible(bool(prediction.attention))
         if panel.trace.isChecked():
-            graph = self.window.canvas.graph
-            ids = {n.id for n in graph.nodes} if graph is not None else set()
-            self.overlays.show({path: glance(value, path) for path, value in prediction.values.items()
-                                if path in ids})
+            self._show_overlays()
         self._on_selection()
 
     def _failed(self, kind: str, message: str) -> None:

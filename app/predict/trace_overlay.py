@@ -117,6 +117,10 @@ class TraceOverlays:
         for node_id in list(self.items):
             self._drop(node_id)
 
+    def forget(self) -> None:
+        """The canvas shows another level: its old node items went with their pictures."""
+        self.items.clear()
+
     def glance(self, node_id: str) -> Glance | None:
         item = self.items.get(node_id)
         return item.glance if item is not None and item.scene() is not None else None
