@@ -62,7 +62,9 @@ class ProbabilityBars(PlotBox):
             mean = out.mean.reshape(-1, out.mean.shape[-1])[0][:MAX_BARS]
             std = out.std.reshape(-1, out.std.shape[-1])[0][:MAX_BARS]
             self.mc_bars.setOpts(x=x + 0.22, height=mean, width=0.22)
-            self.errors.setData(x=x + 0.22, y=mean, height=2 * std)
+            # a probability's spread stays within 0..1 (0.95 ± 0.1 would reach past the plot's top)
+            self.errors.setData(x=x + 0.22, y=mean, height=None, top=np.minimum(mean + std, 1.0) - mean,
+                                bottom=mean - np.maximum(mean - std, 0.0))
             entropy = float(np.asarray(out.entropy).reshape(-1)[0])
             mi = float(np.asarray(out.mutual_information).reshape(-1)[0])
             self.set_caption(explanation(entropy, mi, count, out.passes) +
