@@ -1,9 +1,10 @@
 """A big design's first paint comes before any node item is built: opening returns with every node
 drawn as a stand-in, and the view's nodes are built in the next event-loop turns (issue 13 item 5:
-first paint < 0.5 s for 5,000 nodes)."""
+first paint < 0.5 s for 5,000 nodes). Wires are not cached as pixmaps (memory and repaints)."""
 from __future__ import annotations
 
-from PySide6 import QtCore
+from NodeGraphQt.qgraphics.pipe import PipeItem
+from PySide6 import QtCore, QtWidgets
 
 from graph.project import save
 from tests.app.test_big import chain
@@ -27,3 +28,17 @@ def test_opening_a_big_design_paints_stand_ins_first_and_builds_the_view_next(ma
     qtbot.waitUntil(lambda: all(i in canvas._nodes for i in in_view), timeout=10_000)
     assert canvas.loading and lazy.batches <= 4
     window.doc.undo_stack.setClean()
+
+
+def test_wires_are_not_cached_as_pixmaps(window):
+    """A wire's pixmap cache is the size of its box on screen (a skip wire: hundreds of KB); wires
+    drawn from the Graph and wires the user draws are plain path strokes."""
+    from tests.app.gestures import tab_search, wire
+
+    a, b = tab_search(window, "Linear", (0.0, 0.0)), tab_search(window, "ReLU", (400.0, 200.0))
+    wire(window, a, b)
+    window.canvas.set_graph(window.doc.graph)   # and the same drawn by the canvas from the Graph
+    pipes = [i for i in window.canvas.viewer.scene().items() if isinstance(i, PipeItem) and i.isVisible()
+             and i is not window.canvas.viewer._LIVE_PIPE]
+    assert len(pipes) == 1
+    assert all(p.cacheMode() == QtWidgets.QGraphicsItem.CacheMode.NoCache for p in pipes)
