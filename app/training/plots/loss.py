@@ -29,7 +29,7 @@ PLAYERS = (("train_g_loss", "generator loss", (255, 127, 14), False),
 class LossPlot(PlotFrame):
     """Training loss per step (smoothed, with the raw values faint) and validation loss per epoch; for a
     GAN the step loss is the discriminator's, and the generator's loss and D's mean output on real and
-    on generated samples are drawn per epoch (their legend entries appear with the first GAN run)."""
+    on generated samples are drawn per epoch (named in the legend while a GAN run is shown)."""
 
     group = "loss"
     title = "Loss"
@@ -47,6 +47,7 @@ class LossPlot(PlotFrame):
         self.val = item.plot(pen=pen(VAL_COLOR, 2), symbol="o", symbolSize=5, symbolBrush=VAL_COLOR, symbolPen=None,
                              name="validation", connect="finite")
         self.players: dict[str, object] = {}      # made with the first GAN run's epochs
+        self._gan_legend = False                  # the legend names a GAN run's curves
         self.log_box = QtWidgets.QCheckBox("log")
         self.log_box.setObjectName("lossPlotLog")
         self.log_box.setToolTip("logarithmic loss axis")
@@ -73,11 +74,29 @@ class LossPlot(PlotFrame):
                 continue
             curve = self.players.get(column)
             if curve is None:
-                curve = self.players[column] = plot_item(self).plot(
-                    pen=pen(color, 2, dash=dashed), name=name, connect="finite")
+                curve = self.players[column] = plot_item(self).plot(pen=pen(color, 2, dash=dashed), connect="finite")
             curve.setData(*finite(table["epoch"], table[column], positive))
             shown.append(table[column])
         return shown
+
+    def _name_curves(self, gan: bool) -> None:
+        """The legend names the curves this kind of run draws: a GAN's step loss is D's, it has no
+        validation, and its players take two columns so that every entry fits the plot's height."""
+        if gan == self._gan_legend:
+            return
+        self._gan_legend = gan
+        legend = self.legend
+        legend.getLabel(self.smooth).setText("D loss (smoothed)" if gan else "train (smoothed)")
+        if gan:
+            legend.removeItem(self.val)
+            for column, name, *_ in PLAYERS:
+                if column in self.players:
+                    legend.addItem(self.players[column], name)
+        else:
+            for curve in self.players.values():
+                legend.removeItem(curve)
+            legend.addItem(self.val, "validation")
+        legend.setColumnCount(2 if gan else 1)
 
     def draw(self, store: RunData) -> None:
         steps = store.steps.array
@@ -91,6 +110,7 @@ class LossPlot(PlotFrame):
         item = plot_item(self)
         self._show_overlays(positive)
         live = (steps[:, 2], table["val_loss"], *self._draw_players(table, positive))
+        self._name_curves("train_g_loss" in table)
         if positive:
             live = tuple(a[a > 0] for a in live)
         lo, hi = bounds(*live, self._overlay_bounds)
