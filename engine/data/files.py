@@ -1,7 +1,7 @@
 """Data sets read from the user's files: CSV, NumPy .npz, MNIST-format IDX files, image folders.
 
 Nothing here executes code from a data file: CSV is parsed with `csv`, .npz is read with
-`np.load(allow_pickle=False)`, IDX and images are decoded byte by byte.
+`np.load(allow_pickle=False)`, IDX files are decoded byte by byte and images by Pillow.
 Relative paths are taken from the folder of the .loom file.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.data.images import image_suffixes, read_image, resize, to_channels
+from engine.data.images import image_suffixes, load_image, load_images
 from engine.data.registry import Context, DataError, DatasetType, Raw, register
 from engine.memory import available_bytes
 from graph.footprint import size_text
@@ -316,7 +316,7 @@ def _mnist(o: dict[str, Any], ctx: Context) -> Raw:
                 raise DataError(f"{images.name} has {len(x)} images but {labels.name} has {len(y)} labels")
             if x.ndim != 3:
                 raise DataError(f"{images.name}: expected images (N, H, W), got {x.shape}")
-            sets[prefix] = ((x.astype(np.float32) / 255.0)[:, None], y.astype(np.int64))
+            sets[prefix] = (x[:, None], y.astype(np.int64))   # pixels 0..255, read as 0..1 (scales)
     if "train" not in sets:
         raise DataError(f"data.path: {folder} has no train-images-idx3-ubyte(.gz) and "
                         "train-labels-idx1-ubyte(.gz) pair")
@@ -326,7 +326,8 @@ def _mnist(o: dict[str, Any], ctx: Context) -> Raw:
     if o["use_test_set"] and "t10k" in sets:
         vx, vy = sets["t10k"]
         val = ([vx], [vy])
-    return Raw([x], [y], classes, val=val, info={"folder": str(folder), "test_set": val is not None})
+    return Raw([x], [y], classes, val=val, info={"folder": str(folder), "test_set": val is not None},
+               scales=[1 / 255])
 
 
 register(DatasetType(
@@ -354,7 +355,7 @@ def _image_folder(o: dict[str, Any], ctx: Context) -> Raw:
     if channels not in (1, 3):
         raise DataError(f"data.channels: images can be read with 1 (grey) or 3 (RGB) channels, not {channels}")
     suffixes = image_suffixes()
-    images, labels, skipped = [], [], 0
+    files, labels, skipped = [], [], 0
     for label, class_dir in enumerate(class_dirs):
         for file in sorted(class_dir.rglob("*")):
             if not file.is_file():
@@ -362,23 +363,22 @@ def _image_folder(o: dict[str, Any], ctx: Context) -> Raw:
             if file.suffix.lower() not in suffixes:
                 skipped += 1
                 continue
-            pixels = to_channels(read_image(file), channels).transpose(2, 0, 1)[None].astype(np.float32) / 255.0
-            if size is None:
-                size = list(pixels.shape[2:])
-            images.append(resize(pixels, size)[0])
+            files.append(file)
             labels.append(label)
-    if not images:
+    if not files:
         raise DataError(f"data.path: no images in the subfolders of {folder} (read: {', '.join(suffixes)})")
+    if size is None:
+        size = list(load_image(files[0], channels, None).shape[1:])
     info = {"folder": str(folder), "size": list(size), "channels": channels}
     if skipped:
         info["skipped_files"] = skipped
-    return Raw([np.stack(images).astype(np.float32)], [np.asarray(labels, dtype=np.int64)],
-               [d.name for d in class_dirs], info=info)
+    return Raw([load_images(files, channels, size)], [np.asarray(labels, dtype=np.int64)],
+               [d.name for d in class_dirs], info=info, scales=[1 / 255])
 
 
 register(DatasetType(
-    "image_folder", "file", "A folder with one subfolder of images per class (PNG, PGM, PPM; JPEG and more "
-    "with Pillow); images are resized to the Input's size.",
+    "image_folder", "file", "A folder with one subfolder of images per class (PNG, JPEG, BMP, GIF, TIFF, WebP, "
+    "PGM, PPM), read with Pillow; images are resized to the Input's size.",
     "x (channels, H, W) float 0..1; label 0..K-1 (classes in subfolder name order)", _image_folder,
     (_PATH,
      Param("size", "ints", None, "[height, width] to resize to (default: the Input node's)", minimum=1,

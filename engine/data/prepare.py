@@ -84,9 +84,12 @@ def _embedding_limits(graph: Graph, input_id: str) -> list[tuple[str, int]]:
 
 
 def prepare_data(section: Any, graph: Graph, analysis: Analysis, base_dir: str | Path = ".",
-                 real_input: str | None = None) -> Prepared:
+                 real_input: str | None = None, keep_stored: bool = False) -> Prepared:
     """`real_input`: an Input node that takes the data set's (first) inputs alone, without targets: the
-    real samples of a GAN's discriminator (the graph's other Inputs and its Outputs are the program's)."""
+    real samples of a GAN's discriminator (the graph's other Inputs and its Outputs are the program's).
+    `keep_stored`: uint8 inputs of float32 Inputs stay uint8 (a quarter of the memory and of the traffic
+    to a GPU), with `Split.scales` saying how a batch becomes float32 on the device; else they are
+    converted here."""
     dataset, options = parse_section(section)
     inputs, outputs = graph_specs(graph, analysis)
     if real_input is not None:
@@ -96,10 +99,12 @@ def prepare_data(section: Any, graph: Graph, analysis: Analysis, base_dir: str |
     raw = dataset.load(options, ctx)
     trained = ctx.trained_outputs
     if real_input is not None:
-        raw = Raw(raw.inputs[:1], [], None, ([raw.val[0][:1], []] if raw.val else None), raw.info)
+        raw = Raw(raw.inputs[:1], [], None, ([raw.val[0][:1], []] if raw.val else None), raw.info, raw.scales[:1])
     elif options["reconstruct"]:
-        raw = Raw(raw.inputs, [raw.inputs[0]] * len(trained), None,
-                  ([raw.val[0], [raw.val[0][0]] * len(trained)] if raw.val else None), raw.info)
+        first = _scaled(raw.inputs[0], raw.scales[0] if raw.scales else None)
+        val_first = _scaled(raw.val[0][0], raw.scales[0] if raw.scales else None) if raw.val else None
+        raw = Raw(raw.inputs, [first] * len(trained), None,
+                  ([raw.val[0], [val_first] * len(trained)] if raw.val else None), raw.info, raw.scales)
     if real_input is None:
         _check_counts(dataset.name, raw, inputs, trained)
     notes: list[str] = []
@@ -116,8 +121,12 @@ def prepare_data(section: Any, graph: Graph, analysis: Analysis, base_dir: str |
         stats = _standardize(train_inputs, val_inputs)
         if stats:
             info["standardize"] = stats
-    train_x = [_fit_input(a, spec, dataset.name, graph, notes) for a, spec in zip(train_inputs, inputs)]
-    val_x = [_fit_input(a, spec, dataset.name, graph, []) for a, spec in zip(val_inputs, inputs)] if val_inputs else []
+    scales = [raw.scales[k] if k < len(raw.scales) else None for k in range(len(inputs))]
+    keep = _kept(train_inputs, inputs, keep_stored)
+    train_x = [_fit_input(a, spec, dataset.name, graph, notes, scale, k)
+               for a, spec, scale, k in zip(train_inputs, inputs, scales, keep)]
+    val_x = [_fit_input(a, spec, dataset.name, graph, [], scale, k)
+             for a, spec, scale, k in zip(val_inputs, inputs, scales, keep)] if val_inputs else []
     specs, train_y, val_y = [], [], []
     for k, out in enumerate(trained):
         spec, y = _fit_target(train_targets[k], out, dataset.name, raw.classes, notes)
@@ -125,8 +134,9 @@ def prepare_data(section: Any, graph: Graph, analysis: Analysis, base_dir: str |
         train_y.append(y)
         if val_inputs:
             val_y.append(_fit_target(val_targets[k], out, dataset.name, raw.classes, [])[1])
-    train = Split(tuple(train_x), tuple(train_y))
-    val = Split(tuple(val_x), tuple(val_y)) if val_inputs and len(val_inputs[0]) else None
+    kept = tuple((scale or 1.0) if k else None for scale, k in zip(scales, keep)) if any(keep) else ()
+    train = Split(tuple(train_x), tuple(train_y), kept)
+    val = Split(tuple(val_x), tuple(val_y), kept) if val_inputs and len(val_inputs[0]) else None
     if len(train) < 1:
         raise DataError("data.validation_split: no training samples are left; lower it or add samples")
     augment = build_augment(options["augment"], [i.shape for i in inputs], [i.dtype for i in inputs],
@@ -223,7 +233,20 @@ def _float32(array: np.ndarray, what: str, name: str) -> np.ndarray:
     return np.ascontiguousarray(array).astype(np.float32)
 
 
-def _fit_input(array: np.ndarray, spec: InputSpec, name: str, graph: Graph, notes: list[str]) -> torch.Tensor:
+def _scaled(array: np.ndarray, scale: float | None) -> np.ndarray:
+    """Stored integers as the values the model takes (float32 times the data set's scale)."""
+    return array if scale is None else array.astype(np.float32) * np.float32(scale)
+
+
+def _kept(arrays: list[np.ndarray], inputs: list[InputSpec], keep_stored: bool) -> list[bool]:
+    """Per input, whether its uint8 values stay as stored, to become float32 on the device."""
+    return [keep_stored and a.dtype == np.uint8 and spec.dtype == "float32" for a, spec in zip(arrays, inputs)]
+
+
+def _fit_input(array: np.ndarray, spec: InputSpec, name: str, graph: Graph, notes: list[str],
+               scale: float | None = None, keep: bool = False) -> torch.Tensor:
+    """`scale`: the data set's factor for stored integers (applied here unless `keep`: then the uint8
+    array stays as it is, and the loader scales each batch on the device)."""
     sample = tuple(array.shape[1:])
     if spec.dtype == "int64":
         if array.dtype.kind == "f" and (not np.all(np.isfinite(array)) or not np.all(array == np.round(array))):
@@ -241,7 +264,10 @@ def _fit_input(array: np.ndarray, spec: InputSpec, name: str, graph: Graph, note
     else:
         if array.dtype.kind not in "biuf":
             raise DataError(f"the data set '{name}' gives {array.dtype} values for Input '{spec.node}'")
-        tensor = torch.from_numpy(_float32(array, f"inputs for Input '{spec.node}'", name))
+        if keep:
+            tensor = torch.from_numpy(np.require(array, requirements=["C", "W"]))
+        else:
+            tensor = torch.from_numpy(_float32(_scaled(array, scale), f"inputs for Input '{spec.node}'", name))
     if sample != spec.shape:
         if math.prod(sample) != math.prod(spec.shape):
             raise DataError(

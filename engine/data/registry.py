@@ -80,6 +80,9 @@ class Raw:
     classes: list[str] | None = None
     val: tuple[list[np.ndarray], list[np.ndarray]] | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    # per input: None, or the factor that turns its stored integers (uint8 pixels) into the values
+    # the model takes (1/255: 0..1); empty when every input is given as the model takes it
+    scales: list[float | None] = field(default_factory=list)
 
 
 Loader = Callable[[dict[str, Any], Context], Raw]

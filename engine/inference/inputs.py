@@ -19,8 +19,7 @@ import numpy as np
 import torch
 
 from engine.data.images import (
-    NATIVE_SUFFIXES,
-    PILLOW_SUFFIXES,
+    IMAGE_SUFFIXES,
     image_suffixes,
     read_image,
     resize,
@@ -70,7 +69,7 @@ def read_input(path: str | Path, spec: tuple[str, tuple[int, ...], str], prepare
         array = _read_npy(path)
     elif suffix in (".csv", ".txt"):
         array = _read_csv_row(path)
-    elif suffix in NATIVE_SUFFIXES + PILLOW_SUFFIXES:
+    elif suffix in IMAGE_SUFFIXES:
         array = _read_image(path, node, shape)
     else:
         raise PredictError(f"--input {path}: not a .npy, .csv or image file ({', '.join(image_suffixes())})")

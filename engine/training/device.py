@@ -98,20 +98,29 @@ def autocast_dtype(precision: str, device: DeviceInfo) -> torch.dtype | None:
     return torch.bfloat16
 
 
-DEVICE_DATA_LIMIT = 2 << 30     # data sets up to 2 GiB are moved to the GPU once
+DEVICE_DATA_SHARE = 0.5         # data sets up to this share of the GPU's free memory are moved there once
+MPS_DATA_LIMIT = 2 << 30        # MPS reports no free memory: a fixed limit there
+
+
+def device_data_budget(device: torch.device) -> int:
+    """How many bytes of data go to the accelerator once (the rest stays in host memory): a share of
+    what the device reports free now, after the model is on it, leaving room for activations."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free * DEVICE_DATA_SHARE)
+    return MPS_DATA_LIMIT if device.type == "mps" else 0
 
 
 def place_splits(data: Prepared, device: torch.device) -> tuple[Split, Split | None]:
     """The training and validation splits where a run reads them: on the accelerator when they fit
-    (moved once), else in pinned CPU memory for CUDA, else as they are."""
-    on_gpu = device.type != "cpu"
+    (moved once), else where they are (host memory: batches are gathered into pinned buffers by
+    engine.data.loader, so the data set itself is never copied or pinned whole)."""
+    if device.type == "cpu":
+        return data.train, data.val
     total_bytes = data.train.nbytes() + (data.val.nbytes() if data.val else 0)
-    if on_gpu and total_bytes <= DEVICE_DATA_LIMIT:
+    if total_bytes <= device_data_budget(device):
         return data.train.to(device), data.val.to(device) if data.val else None
-    pin = on_gpu and device.type == "cuda"
-    train = data.train.to(torch.device("cpu"), pin=pin) if pin else data.train
-    val = (data.val.to(torch.device("cpu"), pin=pin) if pin else data.val) if data.val else None
-    return train, val
+    return data.train, data.val
 
 
 OOM_ERRORS = (torch.cuda.OutOfMemoryError,) + ((torch.OutOfMemoryError,) if hasattr(torch, "OutOfMemoryError") else ())

@@ -69,6 +69,8 @@ TRAINING_KEYS: tuple[Param, ...] = (
           advanced=True),
     Param("compile", "bool", False, "run the model through torch.compile (slow start, faster steps)",
           advanced=True),
+    Param("tf32", "bool", True, "on CUDA, float32 matrix products and convolutions in TensorFloat-32 (much "
+          "faster on Ampere and later, about 3 significant digits); false for full float32", advanced=True),
     Param("initial_weights", "str", None, "a weights file (.safetensors or state-dict .pt) to start from; "
           "or {\"path\", \"nodes\"}", optional=True),
     Param("eval_batch_size", "int", None, "batch size for validation (default: 4 x batch_size)", minimum=1,
@@ -215,6 +217,7 @@ class TrainingSettings:
     mixed_precision: str
     channels_last: bool
     compile: bool
+    tf32: bool
     initial_weights: InitialWeights | None
     eval_batch_size: int | None
     checkpoint_every: int | None

@@ -49,6 +49,7 @@ class Supervised(TrainingProgram):
         self._simple = self.single_output and len(data.inputs) == 1 and self.objective.single
         self._loss_fn = self.objective.fns[0]
         self._autocast = trainer.autocast()
+        self._eval_loaders: dict[int, BatchLoader] = {}   # by split: a host split's pinned buffers are kept
 
     def outputs(self, xs: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
         """The model's outputs that have a loss, for a batch of inputs."""
@@ -149,7 +150,10 @@ class Supervised(TrainingProgram):
         model = trainer.model
         model.eval()
         totals = MetricTotals(self.objective, trainer.device.device)
-        loader = BatchLoader(split, trainer.eval_batch, shuffle=False, device=trainer.device.device)
+        loader = self._eval_loaders.get(id(split))
+        if loader is None or loader.split is not split:
+            loader = self._eval_loaders[id(split)] = BatchLoader(split, trainer.eval_batch, shuffle=False,
+                                                                 device=trainer.device.device)
         try:
             for xs, ys in loader:
                 if trainer.stopping:

@@ -32,6 +32,13 @@ import torch
 
 from engine.data import BatchLoader, DataError, Prepared, Split, prepare_data
 from engine.memory import available_bytes
+from engine.training.accelerate import (
+    CompiledForward,
+    LossReadings,
+    compiled,
+    configure_cuda,
+    first_non_finite,
+)
 from engine.training.adversarial import Adversarial, gan_design
 from engine.training.checkpoint import (
     cpu_state,
@@ -201,6 +208,8 @@ class Trainer:
         s = self.settings = parse_training(section, [n.id for n in outputs])
         self.device = resolve_device(s.device)
         device = self.device.device
+        if device.type == "cuda":
+            configure_cuda(s.tf32)
         # weights, gradients and two optimiser moments; activations kept for the backward pass
         too_big = too_large(analysis, available_bytes(device), batch=2 * s.batch_size, weight_copies=4,
                             purpose=f"training with batch size {s.batch_size}")
@@ -212,7 +221,8 @@ class Trainer:
         self.gan = gan_design(self) if s.mode == "gan" else None
         try:
             data = self.data = prepare_data(project.data, project.graph, analysis, self.base_dir,
-                                            real_input=self.gan.data if self.gan else None)
+                                            real_input=self.gan.data if self.gan else None,
+                                            keep_stored=device.type == "cuda")
         except DataError as exc:
             raise TrainingError(str(exc), "data") from None
         from engine.codegen import CodegenError, build_model, generate_code
@@ -246,7 +256,7 @@ class Trainer:
         self.train_split, self.val_split = place_splits(data, device)
         self.eval_batch = s.eval_batch_size or max(s.batch_size * 4, 256)
         self.train_loader = BatchLoader(self.train_split, s.batch_size, shuffle=True, device=device,
-                                        generator=self.generator, augment=data.augment)
+                                        generator=self.generator, augment=data.augment, drop_last=s.compile)
         self.steps_per_epoch = len(self.train_loader)
         self.threads = torch.get_num_threads()
         if device.type == "cpu":
@@ -255,20 +265,12 @@ class Trainer:
         self.forward = model
         if s.compile:
             try:
-                self.forward = torch.compile(model)
+                self.forward = CompiledForward(model, compiled(model), lambda note: self.emit(Note(note)))
             except Exception as exc:  # noqa: BLE001 -- compile is an optional speed-up
                 self._notes.append(f"torch.compile is unavailable ({type(exc).__name__}: {exc}); running eagerly")
         self.program = Adversarial(self) if self.gan is not None else Supervised(self)
         probe_split = self.val_split or self.train_split
-        probe = self.program.probe(probe_split.head(s.telemetry.probe_samples).to(device).inputs)
-        if self.forward is not model:  # compile lazily fails at the first call: find out now, on the probe
-            try:
-                with torch.no_grad():
-                    self.forward(*probe)
-            except Exception as exc:  # noqa: BLE001 -- compile is an optional speed-up
-                self.forward = model
-                self._notes.append(f"torch.compile failed ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
-                                   "running eagerly")
+        probe = self.program.probe(probe_split.head(s.telemetry.probe_samples).to(device).decoded().inputs)
         self.sampler = Sampler(model, node_ids, s.telemetry, probe, [n.id for n in project.graph.inputs()])
         if self.resume_from is not None:
             self._restore(load_checkpoint(self.resume_from))
@@ -421,15 +423,10 @@ class Trainer:
         program.begin_epoch()
         program_step = program.step
         stop_requested, running = self._stop_event.is_set, self._go.is_set
-        on_cpu = self.device.type == "cpu" and not self.defer_loss_reads
+        readings = LossReadings(immediate=self.device.type == "cpu" and not self.defer_loss_reads)
         step_period = 1.0 / s.telemetry.step_hz
         total_steps = s.epochs * self.steps_per_epoch
         loss_sum, loss_count = 0.0, 0               # sample-weighted, this epoch
-        # the steps since the last Step event: losses (floats on the CPU; on accelerators 0-d device
-        # tensors, read in one transfer when the event is due), learning rates, batch sizes
-        step_losses: list = []
-        step_lrs: list[float] = []
-        step_sizes: list[int] = []
         epoch_start = time.perf_counter()
         last_event = epoch_start
         stopped = False
@@ -455,35 +452,31 @@ class Trainer:
             bs = xs[0].shape[0]
             sample = sampler.due(step)
             loss, lr = program_step(xs, ys, batch_index, sample)
-            step_lrs.append(lr)
-            if on_cpu:  # reading the loss costs nothing here, so every step is checked at once
-                value = loss.item()
-                if not math.isfinite(value):
-                    raise _NonFinite(value, epoch, step, batch_index)
-                step_losses.append(value)
-            else:
-                step_losses.append(loss.detach())
-            step_sizes.append(bs)
+            value = readings.add(loss, lr, bs)
+            if value is not None and not math.isfinite(value):  # read at once on the CPU: checked at once
+                raise _NonFinite(value, epoch, step, batch_index)
             loss_count += bs
             clock.steps += 1
             now = time.perf_counter()
-            if now - last_event >= step_period or batch_index == self.steps_per_epoch:
-                values = step_losses if on_cpu else torch.stack(step_losses).float().cpu().tolist()
-                count = len(values)
-                if not on_cpu:
-                    for k, v in enumerate(values):
-                        if not math.isfinite(v):
-                            raise _NonFinite(v, epoch, step - count + 1 + k, batch_index - count + 1 + k)
-                samples = sum(step_sizes)
-                weighted = sum(v * b for v, b in zip(values, step_sizes))
-                loss_sum += weighted
-                active = clock.active + (now - epoch_start)
-                rate = clock.steps / active if active > 0 else 0.0
-                self.emit(Step(epoch, step, batch_index, self.steps_per_epoch, count, weighted / samples,
-                                program.lr, samples / max(now - last_event, 1e-9),
-                                (total_steps - step) / rate if rate > 0 else math.inf, now - clock.started,
-                                tuple(values), tuple(step_lrs)))
-                step_losses, step_lrs, step_sizes, last_event = [], [], [], now
+            last = batch_index == self.steps_per_epoch
+            if now - last_event >= step_period or last:
+                taken = readings.take(step, wait=last)
+                if taken is not None:
+                    values, lrs, sizes, upto = taken
+                    bad = first_non_finite(values)
+                    if bad is not None:
+                        back = upto - len(values) + 1 + bad
+                        raise _NonFinite(values[bad], epoch, back, batch_index - (step - back))
+                    samples = sum(sizes)
+                    weighted = sum(v * b for v, b in zip(values, sizes))
+                    loss_sum += weighted
+                    active = clock.active + (now - epoch_start)
+                    rate = clock.steps / active if active > 0 else 0.0
+                    self.emit(Step(epoch, upto, batch_index - (step - upto), self.steps_per_epoch, len(values),
+                                   weighted / samples, program.lr, samples / max(now - last_event, 1e-9),
+                                   (total_steps - step) / rate if rate > 0 else math.inf, now - clock.started,
+                                   tuple(values), tuple(lrs)))
+                    last_event = now
             if sample:
                 self._sample_layers()
         seconds = time.perf_counter() - epoch_start

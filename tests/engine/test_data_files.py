@@ -1,116 +1,48 @@
-"""Data from the user's files: CSV, .npz, MNIST IDX and image folders; and the image decoders.
+"""Data from the user's files: CSV, .npz, MNIST IDX and image folders (read with Pillow).
 The tests write their own small files; nothing is downloaded."""
 import gzip
+import io
 import struct
-import zlib
 
 import numpy as np
 import pytest
+import torch
+from PIL import Image
 
-from engine.data import DataError
+from engine.data import BatchLoader, DataError
 from engine.data.files import read_idx
-from engine.data.images import decode_png, decode_pnm, read_image, to_channels
+from engine.data.images import load_image, load_images, read_image, to_channels
+from engine.data.prepare import prepare_data
+from graph.analysis import analyse
 from tests.engine.test_data_fit import graph_doc, mlp_doc, prepare, project
 
 
-# -- a PNG encoder with every filter type, for the decoder's tests ------------------------------
-def _paeth(a: int, b: int, c: int) -> int:
-    p = a + b - c
-    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-    return a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-
-
-def _filter_row(kind: int, row: bytes, prior: bytes, bpp: int) -> bytes:
-    out = bytearray()
-    for i, value in enumerate(row):
-        left = row[i - bpp] if i >= bpp else 0
-        up = prior[i]
-        corner = prior[i - bpp] if i >= bpp else 0
-        pred = {0: 0, 1: left, 2: up, 3: (left + up) // 2, 4: _paeth(left, up, corner)}[kind]
-        out.append((value - pred) % 256)
-    return bytes([kind]) + bytes(out)
-
-
-def encode_png(rows: list[bytes], width: int, height: int, depth: int, color: int, palette: bytes | None = None,
-               channels: int = 1) -> bytes:
-    bpp = max(1, channels * depth // 8)
-    prior = bytes(len(rows[0]))
-    raw = b""
-    for y, row in enumerate(rows):
-        raw += _filter_row(y % 5, row, prior, bpp)
-        prior = row
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, color, 0, 0, 0))
-    if palette is not None:
-        out += chunk(b"PLTE", palette)
-    half = len(raw) // 2  # two IDAT chunks, as real encoders write
-    return out + chunk(b"IDAT", zlib.compress(raw)[:half]) + chunk(b"IDAT", zlib.compress(raw)[half:]) + \
-        chunk(b"IEND", b"")
-
-
+# -- images, written with Pillow ----------------------------------------------------------------
 def png_of(pixels: np.ndarray) -> bytes:
-    """uint8 (H, W, C) with C in 1, 2, 3, 4 as an 8-bit PNG."""
-    h, w, c = pixels.shape
-    color = {1: 0, 2: 4, 3: 2, 4: 6}[c]
-    return encode_png([pixels[y].tobytes() for y in range(h)], w, h, 8, color, channels=c)
+    """uint8 (H, W, C) with C in 1, 2, 3, 4 as a PNG (Pillow's encoder)."""
+    mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[pixels.shape[2]]
+    buffer = io.BytesIO()
+    Image.fromarray(pixels[:, :, 0] if mode == "L" else pixels, mode).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("channels", [1, 2, 3, 4])
-def test_png_8_bit_every_colour_type_and_filter(channels):
-    rng = np.random.default_rng(channels)
-    pixels = rng.integers(0, 256, (11, 7, channels), dtype=np.uint8)
-    np.testing.assert_array_equal(decode_png(png_of(pixels)), pixels)
+def test_read_image_every_png_colour_type(tmp_path, channels):
+    pixels = np.random.default_rng(channels).integers(0, 256, (11, 7, channels), dtype=np.uint8)
+    (tmp_path / "a.png").write_bytes(png_of(pixels))
+    np.testing.assert_array_equal(read_image(tmp_path / "a.png"), pixels)
 
 
-def test_png_16_bit_keeps_the_high_byte():
-    rng = np.random.default_rng(0)
-    values = rng.integers(0, 65536, (5, 6, 3)).astype(">u2")
-    data = encode_png([values[y].tobytes() for y in range(5)], 6, 5, 16, 2, channels=3)
-    np.testing.assert_array_equal(decode_png(data), (values >> 8).astype(np.uint8))
-
-
-@pytest.mark.parametrize("depth", [1, 2, 4])
-def test_png_low_bit_depth_grey_and_palette(depth):
-    rng = np.random.default_rng(depth)
-    width, height = 13, 4
-    levels = rng.integers(0, 1 << depth, (height, width))
-    rows = []
-    for row in levels:
-        bits = np.unpackbits(row.astype(np.uint8)[:, None], axis=1)[:, 8 - depth:].reshape(-1)
-        rows.append(np.packbits(bits).tobytes())
-    grey = decode_png(encode_png(rows, width, height, depth, 0))
-    np.testing.assert_array_equal(grey[:, :, 0], levels * 255 // ((1 << depth) - 1))
-    palette = rng.integers(0, 256, (1 << depth, 3), dtype=np.uint8)
-    coloured = decode_png(encode_png(rows, width, height, depth, 3, palette=palette.tobytes()))
-    np.testing.assert_array_equal(coloured, palette[levels])
-
-
-def test_png_refuses_interlacing_and_bad_data():
-    data = bytearray(png_of(np.zeros((2, 2, 1), np.uint8)))
-    data[8 + 8 + 12] = 1  # the interlace byte of IHDR
-    with pytest.raises(DataError, match="interlaced"):
-        decode_png(bytes(data))
-    with pytest.raises(DataError, match="without image data"):
-        decode_png(b"\x89PNG\r\n\x1a\n")
-
-
-def test_pnm_binary_and_ascii():
+def test_read_image_netpbm_and_palette(tmp_path):
     grey = np.arange(12, dtype=np.uint8).reshape(3, 4)
-    p5 = b"P5\n# a comment\n4 3\n255\n" + grey.tobytes()
-    np.testing.assert_array_equal(decode_pnm(p5)[:, :, 0], grey)
+    (tmp_path / "g.pgm").write_bytes(b"P5\n# a comment\n4 3\n255\n" + grey.tobytes())
+    np.testing.assert_array_equal(read_image(tmp_path / "g.pgm")[:, :, 0], grey)
     rgb = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
-    np.testing.assert_array_equal(decode_pnm(b"P6 4 2 255\n" + rgb.tobytes()), rgb)
-    p2 = b"P2\n2 2\n15\n0 15\n5 10\n"
-    np.testing.assert_array_equal(decode_pnm(p2)[:, :, 0], [[0, 255], [85, 170]])
-    p3 = b"P3 1 1 255 10 20 30"
-    np.testing.assert_array_equal(decode_pnm(p3)[0, 0], [10, 20, 30])
-    wide = np.array([[0, 65535]], dtype=">u2")
-    np.testing.assert_array_equal(decode_pnm(b"P5 2 1 65535\n" + wide.tobytes())[0, :, 0], [0, 255])
-    with pytest.raises(DataError, match="truncated"):
-        decode_pnm(b"P5 4 4 255\n" + bytes(3))
+    (tmp_path / "c.ppm").write_bytes(b"P6 4 2 255\n" + rgb.tobytes())
+    np.testing.assert_array_equal(read_image(tmp_path / "c.ppm"), rgb)
+    palette = Image.fromarray(rgb).convert("P", palette=Image.Palette.ADAPTIVE)
+    palette.save(tmp_path / "p.png")
+    np.testing.assert_array_equal(read_image(tmp_path / "p.png"), np.asarray(palette.convert("RGB")))
 
 
 def test_read_image_names_the_file(tmp_path):
@@ -277,3 +209,63 @@ def test_image_folder_errors(tmp_path):
     (tmp_path / "empty" / "a").mkdir()
     with pytest.raises(DataError, match="no images"):
         prepare(project({"dataset": "image_folder", "path": "empty"}), tmp_path)
+
+
+# -- stored dtypes: uint8 pixels stay uint8 for a GPU run --------------------------------------------
+def _kept(p, base_dir):
+    return prepare_data(p.data, p.graph, analyse(p.graph), base_dir, keep_stored=True)
+
+
+def test_pixels_stay_uint8_for_a_gpu_run_and_decode_to_the_same_floats(tmp_path):
+    make_mnist(tmp_path / "mnist")
+    g = graph_doc([("img", "Input", {"shape": [1, 6, 6]}), ("flat", "Flatten", {}),
+                   ("fc", "Linear", {"out_features": 10}), ("y", "Output", {})],
+                  [("img", "flat"), ("flat", "fc"), ("fc", "y")])
+    p = project({"dataset": "mnist", "path": "mnist"}, graph=g)
+    floats, kept = prepare(p, tmp_path), _kept(p, tmp_path)
+    assert floats.train.inputs[0].dtype == torch.float32 and floats.train.scales == ()
+    assert kept.train.inputs[0].dtype == torch.uint8 and kept.train.scales == (1 / 255,) == kept.val.scales
+    for ours, theirs in ((kept.train, floats.train), (kept.val, floats.val)):
+        torch.testing.assert_close(ours.decoded().inputs[0], theirs.inputs[0])
+        torch.testing.assert_close(ours.head(3).decode(ours.inputs)[0][:3], theirs.inputs[0][:3])
+    loader = BatchLoader(kept.train, 8, shuffle=False, device=torch.device("cpu"))
+    first = next(iter(loader))[0][0]
+    assert first.dtype == torch.float32 and torch.equal(first, floats.train.inputs[0][:8])
+    # an autoencoder's targets are the scaled images, whether kept or not
+    auto = project({"dataset": "mnist", "path": "mnist", "reconstruct": True}, graph=graph_doc(
+        [("img", "Input", {"shape": [1, 6, 6]}), ("id", "Identity", {}), ("y", "Output", {"loss": "mse"})],
+        [("img", "id"), ("id", "y")]))
+    for data in (prepare(auto, tmp_path), _kept(auto, tmp_path)):
+        torch.testing.assert_close(data.train.targets[0], floats.train.inputs[0])
+
+
+def test_npz_uint8_kept_without_scaling(tmp_path):
+    x = np.random.default_rng(0).integers(0, 256, (20, 4), dtype=np.uint8)
+    np.savez(tmp_path / "d.npz", x=x, y=(np.arange(20) % 3))
+    p = project({"dataset": "npz", "path": "d.npz", "validation_split": 0.0}, graph=mlp_doc(inputs=4))
+    floats, kept = prepare(p, tmp_path), _kept(p, tmp_path)
+    assert kept.train.inputs[0].dtype == torch.uint8 and kept.train.scales == (1.0,)
+    torch.testing.assert_close(kept.train.decoded().inputs[0], floats.train.inputs[0])
+    assert float(floats.train.inputs[0].max()) > 1  # the values themselves, as before
+
+
+def test_image_folder_decoded_by_pillow_in_threads_equals_one_by_one(tmp_path):
+    root = tmp_path / "pics"
+    rng = np.random.default_rng(1)
+    files = []
+    for name in ("a", "b"):
+        (root / name).mkdir(parents=True)
+        for i in range(6):
+            path = root / name / f"{i}.png"
+            path.write_bytes(png_of(rng.integers(0, 256, (20, 14, 3), dtype=np.uint8)))
+            files.append(path)
+    g = graph_doc([("img", "Input", {"shape": [3, 8, 8]}), ("flat", "Flatten", {}),
+                   ("fc", "Linear", {"out_features": 2}), ("y", "Output", {})],
+                  [("img", "flat"), ("flat", "fc"), ("fc", "y")])
+    p = project({"dataset": "image_folder", "path": "pics", "validation_split": 0.0}, graph=g)
+    one_by_one = np.stack([load_image(f, 3, (8, 8)) for f in files])
+    np.testing.assert_array_equal(load_images(files, 3, (8, 8)), one_by_one)
+    kept, floats = _kept(p, tmp_path), prepare(p, tmp_path)
+    assert kept.train.inputs[0].dtype == torch.uint8 and kept.train.inputs[0].shape == (12, 3, 8, 8)
+    torch.testing.assert_close(kept.train.decoded().inputs[0], floats.train.inputs[0])
+    assert torch.equal(kept.train.targets[0], floats.train.targets[0])

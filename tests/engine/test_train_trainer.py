@@ -19,7 +19,7 @@ from engine.training import (
     Trainer,
     WeightStats,
 )
-from engine.training.events import Event
+from engine.training.events import Event, Note
 from tests.engine.test_data_fit import graph_doc, mlp_doc, project
 
 torch.set_num_threads(1)
@@ -433,3 +433,34 @@ def test_cuda_convolutions_channels_last_and_nan():
     _, result, _ = run(spiral({"device": "cuda", "optimizer": "sgd", "learning_rate": 1e6, "epochs": 5},
                               data={"dataset": "sine"}, graph=mlp_doc(inputs=1, classes=1, loss="mse")))
     assert result.reason == "nan" and "at step" in result.message
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_cuda_host_data_gives_the_run_of_data_on_the_device(monkeypatch):
+    """Data too big for the GPU (a share of its free memory) stay in host memory and reach the same figures;
+    TF32 follows training.tf32."""
+    import engine.training.device as placement
+
+    training = {"device": "cuda", "epochs": 2, "tf32": False, "seed": 3}
+    on_device, ours, _ = run(spiral(training))
+    assert on_device.train_split.inputs[0].is_cuda and not torch.backends.cuda.matmul.allow_tf32
+    monkeypatch.setattr(placement, "DEVICE_DATA_SHARE", 0.0)
+    in_host, theirs, _ = run(spiral(training))
+    assert not in_host.train_split.inputs[0].is_cuda
+    assert theirs.final == pytest.approx(ours.final, rel=1e-4)
+    run(spiral({"device": "cuda", "epochs": 1}))
+    assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.benchmark
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_cuda_compile_makes_one_graph_per_shape_and_never_falls_back():
+    from torch._dynamo.utils import counters
+
+    before = counters["stats"]["unique_graphs"]
+    _, result, events = run(spiral({"device": "cuda", "epochs": 3, "compile": True}))
+    assert isinstance(result, Finished), result
+    assert not [e for e in events if isinstance(e, Note) and "compile" in e.message]
+    # the training batch (the last partial one dropped), the validation batch and the validation's last part
+    assert counters["stats"]["unique_graphs"] - before <= 3
