@@ -89,3 +89,11 @@ def choose_dataset(window, name: str, **options) -> None:
     box.setCurrentIndex(index)
     box.activated.emit(index)
     assert window.doc.project.data["dataset"] == name
+
+
+def set_data(window, qtbot, **options) -> None:
+    """Set the data set's options through the Training panel's rows (rows["data.KEY"])."""
+    rows = window.training.panel.rows
+    for key, value in options.items():
+        set_field(qtbot, rows[f"data.{key}"].editor, value)
+        assert window.doc.project.data.get(key) == value, (key, window.doc.project.data)
