@@ -119,12 +119,14 @@ class RenameBlockDialog(QtWidgets.QDialog):
         layout.addWidget(self.buttons)
         self.name_edit.textChanged.connect(self._check_name)
         self._check_name(old)
+        self.setMinimumWidth(440)
 
     def _check_name(self, text: str) -> None:
         unchanged = text.strip() == self.old
         _show_problem(None if unchanged else name_problem(text.strip(), self.blocks), self.problem, self.buttons)
         if unchanged:
             self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+        self.adjustSize()  # room for the wrapped message, or none
 
     def name(self) -> str:
         return self.name_edit.text().strip()
