@@ -3,12 +3,13 @@
 come in collected as a Problem with its module path and line."""
 from __future__ import annotations
 
+import inspect
 import operator
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from torch import fx
+from torch import fx, nn
 
 from engine.importer import functions
 from engine.importer.modules import layer_for, nearest, read_params
@@ -18,6 +19,7 @@ from engine.importer.trace import Meta
 from graph.identifiers import fresh_id, id_problem
 from graph.model import Edge, Graph, Node
 from graph.params import ParamError
+from graph.registry import LayerType
 
 _PORTS_FROM_DOC = re.compile(r"Outputs: (.*?)\.\s*$", re.DOTALL)
 
@@ -126,6 +128,9 @@ class Builder:
         return _Port(node_id)
 
     def _get_attr(self, node: fx.Node) -> Any:
+        module = self.source.module
+        if node.target not in {k for k, _ in (*module.named_parameters(), *module.named_buffers())}:
+            return _Const(None)  # a tensor forward made of constants alone (`torch.ones(6, 6).triu(1)`), kept by fx
         return self.problem(node, node.target, "a tensor held by the module is used directly (a learned parameter "
                             "or buffer outside any layer); LayerLoom's layers hold their own weights")
 
@@ -170,11 +175,17 @@ class Builder:
         params, problems = read_params(module, layer)
         for message in problems:
             self.problem(node, where, message)
-        extra = [k for k in node.kwargs if k != "need_weights" or node.kwargs[k] not in (False, True)]
+        args, kwargs = list(node.args), dict(node.kwargs)
+        causal = self._causal(module, layer, args, kwargs) if layer.masks is not None else False
+        if isinstance(causal, (str, _Bad)):
+            return self.problem(node, where, causal) if isinstance(causal, str) else causal
+        if causal:
+            params["is_causal"] = True
+        extra = [k for k, v in kwargs.items() if v is not None and (k != "need_weights" or v not in (False, True))]
         if extra:
             return self.problem(node, where, f"{layer.name} called with {', '.join(k + '=' for k in extra)}, which "
                                 "LayerLoom's layer does not take")
-        inputs = self._tensors(node, list(node.args), where)
+        inputs = self._tensors(node, args, where)
         if inputs is None or problems:
             return _Bad()
         ports = layer.input_ports(layer.resolve(params)[0])
@@ -189,6 +200,30 @@ class Builder:
         values = layer.resolve(params)[0]
         return _Partial(node_id, (), functions.port_paths(layer, values, len(outputs)), node.meta["traced"],
                         functions.joined_ports(layer, values, len(outputs)))
+
+    def _causal(self, module: nn.Module, layer: LayerType, args: list[Any], kwargs: dict[str, Any]) -> bool | str | _Bad:
+        """Whether an attention call passes the causal mask by its type's keywords (`masks.causal`:
+        `attn_mask=mask, is_causal=True`), taking them (and the arguments after a positional one) out of
+        `args` and `kwargs`. The mask decides, whatever made it (LayerLoom's `ones(L, L).triu(1)`,
+        `generate_square_subsequent_mask`, ...: `Meta.causal`); the flag is only torch's hint beside it.
+        A message for another mask."""
+        mask_key, flag_key = layer.masks.causal
+        names = list(inspect.signature(type(module).forward).parameters)[1:]
+        first = min((names.index(k) for k in (mask_key, flag_key) if k in names), default=len(args))
+        kwargs.update(zip(names[first:], args[first:]))
+        del args[first:]
+        mask, flag = kwargs.pop(mask_key, None), kwargs.pop(flag_key, False)
+        if mask is None and flag is False:
+            return False
+        held = self.values.get(mask) if isinstance(mask, fx.Node) else None
+        if isinstance(held, _Bad):
+            return held
+        traced = mask.meta.get("traced") if isinstance(mask, fx.Node) else None
+        if traced is None or not traced.causal or flag not in (True, False):
+            return (f"{mask_key}= is not the causal mask (True or -inf exactly above the diagonal, as "
+                    f"`torch.ones(L, L, dtype=torch.bool).triu(1)` makes it); LayerLoom's {layer.name} masks only "
+                    "causally (its is_causal)")
+        return True
 
     def _tensors(self, node: fx.Node, args: list[Any], where: str) -> list[_Port] | None:
         """The design values of a call's tensor arguments, or None after reporting a problem."""
@@ -218,8 +253,9 @@ class Builder:
         meta: Meta = node.meta["traced"]
         if node.target is operator.getitem:
             return self._getitem(node, first, where)
-        if isinstance(first, _Const) or (not meta.is_tensor and meta.items is None):
-            return _Const(meta.value)  # sizes and numbers: x.size(0), x.shape[1]
+        if (isinstance(first, _Const) or (not meta.is_tensor and meta.items is None)
+                or (node.all_input_nodes and all(isinstance(self.values.get(a), _Const) for a in node.all_input_nodes))):
+            return _Const(meta.value)  # sizes, numbers, and what is made of them alone (a mask: torch.ones(x.size(1), ...))
         name = called(node)
         if node.op == "call_method" and name in functions.PASS_THROUGH and isinstance(first, _Port):
             return first

@@ -8,6 +8,7 @@ to the generated code's state dict afterwards (`weight_keys`)."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections import defaultdict
 
 import torch
@@ -18,7 +19,7 @@ from engine.importer.modules import layer_for, read_params
 from engine.importer.source import ARGUMENTS
 from graph.analysis import analyse
 from graph.block_edit import make_block
-from graph.blocks import BlockDef, fresh_name
+from graph.blocks import REPEAT_KEY, BlockDef, fresh_name, repeat_of
 from graph.model import EditError, Graph
 from graph.params import ParamError
 from graph.project import Project
@@ -75,7 +76,7 @@ class Grouping:
     def _signature(self, path: str, ids: list[str]) -> tuple:
         flow = self._flow(ids)
         at = {node_id: i for i, node_id in enumerate(flow)}
-        nodes = tuple((self.graph[i].type, self._rel(path, i)) for i in flow)
+        nodes = tuple((self.graph[i].type, self._rel(path, i), repeat_of(self.graph[i])) for i in flow)
         wires = tuple(sorted((at[e.src], e.src_port, at[e.dst], e.dst_port)
                              for i in flow for e in self.graph.edges_into(i) if e.src in at))
         return nodes, wires
@@ -104,6 +105,49 @@ class Grouping:
             for gone in members[path]:
                 self.owners.pop(gone, None)
                 self.source.pop(gone, None)
+        self._repeat(block, paths, made)
+
+    def _repeat(self, block: BlockDef, paths: list[str], made: list[str]) -> None:
+        """The uses that make up a whole nn.Sequential, in its order, each feeding the next, with the
+        same settings, of a block that keeps its input's shape, become one node with `repeat` (DESIGN
+        §3.1), as the exporter writes a repeated block (`nn.Sequential(*(Block() for _ in range(n)))`);
+        named after the Sequential, whose path keys the copies' weights (`encoder.1.attn...`)."""
+        if len(block.graph.inputs()) != 1 or len(block.graph.outputs()) != 1:
+            return
+        runs: dict[str, list[str]] = defaultdict(list)
+        for path, node_id in zip(paths, made):
+            parent, _, index = path.rpartition(".")
+            chain = self.owners.get(node_id) or [("", None)]
+            if chain[-1][0] == parent and _is_sequential(chain[-1][1]) and index.isdigit():
+                runs[parent].append(node_id)
+        for parent, ids in runs.items():
+            inside = [i for i, chain in self.owners.items() if any(p == parent for p, _ in chain)]
+            if (len(ids) < 2 or sorted(inside) != sorted(ids)
+                    or [self.source[i] for i in ids] != [f"{parent}.{k}" for k in range(len(ids))]
+                    or any(self.graph[i].params != self.graph[ids[0]].params for i in ids)
+                    or not self._chained(ids) or not self._keeps_shape(ids[0])):
+                continue
+            for node_id in ids[1:]:
+                for edge in self.graph.edges_from(node_id):
+                    if edge.dst not in ids:
+                        self.graph.insert_edge(dataclasses.replace(edge, src=ids[0]), self.graph.edges.index(edge))
+                self.graph.remove_node(node_id)
+                del self.owners[node_id], self.source[node_id]
+            self.graph.set_repeat(ids[0], len(ids))
+            wanted = parent.replace(".", "_")
+            node_id = ids[0] if self.graph.id_problem(wanted) else wanted
+            self.graph.rename_node(ids[0], node_id)
+            self.owners[node_id], self.source[node_id] = self.owners.pop(ids[0]), parent
+
+    def _chained(self, ids: list[str]) -> bool:
+        """Each node reads only the one before it, which nothing else reads."""
+        return all([(e.src, e.src_port, e.dst_port) for e in self.graph.edges_into(after)] == [(before, 0, 0)]
+                   and all(e.dst == after for e in self.graph.edges_from(before))
+                   for before, after in itertools.pairwise(ids))
+
+    def _keeps_shape(self, node_id: str) -> bool:
+        info = analyse(self.graph).nodes.get(node_id)
+        return info is not None and len(info.inputs) == 1 and list(info.inputs) == list(info.outputs)
 
     # -- block parameters named as the class's constructor arguments --------------------------------
     def _arguments(self, paths: list[str]) -> dict[str, tuple[list, object]]:
@@ -157,11 +201,15 @@ class Grouping:
         for key, value in recorded[0].items():
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue
-            changed = value * 2 + 1 if isinstance(value, int) else (value / 2 if value else 0.25)
-            try:
-                with torch.random.fork_rng():
-                    after = _settings(cls(**{**recorded[0], key: changed}))
-            except Exception:  # noqa: BLE001, S112 -- a value the class refuses: that argument stays unnamed
+            after = None
+            for changed in _changes(value):  # the first the class accepts (heads must divide d_model)
+                try:
+                    with torch.random.fork_rng():
+                        after = _settings(cls(**{**recorded[0], key: changed}))
+                    break
+                except Exception:  # noqa: BLE001, S112 -- a value the class refuses: try the next
+                    continue
+            if after is None:  # refused every change: that argument stays unnamed
                 continue
             for where, value_after in after.items():
                 if value_after != before.get(where) and _plain(value_after) == _plain(changed):
@@ -227,19 +275,37 @@ class Grouping:
                 for key in module.get_submodule(path).state_dict():
                     found[f"{prefix}{node.id}.{key}"] = f"{path}.{key}"
                 continue
-            inner = {inner_id: f"{path}.{rel}" for (name, inner_id), rel in self.relative.items() if name == block.name}
-            self._keys(block.graph, f"{prefix}{node.id}.", inner, module, found)
+            copies = [f".{k}" for k in range(repeat_of(node))] if REPEAT_KEY in node.extra else [""]
+            for copy in copies:  # a repeated node's copies: `{id}.{k}.` from the Sequential's `{path}.{k}.`
+                inner = {inner_id: f"{path}{copy}.{rel}" for (name, inner_id), rel in self.relative.items()
+                         if name == block.name}
+                self._keys(block.graph, f"{prefix}{node.id}{copy}.", inner, module, found)
 
 
 def _settings(module: nn.Module) -> dict[tuple[str, str], object]:
-    """(layer path, setting) -> value, for every registry layer inside `module`."""
+    """(layer path, setting) -> value, for every registry layer inside `module`, defaults included (a
+    setting changed to or from its default is a change too)."""
     found = {}
     for path, sub in module.named_modules():
         layer = layer_for(sub) if path else None
         if layer is not None:
             params, _ = read_params(sub, layer)
-            found.update({(path, key): value for key, value in params.items()})
+            found.update({(path, key): value for key, value in {**layer.defaults(), **params}.items()})
     return found
+
+
+def _is_sequential(cls: type | None) -> bool:
+    """nn.Sequential, or a program's stand-in for it (engine/importer/program.py keeps class names)."""
+    return cls is not None and (issubclass(cls, nn.Sequential)
+                                or (cls.__module__, cls.__name__) == (nn.Sequential.__module__, "Sequential"))
+
+
+def _changes(value: float) -> list[int | float]:
+    """Other values for a constructor argument, odd first (unlikely to equal another setting), then
+    doubled (a size that must stay divisible)."""
+    if isinstance(value, int):
+        return [v for v in (value * 2 + 1, value * 2, value + 1) if v != value]
+    return [value / 2 if value else 0.25]
 
 
 def _plain(value: object) -> object:

@@ -5,13 +5,20 @@ Modules whose class the registry maps are leaves (one node each); torch.nn's oth
 leaves too (fx's default), so that the mapper can name them as unsupported; the user's own
 classes are traced through, and `nn_module_stack` keeps which instance each call came from (the
 blocks are made from it).
+
+Tensor factories given traced sizes (`torch.ones(x.size(1), x.size(1), ...)`, the causal mask
+LayerLoom's exporter writes, or `nn.Transformer.generate_square_subsequent_mask(x.size(1))`) are
+recorded as calls, which fx cannot do for a builtin; the value they give is noted, and whether it is
+the causal mask (`Meta.causal`), which is what an attention layer's mask argument needs to be read.
 """
 from __future__ import annotations
 
-import linecache
+import contextlib
+import functools
+import math
 import os
-import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +39,7 @@ class Meta:
     dtype: torch.dtype | None = None
     value: Any = None
     items: tuple[Meta, ...] | None = None
+    causal: bool = False  # a square mask hiding exactly the later positions (`_is_causal`)
 
     @property
     def is_tensor(self) -> bool:
@@ -42,6 +50,10 @@ class _Tracer(fx.Tracer):
     def __init__(self, path: str):
         super().__init__()
         self._path = os.path.abspath(path)
+
+    def trace(self, root, concrete_args=None):
+        with _factories_recorded():
+            return super().trace(root, concrete_args)
 
     def is_leaf_module(self, m: nn.Module, qualified_name: str) -> bool:
         return layer_for(m) is not None or super().is_leaf_module(m, qualified_name)
@@ -69,26 +81,56 @@ def trace(source: Source) -> fx.GraphModule:
         if "control flow" in text or "iterate" in text or "len(" in text:
             text = ("the forward depends on the values of a tensor here (an `if`, a loop or len() on it), "
                     "which a design cannot hold; compute it with tensor operations, or import the part around it")
-        elif _FACTORY.search(_line(where, source)):
-            text = ("builds a tensor from another's size (`torch.ones(x.size(1), ...)`, such as a causal "
-                    "attention mask for `attn_mask=..., is_causal=True`), which the importer does not read yet; "
-                    "import the model without the mask, then turn on the attention node's is_causal")
         raise ImportFailure(f"{where}: cannot trace {source.name}.forward: {text}") from None
     return fx.GraphModule(tracer.root, graph, source.name)
 
 
-_FACTORY = re.compile(r"torch\.(ones|zeros|full|empty|eye|arange|tril|triu)\(")
+# torch's tensor factories, which fx does not record when given traced sizes (they are builtins)
+FACTORIES = ("ones", "zeros", "full", "empty", "eye", "arange")
 
 
-def _line(where: str, source: Source) -> str:
-    """The text of `file.py:LINE` in the user's file ('' when `where` names no line)."""
-    _, _, number = where.rpartition(":")
-    return linecache.getline(str(source.path), int(number)) if number.isdigit() else ""
+def _recorded(original):
+    """`original`, recorded as a call when an argument is traced (what torch.fx.wrap does for a
+    function of the user's module)."""
+    @functools.wraps(original)
+    def call(*args, **kwargs):
+        found = []
+        fx.node.map_aggregate((args, kwargs), lambda a: found.append(a) if isinstance(a, fx.Proxy) else None)
+        if not found:
+            return original(*args, **kwargs)
+        return found[0].tracer.create_proxy("call_function", original, args, kwargs)
+    return call
+
+
+@contextlib.contextmanager
+def _factories_recorded() -> Iterator[None]:
+    originals = {name: getattr(torch, name) for name in FACTORIES}
+    try:
+        for name, original in originals.items():
+            setattr(torch, name, _recorded(original))
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(torch, name, original)
+
+
+def _is_causal(value: torch.Tensor) -> bool:
+    """A square mask that hides exactly the positions after each one: a bool mask True above the
+    diagonal (`ones(L, L).triu(1)`), or an additive one, -inf above it and 0 elsewhere
+    (`nn.Transformer.generate_square_subsequent_mask`)."""
+    if value.dim() != 2 or value.shape[0] != value.shape[1] or value.numel() == 0:
+        return False
+    above = torch.ones(value.shape, dtype=torch.bool, device=value.device).triu(1)
+    if value.dtype == torch.bool:
+        return bool(torch.equal(value, above))
+    if not value.dtype.is_floating_point:
+        return False
+    return bool(torch.equal(value == -math.inf, above) and (value[~above] == 0).all())
 
 
 def _meta(value: Any) -> Meta:
     if isinstance(value, torch.Tensor):
-        return Meta(tuple(value.shape), value.dtype)
+        return Meta(tuple(value.shape), value.dtype, causal=_is_causal(value))
     if isinstance(value, (tuple, list)) and not isinstance(value, torch.Size):
         return Meta(items=tuple(_meta(v) for v in value))
     return Meta(value=value)

@@ -54,15 +54,17 @@ def test_outputs_equal_after_export_with_the_written_weights(tmp_path):
 def test_resnet18_comes_in_as_blocks_with_its_parameter_count():
     result = import_model(str(MODELS / "resnet.py:resnet18"))
     project = result.project
-    assert len(project.graph.nodes) == 17
+    assert len(project.graph.nodes) == 16
     assert sorted(project.blocks.names()) == ["BasicBlock", "BasicBlock2"]
     ids = [n.id for n in project.graph.nodes]
     assert ids[:5] == ["x", "conv1", "bn1", "relu", "maxpool"]
-    assert "layer1_0" in ids and "layer4_1" in ids and ids[-1] == "y"
+    assert "layer4_1" in ids and ids[-1] == "y"
+    # layer1 is a Sequential of two alike BasicBlocks: one node repeated
+    assert project.graph["layer1"].extra == {"repeat": 2} and "layer1_0" not in ids
     from graph.analysis import analyse
 
     assert analyse(project.graph).total_params == 11_689_512
-    assert "layer1_0.conv1.weight" in result.state
+    assert "layer1.1.conv1.weight" in result.state
     assert "layer2_0.downsample_0.weight" in result.state
     assert result.max_difference <= 1e-5
 
