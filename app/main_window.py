@@ -94,8 +94,7 @@ class MainWindow(QtWidgets.QMainWindow):
         LoomDrop(lambda path: self.open_path(path), self).watch(self, self.canvas.viewer.viewport())
         place(self, self.settings)
         state = self.settings.value("window/state")
-        if isinstance(state, QtCore.QByteArray):
-            self.restoreState(state)
+        self._layout_restored = isinstance(state, QtCore.QByteArray) and self.restoreState(state)
         self._load_initial(path)
 
     # -- construction -----------------------------------------------------------------
@@ -155,10 +154,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabifyDockWidget(self.docks["problemsPanel"], plots)
         self.docks["propertiesPanel"].raise_()
         self.docks["problemsPanel"].raise_()
-        self.resizeDocks([self.docks["layerPalette"]], [190], QtCore.Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["propertiesPanel"]], [360], QtCore.Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["problemsPanel"]], [140], QtCore.Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["propertiesPanel"], code], [520, 260], QtCore.Qt.Orientation.Vertical)
+        self._default_dock_sizes()
+
+    def _default_dock_sizes(self) -> None:
+        """The first start's dock sizes. Applied again at the first show without a saved layout:
+        before it the window has no size yet, and Qt shared the height out so that an empty
+        Problems panel took a third of a 1280x800 window and the canvas lost the room."""
+        docks = self.docks
+        self.resizeDocks([docks["layerPalette"]], [190], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["propertiesPanel"]], [340], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["problemsPanel"]], [140], QtCore.Qt.Orientation.Vertical)
+        self.resizeDocks([docks["propertiesPanel"], docks["codeDock"]], [520, 260], QtCore.Qt.Orientation.Vertical)
 
     def _make_status(self) -> None:
         self.status_lock = QtWidgets.QLabel("training · design locked")
@@ -235,6 +241,8 @@ class MainWindow(QtWidgets.QMainWindow):
         super().showEvent(event)
         if not self._shown:
             self._shown = True
+            if not self._layout_restored:
+                self._default_dock_sizes()
             QtCore.QTimer.singleShot(0, self._restore_view)
 
     def _on_loading(self, built: int, total: int) -> None:

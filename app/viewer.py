@@ -31,13 +31,26 @@ class LoomViewer(NodeViewer):
 
     # NodeGraphQt rescales the view on every resize (by the ratio of the sizes), so a design
     # framed at 45 % fell below the 70 px at which NodeGraphQt hides a node's texts once the plots
-    # dock made the canvas shorter. A design wholly in view before a resize is framed again after.
+    # dock made the canvas shorter. A design wholly in view before a resize is framed again after;
+    # any other view keeps its zoom and its centre, as in every editor (a first start's spiral,
+    # wider than the canvas at 45 %, fell to 37 % when the window took its final size).
     def resizeEvent(self, event):
         design, old = self.design_rect(), event.oldSize()
         seen = self.mapToScene(QtCore.QRect(QtCore.QPoint(0, 0), old)).boundingRect() if old.isValid() else None
+        scale = self.transform().m11()
         super().resizeEvent(event)
-        if seen is not None and not design.isNull() and seen.contains(design):
+        if seen is None or seen.isEmpty():
+            return
+        if not design.isNull() and seen.contains(design):
             QtCore.QTimer.singleShot(0, self.refit)
+        else:
+            self.show_at(seen.center(), scale)
+
+    def show_at(self, centre: QtCore.QPointF, scale: float) -> None:
+        """Show the scene around `centre` at zoom `scale` (fitInView keeps 2 px free on each side)."""
+        size = self.viewport().size()
+        width, height = (size.width() - 4) / scale, (size.height() - 4) / scale
+        self.set_scene_rect([centre.x() - width / 2, centre.y() - height / 2, width, height])
 
     # Each wheel step and pan move re-lays the whole scene out (setSceneRect + fitInView) and
     # repaints every node in Python: 20 a second cost the training thread 11-28 % (issue 11).

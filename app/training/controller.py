@@ -131,6 +131,9 @@ class TrainingController(QtCore.QObject):
                                                              "stop": self.action_stop})
         self.plots_host = QtWidgets.QStackedWidget()
         self.plots_host.setObjectName("trainingPlotsHost")
+        # the plots' own 200 px minimum, once built, made the bottom docks take a third of a
+        # 1280x800 window even while they showed the Problems tab
+        self.plots_host.setMinimumHeight(60)
         waiting = QtWidgets.QLabel("The plots appear here when you press Train.")
         waiting.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.plots_host.addWidget(waiting)

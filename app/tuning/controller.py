@@ -55,7 +55,11 @@ class TuneController(QtCore.QObject):
         self._reading: tuple | None = None   # the (storage, study) being read, None when no read is in flight
         self._read_again = False
         self.panel = TunePanel(self.doc)
-        self.dock = window._dock("tunePanel", "Search", self.panel, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        scroll = QtWidgets.QScrollArea()   # its 300 px minimum would squeeze the Code dock below it
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        scroll.setWidget(self.panel)
+        self.dock = window._dock("tunePanel", "Search", scroll, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         window.tabifyDockWidget(window.docks["trainingPanel"], self.dock)
         window.docks["propertiesPanel"].raise_()
         self.action = QtGui.QAction("&Search…", window)

@@ -37,7 +37,7 @@ class TunePanel(QtWidgets.QWidget):
         self.setObjectName("tunePanelWidget")
         self.doc = doc
         self.rows: list = []          # TrialRow of the study, by trial number
-        self.metric, self.direction, self.keys = "val_loss", "minimize", []
+        self.metric_name, self.direction, self.keys = "val_loss", "minimize", []
         self.plot = None
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -204,7 +204,7 @@ class TunePanel(QtWidgets.QWidget):
 
     def set_study(self, metric: str, direction: str, keys: list[str] = ()) -> None:
         """The study's metric and direction, and the searched keys shown first among the columns."""
-        self.metric, self.direction, self.keys = metric, direction, list(keys)
+        self.metric_name, self.direction, self.keys = metric, direction, list(keys)
         self._fill()
 
     def merge_trials(self, rows) -> None:
@@ -229,11 +229,11 @@ class TunePanel(QtWidgets.QWidget):
         keys = self.columns()
         self.trials.setRowCount(len(self.rows))
         self.trials.setColumnCount(5 + len(keys))
-        self.trials.setHorizontalHeaderLabels(["trial", "state", self.metric, "epochs", "time", *keys])
+        self.trials.setHorizontalHeaderLabels(["trial", "state", self.metric_name, "epochs", "time", *keys])
         for i, row in enumerate(self.rows):
             seconds = f"{row.seconds:.1f}s" if row.seconds is not None else "-"
             cells = [str(row.number), row.state + (f" ({row.error})" if row.error else ""),
-                     format_value(self.metric, row.value), str(row.epochs if row.epochs is not None else "-"),
+                     format_value(self.metric_name, row.value), str(row.epochs if row.epochs is not None else "-"),
                      seconds]
             cells += [format_value("", row.params.get(k)) for k in keys]
             for j, text in enumerate(cells):
@@ -244,7 +244,7 @@ class TunePanel(QtWidgets.QWidget):
                     item.setText(text)
         if self.plot is not None:
             self.plot.set_keys(keys)
-            self.plot.show_trials(self.rows, self.metric, self.direction)
+            self.plot.show_trials(self.rows, self.metric_name, self.direction)
 
     def best(self):
         """The study's best finished trial among the rows (Optuna's best_trial), or None."""

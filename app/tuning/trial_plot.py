@@ -92,7 +92,7 @@ class TrialPlot(QtWidgets.QWidget):
         self.scatter = self.plot.plot([], [], pen=None, symbol="o", symbolSize=9, symbolPen=pg.mkPen(20, 20, 24))
         layout.addWidget(self.plot, 1)
         self.rows: list = []
-        self.metric, self.direction = "", "minimize"
+        self.metric_name, self.direction = "", "minimize"
         self.shown: Points | None = None
 
     def set_keys(self, keys: list[str]) -> None:
@@ -106,7 +106,7 @@ class TrialPlot(QtWidgets.QWidget):
             self.axis.blockSignals(False)
 
     def show_trials(self, rows: list, metric: str, direction: str) -> None:
-        self.rows, self.metric, self.direction = rows, metric, direction
+        self.rows, self.metric_name, self.direction = rows, metric, direction
         self.draw()
 
     def draw(self) -> None:
@@ -118,4 +118,4 @@ class TrialPlot(QtWidgets.QWidget):
         bottom = self.plot.getAxis("bottom")
         bottom.setTicks([shown.ticks] if shown.ticks else None)
         self.plot.setLabel("bottom", axis)
-        self.plot.setLabel("left", self.metric)
+        self.plot.setLabel("left", self.metric_name)

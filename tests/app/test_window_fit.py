@@ -218,3 +218,37 @@ def test_a_design_wholly_in_view_is_framed_again_when_the_canvas_shrinks(qtbot, 
     qtbot.waitUntil(lambda: plots.height() >= window.height() * 0.3)
     qtbot.wait(100)
     assert viewer.transform().m11() >= OPEN_SCALE - 0.01
+
+
+def test_building_the_plots_leaves_the_problems_panel_its_size(qtbot, tmp_path):
+    """Once the engine had loaded, the plots (200 px minimum) and the Search panel (300 px) were
+    built behind their tabs, and Qt gave the bottom docks a third of a 1280x800 window while
+    they showed an empty Problems panel."""
+    window = fresh_window(qtbot, tmp_path, path=EXAMPLES / "spiral_mlp.loom")
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitUntil(lambda: window._shown)
+    qtbot.wait(100)
+    problems = window.docks["problemsPanel"]
+    assert problems.height() <= 160
+    window.training.ensure_plots()
+    qtbot.wait(100)
+    assert problems.height() <= 160
+
+
+def test_a_view_that_does_not_hold_the_whole_design_keeps_its_zoom_when_the_canvas_shrinks(qtbot, tmp_path):
+    """NodeGraphQt scaled the view by the ratio of the sizes: the spiral, shown from its left end
+    at 45 % on a narrow canvas, fell to 37 % (texts hidden) when the window took its final size."""
+    from app.window_geometry import OPEN_SCALE
+
+    window = fresh_window(qtbot, tmp_path, path=EXAMPLES / "spiral_mlp.loom")
+    window.resize(900, 700)
+    window.show()
+    qtbot.waitUntil(lambda: window._shown)
+    viewer = window.canvas.viewer
+    qtbot.waitUntil(lambda: viewer.transform().m11() == pytest.approx(OPEN_SCALE, abs=0.01))
+    seen = viewer.mapToScene(viewer.viewport().rect()).boundingRect()
+    assert not seen.contains(viewer.design_rect())     # the design is wider than the view
+    window.resize(900, 560)
+    qtbot.wait(100)
+    assert viewer.transform().m11() == pytest.approx(OPEN_SCALE, abs=0.01)
