@@ -22,23 +22,6 @@ def image_suffixes() -> tuple[str, ...]:
     return IMAGE_SUFFIXES
 
 
-def read_image(path: Path) -> np.ndarray:
-    """The pixels of an image file as uint8 (H, W, C), C = 1 (grey), 2, 3 (RGB) or 4 (with alpha)."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as img:
-            img.load()
-            if img.mode not in ("L", "LA", "RGB", "RGBA"):
-                img = img.convert("RGBA" if "A" in img.getbands() or "transparency" in img.info else "RGB")
-            pixels = np.asarray(img, dtype=np.uint8)
-    except FileNotFoundError:
-        raise DataError(f"{path}: cannot read the file (it is not there)") from None
-    except (OSError, ValueError, SyntaxError) as exc:  # Pillow's UnidentifiedImageError is an OSError
-        raise DataError(f"{path}: not a readable image ({exc})") from None
-    return pixels[:, :, None] if pixels.ndim == 2 else pixels
-
-
 def load_image(path: Path, channels: int, size: Sequence[int] | None) -> np.ndarray:
     """One image file as uint8 (channels, H, W): grey or RGB (alpha dropped), resized bilinearly
     (antialiased when shrinking) to `size` = [height, width] when given."""
@@ -70,20 +53,6 @@ def load_images(paths: Sequence[Path], channels: int, size: Sequence[int]) -> np
         for _ in pool.map(one, range(len(paths))):   # re-raises the first file's DataError
             pass
     return out
-
-
-def to_channels(pixels: np.ndarray, channels: int) -> np.ndarray:
-    """(H, W, C) uint8 to (H, W, channels): grey <-> RGB, alpha dropped."""
-    have = pixels.shape[2]
-    colour = pixels[:, :, :3] if have >= 3 else pixels[:, :, :1]
-    if channels == colour.shape[2]:
-        return colour
-    if channels == 1:
-        grey = colour.astype(np.float32) @ np.asarray([0.299, 0.587, 0.114], dtype=np.float32)
-        return np.clip(np.round(grey), 0, 255).astype(np.uint8)[:, :, None]
-    if colour.shape[2] == 1:
-        return np.repeat(colour, channels, axis=2)
-    raise DataError(f"cannot turn a {have}-channel image into {channels} channels")
 
 
 def resize(images: np.ndarray, size: tuple[int, int] | list[int]) -> np.ndarray:

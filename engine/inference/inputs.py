@@ -18,13 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.data.images import (
-    IMAGE_SUFFIXES,
-    image_suffixes,
-    read_image,
-    resize,
-    to_channels,
-)
+from engine.data.images import IMAGE_SUFFIXES, image_suffixes, load_image
 from engine.data.prepare import Prepared
 from engine.data.registry import DataError
 from engine.inference.predictor import PredictError
@@ -129,12 +123,11 @@ def _read_image(path: Path, node: str, shape: tuple[int, ...]) -> np.ndarray:
     if len(shape) != 3 or shape[0] not in (1, 3):
         raise PredictError(f"--input {path}: an image, but Input '{node}' takes {_dims(shape)}, not images "
                            "(channels, height, width) with 1 or 3 channels")
-    try:
-        pixels = to_channels(read_image(path), shape[0])
+    try:  # exactly as an image folder's images are read for training
+        pixels = load_image(path, shape[0], shape[1:])
     except DataError as exc:
         raise PredictError(f"--input {exc}") from None
-    scaled = pixels.transpose(2, 0, 1)[None].astype(np.float32) / 255.0
-    return resize(scaled, shape[1:])[0]
+    return pixels.astype(np.float32) * np.float32(1 / 255)
 
 
 def _fit(array: np.ndarray, path: Path, node: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:

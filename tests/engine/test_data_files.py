@@ -11,7 +11,7 @@ from PIL import Image
 
 from engine.data import BatchLoader, DataError
 from engine.data.files import read_idx
-from engine.data.images import load_image, load_images, read_image, to_channels
+from engine.data.images import load_image, load_images
 from engine.data.prepare import prepare_data
 from graph.analysis import analyse
 from tests.engine.test_data_fit import graph_doc, mlp_doc, prepare, project
@@ -27,37 +27,34 @@ def png_of(pixels: np.ndarray) -> bytes:
 
 
 @pytest.mark.parametrize("channels", [1, 2, 3, 4])
-def test_read_image_every_png_colour_type(tmp_path, channels):
+def test_every_png_colour_type_read_as_grey_or_rgb(tmp_path, channels):
     pixels = np.random.default_rng(channels).integers(0, 256, (11, 7, channels), dtype=np.uint8)
     (tmp_path / "a.png").write_bytes(png_of(pixels))
-    np.testing.assert_array_equal(read_image(tmp_path / "a.png"), pixels)
+    colour = pixels[:, :, :3] if channels >= 3 else pixels[:, :, :1]   # alpha dropped
+    np.testing.assert_array_equal(load_image(tmp_path / "a.png", colour.shape[2], None), colour.transpose(2, 0, 1))
 
 
-def test_read_image_netpbm_and_palette(tmp_path):
+def test_netpbm_palette_and_channel_conversion(tmp_path):
     grey = np.arange(12, dtype=np.uint8).reshape(3, 4)
     (tmp_path / "g.pgm").write_bytes(b"P5\n# a comment\n4 3\n255\n" + grey.tobytes())
-    np.testing.assert_array_equal(read_image(tmp_path / "g.pgm")[:, :, 0], grey)
+    np.testing.assert_array_equal(load_image(tmp_path / "g.pgm", 1, None)[0], grey)
+    np.testing.assert_array_equal(load_image(tmp_path / "g.pgm", 3, None), np.stack([grey] * 3))
     rgb = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
     (tmp_path / "c.ppm").write_bytes(b"P6 4 2 255\n" + rgb.tobytes())
-    np.testing.assert_array_equal(read_image(tmp_path / "c.ppm"), rgb)
+    np.testing.assert_array_equal(load_image(tmp_path / "c.ppm", 3, None), rgb.transpose(2, 0, 1))
     palette = Image.fromarray(rgb).convert("P", palette=Image.Palette.ADAPTIVE)
     palette.save(tmp_path / "p.png")
-    np.testing.assert_array_equal(read_image(tmp_path / "p.png"), np.asarray(palette.convert("RGB")))
+    np.testing.assert_array_equal(load_image(tmp_path / "p.png", 3, None),
+                                  np.asarray(palette.convert("RGB")).transpose(2, 0, 1))
+    (tmp_path / "red.png").write_bytes(png_of(np.array([[[255, 0, 0]]], dtype=np.uint8)))
+    assert load_image(tmp_path / "red.png", 1, None)[0, 0, 0] == 76   # ITU-R 601 luma
 
 
-def test_read_image_names_the_file(tmp_path):
+def test_an_unreadable_image_is_named(tmp_path):
     bad = tmp_path / "cat.png"
     bad.write_bytes(b"not an image")
     with pytest.raises(DataError, match="cat.png"):
-        read_image(bad)
-
-
-def test_channel_conversion():
-    rgb = np.array([[[255, 0, 0]]], dtype=np.uint8)
-    assert to_channels(rgb, 1)[0, 0, 0] == 76
-    np.testing.assert_array_equal(to_channels(np.full((1, 1, 1), 9, np.uint8), 3)[0, 0], [9, 9, 9])
-    rgba = np.array([[[1, 2, 3, 4]]], dtype=np.uint8)
-    np.testing.assert_array_equal(to_channels(rgba, 3)[0, 0], [1, 2, 3])
+        load_image(bad, 3, None)
 
 
 # -- CSV ---------------------------------------------------------------------------------------
