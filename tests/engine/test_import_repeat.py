@@ -79,3 +79,21 @@ def test_other_sequentials_keep_their_copies(tmp_path, stack, width, copies):
     assert [n.id for n in graph.nodes if n.type in result.project.blocks.names()] == copies
     assert all("repeat" not in n.extra for n in graph.nodes)
     assert result.max_difference <= 1e-5
+
+
+def test_a_program_of_the_same_comes_back_repeated(tmp_path):
+    """A .pt2 keeps class names only (engine/importer/program.py): its Sequential is known by name."""
+    import importlib.util
+
+    from engine.importer.program import import_program
+
+    path = tmp_path / "model.py"
+    path.write_text(MODEL.replace("{stack}", "nn.Sequential(*[Block() for _ in range(2)])").replace("{width}", "16"))
+    spec = importlib.util.spec_from_file_location("repeat_model", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    torch.export.save(torch.export.export(module.Model().eval(), module.example_inputs()), str(tmp_path / "m.pt2"))
+    result = import_program(str(tmp_path / "m.pt2"))
+    assert [(n.id, n.extra) for n in result.project.graph.nodes if n.type == "Block"] == [("stack", {"repeat": 2})]
+    assert "stack.1.fc2.weight" in result.state
+    assert result.max_difference <= 1e-5
