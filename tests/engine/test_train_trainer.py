@@ -464,3 +464,22 @@ def test_cuda_compile_makes_one_graph_per_shape_and_never_falls_back():
     assert not [e for e in events if isinstance(e, Note) and "compile" in e.message]
     # the training batch (the last partial one dropped), the validation batch and the validation's last part
     assert counters["stats"]["unique_graphs"] - before <= 3
+
+
+def test_compile_traces_each_batch_shape_statically(monkeypatch):
+    """torch.compile met the 16-sample telemetry probe first and then compiled the training graph for any
+    batch size (automatic dynamic shapes), slower for all of them: every traced graph has fixed sizes now."""
+    traced: list[tuple] = []
+
+    def backend(gm, example_inputs):
+        # a graph made for any batch size takes the size as a SymInt input
+        traced.append(tuple(isinstance(t, torch.SymInt) for t in example_inputs))
+        return gm.forward
+
+    compile_ = torch.compile
+    monkeypatch.setattr(torch, "compile", lambda model, **kw: compile_(model, backend=backend, **kw))
+    torch._dynamo.reset()
+    _, result, events = run(spiral({"epochs": 2, "compile": True}))
+    assert isinstance(result, Finished) and traced
+    assert not any(any(dims) for dims in traced), traced
+    assert not [e for e in events if isinstance(e, Note) and "compile" in e.message]
