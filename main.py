@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", required=True, metavar="OUT", help="the file to write")
     export.add_argument("--format", choices=("py", "onnx", "pt", "pt2"), help="the format (default: from OUT's suffix)")
     export.add_argument("--weights", metavar="W", help="trained weights: a state_dict as .safetensors or .pt")
+    export.add_argument("--training-script", action="store_true", help="write a standalone training program "
+                        "(OUT.py, with train.npz beside it) instead of the model")
     train = sub.add_parser("train", help="train without a window; writes metrics, weights and model.py")
     train.add_argument("file", help="a .loom project (its data and training sections)")
     train.add_argument("--epochs", type=int, metavar="N", help="epochs to train (default: the file's)")
@@ -45,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="go on from DIR's checkpoint")
     train.add_argument("--overwrite", action="store_true", help="replace a run already in DIR")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--nproc", type=int, metavar="N", help="train on N processes with torch.distributed "
+                       "(one GPU each on CUDA)")
     imp = sub.add_parser("import", help="an existing PyTorch model (FILE.py:NAME) as an editable design")
     imp.add_argument("source", help="FILE.py:NAME: an nn.Module class built with no arguments, or a function "
                      "returning a module")
@@ -97,11 +101,12 @@ def run_command(args: argparse.Namespace) -> int:
         if args.command == "export":
             from engine.cli import export
 
-            return export.run(args.file, args.output, args.format, args.weights)
+            return export.run(args.file, args.output, args.format, args.weights, args.training_script)
         if args.command == "train":
             from engine.cli import train
 
-            return train.run(args.file, args.epochs, args.device, args.out, args.resume, args.overwrite, args.quiet)
+            return train.run(args.file, args.epochs, args.device, args.out, args.resume, args.overwrite, args.quiet,
+                             args.nproc)
         if args.command == "import":
             from engine.cli import import_
 

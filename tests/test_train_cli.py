@@ -216,3 +216,71 @@ def test_a_run_that_fails_to_start_leaves_nothing_and_a_failed_run_can_be_redone
     fixed = spiral_file(tmp_path, data={"dataset": "sine"}, graph=mlp_doc(inputs=1, classes=1, loss="mse"),
                         name="nan.loom")
     assert train(capsys, fixed, "--out", tmp_path / "n", "--quiet", "--epochs", 1)[0] == 0
+
+
+# -- several processes (issue 18 item 2: `train --nproc N`, engine.training.distributed) -------------------
+@pytest.mark.parametrize("args, env, message", [
+    (["--nproc", "0"], {}, "--nproc must be 1 or more, got 0"),
+    (["--nproc", "2", "--device", "mps"], {}, "--nproc does not work on Apple's MPS"),
+    (["--nproc", "2", "--device", "cuda:1"], {}, "--device cuda:1 names one GPU"),
+    (["--nproc", "2"], {"RANK": "0", "WORLD_SIZE": "2"}, "under torchrun (which sets RANK and WORLD_SIZE) leave it"),
+])
+def test_nproc_mistakes_exit_1_before_any_process_starts(tmp_path, capsys, monkeypatch, args, env, message):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    code, out, err = train(capsys, spiral_file(tmp_path), "--out", tmp_path / "run", *args)
+    assert code == 1 and message in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_nproc_more_than_the_gpus_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    code, _, err = train(capsys, spiral_file(tmp_path), "--nproc", "3", "--device", "cuda")
+    assert code == 1 and "--nproc 3 needs 3 CUDA devices, one per process, but this machine has 2" in err
+
+
+def test_a_gan_is_refused_on_several_processes(tmp_path, capsys):
+    path = spiral_file(tmp_path, training={"mode": "gan"})
+    code, _, err = train(capsys, path, "--nproc", "2", "--device", "cpu")
+    assert code == 1 and "mode gan trains on one process" in err
+
+
+def _run_cli(*args, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=600, check=False)
+
+
+@pytest.mark.slow
+def test_two_processes_reach_what_one_process_reaches(tmp_path):
+    """The spiral example on 2 CPU processes (gloo): the same validation accuracy as 1 process, within noise,
+    one run folder written by rank 0, and its weights reload into model.py."""
+    example = EXAMPLES / "spiral_mlp.loom"
+    one = _run_cli("train", example, "--out", tmp_path / "one", "--quiet", cwd=tmp_path)
+    two = _run_cli("train", example, "--out", tmp_path / "two", "--quiet", "--nproc", "2", cwd=tmp_path)
+    assert one.returncode == 0, one.stderr
+    assert two.returncode == 0, two.stderr
+    assert "Traceback" not in two.stderr and "2 processes (gloo)" in two.stdout
+    assert two.stdout.count("epoch 40/40") == 1                       # rank 0 alone prints
+    runs = {name: json.loads((tmp_path / name / "run.json").read_text()) for name in ("one", "two")}
+    assert runs["two"]["distributed"] == {"processes": 2, "backend": "gloo"}
+    assert runs["two"]["steps"] == runs["one"]["steps"]               # a step is the same batch
+    accuracy = {name: run["final"]["val_accuracy"] for name, run in runs.items()}
+    assert accuracy["two"] == pytest.approx(accuracy["one"], abs=0.01), accuracy
+    assert accuracy["two"] > 0.95
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == sorted(p.name for p in (tmp_path / "one").iterdir())
+    figures = evaluate(reload_model(tmp_path / "two"), example)
+    assert figures["val_accuracy"] == pytest.approx(accuracy["two"], abs=1e-6)
+
+
+@pytest.mark.slow
+def test_two_processes_resume_from_their_checkpoint(tmp_path):
+    path = spiral_file(tmp_path, training={"epochs": 2})
+    first = _run_cli("train", path, "--out", tmp_path / "run", "--quiet", "--nproc", "2", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    again = _run_cli("train", path, "--out", tmp_path / "run", "--quiet", "--nproc", "2", "--resume",
+                     "--epochs", "3", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "resumed from" in again.stdout and "epoch 3/3" in again.stdout and "epoch 2/3" not in again.stdout
+    with open(tmp_path / "run" / "metrics.csv", newline="") as f:
+        assert [row["epoch"] for row in csv.DictReader(f)] == ["1", "2", "3"]

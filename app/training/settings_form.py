@@ -39,6 +39,11 @@ from engine.training.settings import (
 from graph.layers.core import LOSSES
 
 _MISSING = object()
+ALL_GPUS = "all-gpus"   # the device box's entry for every GPU: training.device cuda, one process each
+
+
+def _gpu_count(devices: list[Any]) -> int:
+    return sum(1 for info in devices if info.device.type == "cuda")
 
 
 class _Group(QtWidgets.QGroupBox):
@@ -185,8 +190,7 @@ class SettingsForm:
         guard_wheel(self.device_box)
         self.device_box.setObjectName("deviceBox")
         self.device_box.setToolTip("where the model trains: the devices this machine has (training.device)")
-        self.device_box.activated.connect(lambda i: self._set_key("training", "device", self.device_box.itemData(i),
-                                                                  "Set training.device"))
+        self.device_box.activated.connect(self._on_device_chosen)
         run.form.addRow("device", self.device_box)
         self.device_problem = QtWidgets.QLabel()
         self.device_problem.setObjectName("problemText")
@@ -521,6 +525,18 @@ class SettingsForm:
     def device_specs(self) -> list[str]:
         return [self.device_box.itemData(i) for i in range(self.device_box.count())]
 
+    def _on_device_chosen(self, index: int) -> None:
+        """One device (training.processes goes), or every GPU: device cuda on that many processes."""
+        spec = self.device_box.itemData(index)
+
+        def mutate(d: dict[str, Any]) -> None:
+            if spec == ALL_GPUS:
+                d["device"], d["processes"] = "cuda", _gpu_count(engine_loader().devices)
+            else:
+                d["device"] = spec
+                d.pop("processes", None)
+        self._write("training", mutate, "Set training.device", "training.device")
+
     def _show_device(self, value: Any, rebuild: bool = False) -> None:
         box = self.device_box
         devices = engine_loader().devices
@@ -531,8 +547,13 @@ class SettingsForm:
                 box.addItem(f"auto — {best}", "auto")
                 for info in devices:
                     box.addItem(f"{info.device} — {info.name}", str(info.device))
+                gpus = _gpu_count(devices)
+                if gpus > 1:
+                    box.addItem(f"all {gpus} GPUs — one process each", ALL_GPUS)
                 box.setProperty("extra", False)
-            index = box.findData(value)
+            processes = self.doc.project.training.get("processes", 1)
+            several = value == "cuda" and isinstance(processes, int) and processes > 1
+            index = box.findData(ALL_GPUS if several else value)
             if index < 0 and value == "cuda":
                 index = box.findData("cuda:0")
             if index < 0:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import os
 import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 from engine.cli.common import CommandError, analysed, check_folder_writable, load_project
+from engine.training import distributed
 from engine.training.events import (
     CheckpointSaved,
     EpochEnded,
@@ -27,6 +29,7 @@ from engine.training.events import (
     Paused,
     RunStarted,
     Step,
+    TrainingError,
 )
 from engine.training.outputs import METRICS_NAME, MODEL_NAME, RUN_NAME, STEPS_NAME, WEIGHTS_NAME, RunWriter
 from engine.training.trainer import CHECKPOINT_NAME, Trainer
@@ -150,14 +153,18 @@ class Console:
 
 
 @contextmanager
-def ctrl_c_stops(trainer: Trainer):
+def ctrl_c_stops(trainer: Trainer, announce: bool = True):
     """The first Ctrl-C asks the trainer to stop cleanly; a second one aborts at once."""
+    asked = False
 
     def handler(signum, frame):
-        if trainer.stopping:
+        nonlocal asked
+        if asked:
             raise KeyboardInterrupt
-        print("\nstopping after this step (press Ctrl-C again to abort without saving)", file=sys.stderr,
-              flush=True)
+        asked = True
+        if announce:
+            print("\nstopping after this step (press Ctrl-C again to abort without saving)", file=sys.stderr,
+                  flush=True)
         trainer.stop("interrupted")
 
     try:
@@ -172,17 +179,42 @@ def ctrl_c_stops(trainer: Trainer):
 
 
 def run(path: str, epochs: int | None = None, device: str | None = None, out: str | None = None,
-        resume: bool = False, overwrite: bool = False, quiet: bool = False) -> int:
+        resume: bool = False, overwrite: bool = False, quiet: bool = False, nproc: int | None = None) -> int:
+    """One run; with `nproc` > 1 it starts that many processes (engine.training.distributed), each of which
+    comes back here as a rank (as one started by torchrun does), and returns when they have ended."""
+    if nproc is not None and nproc < 1:
+        raise CommandError(f"--nproc must be 1 or more, got {nproc}")
     try:
         project = load_project(path)
     except CommandError as exc:
         raise CommandError(str(exc), code=1) from None
     analysed(project)
+    section = project.training or {}
+    spec = device or section.get("device", "auto")
+    try:
+        rank = distributed.from_environment(spec)
+    except TrainingError as exc:
+        raise CommandError(str(exc)) from None
+    if rank is not None and nproc is not None:
+        raise CommandError("--nproc starts its processes itself; under torchrun (which sets RANK and WORLD_SIZE) "
+                           "leave it out")
+    if nproc is None and rank is None:   # the design's own training.processes (the device box's 'all N GPUs')
+        wanted = section.get("processes")
+        nproc = wanted if isinstance(wanted, int) and not isinstance(wanted, bool) and wanted > 1 else None
+    if nproc is not None and nproc > 1:
+        if section.get("mode") == "gan":
+            raise CommandError("mode gan trains on one process; leave out --nproc (and training.processes)")
+        try:
+            distributed.device_kind(spec, nproc)
+        except TrainingError as exc:
+            raise CommandError(str(exc)) from None
+    leader = rank is None or rank.rank == 0
     out_dir = Path(out) if out else default_out_dir(path)
-    check_out_dir(out_dir, resume, overwrite)
     checkpoint = out_dir / CHECKPOINT_NAME
-    if overwrite and not resume:
-        checkpoint.unlink(missing_ok=True)
+    if leader:
+        check_out_dir(out_dir, resume, overwrite)
+        if overwrite and not resume:
+            checkpoint.unlink(missing_ok=True)
     overrides = {}
     if epochs is not None:
         if epochs < 1:
@@ -190,11 +222,42 @@ def run(path: str, epochs: int | None = None, device: str | None = None, out: st
         overrides["epochs"] = epochs
     if device is not None:
         overrides["device"] = device
-    trainer = Trainer(project, base_dir=Path(path).resolve().parent, out_dir=out_dir, overrides=overrides,
-                      resume_from=checkpoint if resume else None)
+    if nproc is not None and nproc > 1:
+        return distributed.launch(nproc, run_rank, (path, epochs, device, str(out_dir), resume, overwrite, quiet))
+    kwargs = {"base_dir": Path(path).resolve().parent, "out_dir": out_dir, "overrides": overrides,
+              "resume_from": checkpoint if resume else None}
+    if rank is None:
+        return _train(Trainer(project, **kwargs), path, out_dir, quiet)
+    with distributed.process_group(rank):
+        trainer = distributed.DistributedTrainer(project, rank, **kwargs)
+        if leader:
+            print(f"{rank.world} processes ({rank.backend}), each a part of every batch", flush=True)
+            return _train(trainer, path, out_dir, quiet, {"processes": rank.world, "backend": rank.backend})
+        with ctrl_c_stops(trainer, announce=False):
+            result = trainer.run()
+        if isinstance(result, Failed) and result.reason in ("out_of_memory", "error"):  # else rank 0 says it too
+            print(f"error: process {rank.rank}: {result.message}", file=sys.stderr)
+        return 1 if isinstance(result, Failed) else 0
+
+
+def run_rank(*args) -> int:
+    """A process started by `--nproc` (distributed.launch): `run` as one rank; only rank 0 speaks."""
+    try:
+        return run(*args)
+    except CommandError as exc:
+        if os.environ.get("RANK") == "0":
+            print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 1
+
+
+def _train(trainer: Trainer, path: str, out_dir: Path, quiet: bool, processes: dict | None = None) -> int:
+    """Train, printing as it goes and writing the run folder; the end of `run` (one process, or rank 0)."""
     console = Console(quiet)
     trainer.subscribe(console)
-    RunWriter(out_dir, trainer, source_file=str(Path(path).resolve()))
+    RunWriter(out_dir, trainer, source_file=str(Path(path).resolve()),
+              tags={"distributed": processes} if processes else None)
     with ctrl_c_stops(trainer):
         result = trainer.run()
     if isinstance(result, Failed):
@@ -208,7 +271,8 @@ def run(path: str, epochs: int | None = None, device: str | None = None, out: st
           + (f": {figures}" if figures else ""))
     print(f"wrote {out_dir}: {files}")
     if result.reason == "interrupted":
-        print(f"interrupted: checkpoint saved; go on with: python main.py train {path} --out {out_dir} --resume",
-              file=sys.stderr)
+        again = f" --nproc {processes['processes']}" if processes else ""
+        print(f"interrupted: checkpoint saved; go on with: python main.py train {path} --out {out_dir} --resume"
+              + again, file=sys.stderr)
         return 1
     return 0

@@ -129,13 +129,15 @@ class MetricTotals:
     """Running sums for one pass over the data, kept on the device: each batch appends a few
     0-d tensors (no sync, no read-modify-write), summed once when the figures are read."""
 
-    def __init__(self, objective: Objective, device: torch.device):
+    def __init__(self, objective: Objective, device: torch.device,
+                 reduce: Callable[[torch.Tensor], torch.Tensor] | None = None):
         self.objective = objective
         self.device = device
         self.parts: list[list[torch.Tensor]] = [[] for _ in objective.specs]
         self.counts = [0] * len(objective.specs)
         self.losses: list[torch.Tensor] = []
         self.samples = 0
+        self.reduce = reduce   # a run on several processes: the sum over them, taken once before reading
 
     def add(self, outputs: Sequence[torch.Tensor], targets: Sequence[torch.Tensor], loss: torch.Tensor | None,
             batch: int) -> None:
@@ -158,12 +160,39 @@ class MetricTotals:
                 self.parts[k].append(torch.stack([err.abs().sum(), (err * err).sum(), y.sum(), (y * y).sum()]))
                 self.counts[k] += err.numel()
 
+    def _combine(self) -> None:
+        """Every process's totals summed into each (one collective call, which every process makes
+        at the same point of its run: the figures of an epoch are read by all alike)."""
+        reduce, self.reduce = self.reduce, None
+        if reduce is None:
+            return
+        widths = [4 if s.task != "classification" and s.loss != "cosine_embedding" else 1
+                  for s in self.objective.specs]
+        pieces = [torch.stack(self.losses).double().sum().reshape(1) if self.losses else
+                  torch.zeros(1, dtype=torch.float64, device=self.device),
+                  torch.tensor([len(self.losses), self.samples, *self.counts], dtype=torch.float64,
+                               device=self.device)]
+        pieces += [torch.stack(parts).double().sum(0).reshape(w) if parts else
+                   torch.zeros(w, dtype=torch.float64, device=self.device) for parts, w in zip(self.parts, widths)]
+        total = reduce(torch.cat([p.to(self.device) for p in pieces]))
+        values = total.cpu().tolist()
+        k = len(self.counts)
+        self.losses = [total[:1].sum()] if values[1] else []
+        self.samples = int(values[2])
+        self.counts = [int(c) for c in values[3:3 + k]]
+        self.parts, at = [], 3 + k
+        for w in widths:
+            self.parts.append([total[at:at + w].squeeze(0) if w == 1 else total[at:at + w]])
+            at += w
+
     def loss(self) -> float:
+        self._combine()
         if not self.losses:
             return float("nan")
         return float(torch.stack(self.losses).cpu().double().sum().item()) / max(self.samples, 1)
 
     def metrics(self) -> dict[str, float]:
+        self._combine()
         out: dict[str, float] = {}
         many = len(self.objective.specs) > 1
         for spec, parts, count in zip(self.objective.specs, self.parts, self.counts):

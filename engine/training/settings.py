@@ -61,6 +61,8 @@ TRAINING_KEYS: tuple[Param, ...] = (
           "epochs, or {\"patience\", \"min_delta\", \"restore_best\"}", optional=True),
     Param("seed", "int", 0, "seed for weights, shuffling and augmentation (null: a random run)", optional=True),
     Param("device", "str", "auto", "auto, cpu, cuda, cuda:K or mps"),
+    Param("processes", "int", 1, "processes `train` runs with torch.distributed, one GPU each on CUDA ('all N "
+          "GPUs' in the device box; --nproc overrides)", minimum=1, maximum=4096, advanced=True),
     Param("threads", "int", None, "CPU threads for torch (default: 1 for small models, where more threads only "
           "add overhead; torch's default otherwise)", minimum=1, maximum=1024, optional=True, advanced=True),
     Param("mixed_precision", "choice", "off", "off, auto (bf16 or fp16 on CUDA), bf16 or fp16",
@@ -213,6 +215,7 @@ class TrainingSettings:
     early_stopping: EarlyStopping | None
     seed: int | None
     device: str
+    processes: int
     threads: int | None
     mixed_precision: str
     channels_last: bool

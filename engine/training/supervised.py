@@ -86,7 +86,7 @@ class Supervised(TrainingProgram):
 
     # -- an epoch --------------------------------------------------------------------------------
     def begin_epoch(self) -> None:
-        self.totals = MetricTotals(self.objective, self.trainer.device.device)
+        self.totals = MetricTotals(self.objective, self.trainer.device.device, self.trainer.reduce)
 
     def step(self, xs: tuple[torch.Tensor, ...], ys: tuple[torch.Tensor, ...], batch_index: int,
              sample: bool) -> tuple[torch.Tensor, float]:
@@ -149,7 +149,7 @@ class Supervised(TrainingProgram):
         trainer = self.trainer
         model = trainer.model
         model.eval()
-        totals = MetricTotals(self.objective, trainer.device.device)
+        totals = MetricTotals(self.objective, trainer.device.device, trainer.reduce)
         loader = self._eval_loaders.get(id(split))
         if loader is None or loader.split is not split:
             loader = self._eval_loaders[id(split)] = BatchLoader(split, trainer.eval_batch, shuffle=False,

@@ -146,6 +146,10 @@ class Trainer:
         self.sampler: Sampler | None = None
         self.program: TrainingProgram | None = None
         self.gan: GanDesign | None = None                  # mode gan: the design's two networks
+        # a run on several processes (engine.training.distributed): this one's (rank, processes), which
+        # shards the training batches, and the sum over the processes that the metrics' totals take
+        self.shard: tuple[int, int] | None = None
+        self.reduce: Callable[[torch.Tensor], torch.Tensor] | None = None
         self._notes: list[str] = []
         # progress, which a checkpoint carries
         self.epoch: int | None = None   # the epoch in flight, once the loop runs
@@ -256,7 +260,8 @@ class Trainer:
         self.train_split, self.val_split = place_splits(data, device)
         self.eval_batch = s.eval_batch_size or max(s.batch_size * 4, 256)
         self.train_loader = BatchLoader(self.train_split, s.batch_size, shuffle=True, device=device,
-                                        generator=self.generator, augment=data.augment, drop_last=s.compile)
+                                        generator=self.generator, augment=data.augment, drop_last=s.compile,
+                                        shard=self.shard)
         self.steps_per_epoch = len(self.train_loader)
         self.threads = torch.get_num_threads()
         if device.type == "cpu":
