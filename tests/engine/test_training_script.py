@@ -43,6 +43,7 @@ def _last_accuracy(stdout: str) -> float:
     return float(re.findall(r"val accuracy ([\d.]+)%", stdout)[-1]) / 100
 
 
+@pytest.mark.slow
 def test_the_script_trains_alone_to_what_train_reaches(tmp_path, capsys):
     path = _spiral(tmp_path)
     folder = tmp_path / "script"
@@ -68,6 +69,7 @@ def test_the_script_trains_alone_to_what_train_reaches(tmp_path, capsys):
     assert set(weights) == set(load_file(tmp_path / "run" / "weights.safetensors"))
 
 
+@pytest.mark.slow
 def test_the_script_runs_under_torchrun_on_two_processes(tmp_path, capsys):
     path = _spiral(tmp_path)
     _export(path, tmp_path / "train.py", capsys)
