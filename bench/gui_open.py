@@ -1,6 +1,6 @@
 """Opening big designs in the designer (issue 13, item 5; DESIGN §7: ratios side by side).
 
-    QT_QPA_PLATFORM=offscreen python bench/gui_open.py [--sizes 1000,5000] [--opens 3]
+    QT_QPA_PLATFORM=offscreen python bench/gui_open.py [--sizes 1000,5000] [--opens 3] [--no-torch]
 
 Each design opens in a fresh process (so that peak memory is its own), beside an empty design
 opened the same way (the baseline) and a design with blocks (resources/examples/resnet18.loom,
@@ -12,6 +12,10 @@ which shows its top level). Reported per design:
   of at most about 30 ms and shown as stand-ins meanwhile; the longest turn is reported;
 * every node built: until the last item exists (nothing waits for this);
 * peak RSS of the process, and its growth over the empty window's.
+
+`--no-torch` runs every process with PyTorch blocked (the Training panel then says it is
+unavailable): what the designer itself costs, since the window imports PyTorch (about 230 MB)
+in idle time 0.8 s after it shows, design or not.
 
 Checked, not timed: fit view frames every node; a node in view is selected and dragged by the
 mouse; a node far from the view gets its item when the Problems panel's way (`show_node`)
@@ -39,9 +43,11 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def open_one(path: Path, opens: int) -> dict:
+def open_one(path: Path, opens: int, torch: bool = True) -> dict:
     """Runs in its own process: open `path` `opens` times (the first for the peak memory)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if not torch:
+        sys.modules["torch"] = None  # every import of it fails at once
     sys.path.insert(0, str(ROOT))
     from PySide6 import QtCore, QtTest, QtWidgets
 
@@ -122,7 +128,7 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def measure(sizes: list[int], opens: int) -> list[tuple[str, dict]]:
+def measure(sizes: list[int], opens: int, torch: bool = True) -> list[tuple[str, dict]]:
     """Every design in its own process, one after the other; the baseline first."""
     sys.path.insert(0, str(ROOT / "bench"))
     sys.path.insert(0, str(ROOT))
@@ -141,7 +147,8 @@ def measure(sizes: list[int], opens: int) -> list[tuple[str, dict]]:
         designs.append(("blocks: resnet18.loom, top level", BLOCKS))
     results = []
     for name, path in designs:
-        out = subprocess.run([sys.executable, __file__, "--one", str(path), "--opens", str(opens)],
+        out = subprocess.run([sys.executable, __file__, "--one", str(path), "--opens", str(opens),
+                              *([] if torch else ["--no-torch"])],
                              check=False, capture_output=True, text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
         if out.returncode != 0:
             raise SystemExit(f"{name}: {out.stderr[-2000:]}")
@@ -171,13 +178,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,5000")
     parser.add_argument("--opens", type=int, default=3)
+    parser.add_argument("--no-torch", action="store_true", help="block PyTorch: the designer's own cost")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(open_one(Path(args.one), args.opens)))
+        print(json.dumps(open_one(Path(args.one), args.opens, torch=not args.no_torch)))
         return 0
-    print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
-    report(measure([int(s) for s in args.sizes.split(",")], args.opens))
+    print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}"
+          + ("; PyTorch blocked" if args.no_torch else ""))
+    report(measure([int(s) for s in args.sizes.split(",")], args.opens, torch=not args.no_torch))
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
     return 0
 
 
