@@ -228,7 +228,7 @@ def test_a_run_that_fails_to_start_leaves_nothing_and_a_failed_run_can_be_redone
 def test_nproc_mistakes_exit_1_before_any_process_starts(tmp_path, capsys, monkeypatch, args, env, message):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    code, out, err = train(capsys, spiral_file(tmp_path), "--out", tmp_path / "run", *args)
+    code, _, err = train(capsys, spiral_file(tmp_path), "--out", tmp_path / "run", *args)
     assert code == 1 and message in err
     assert not (tmp_path / "run").exists()
 
