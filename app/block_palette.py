@@ -90,12 +90,17 @@ class BlockPalette(QtCore.QObject):
 
     def search_entries(self) -> dict[str, list[str]]:
         """The blocks for the canvas's Tab search, by section: the project's by name, a library's by
-        its entry ("library/Name"); a library block the project has is listed as the project's."""
-        project = self.doc.project.blocks
-        out: dict[str, list[str]] = {name: [f"Blocks.{name}"] for name in project.names()}
+        its entry ("library/Name"); a library block the project has is listed as the project's.
+        Inside a block, blocks that are or use the block edited are left out (a block cannot hold itself)."""
+        project, edited = self.doc.project.blocks, self.doc.edited_graph_name()
+
+        def offered(blocks: Blocks, name: str) -> bool:
+            return edited is None or edited not in with_dependencies(blocks, name)
+
+        out: dict[str, list[str]] = {name: [f"Blocks.{name}"] for name in project.names() if offered(project, name)}
         for title, source in SECTIONS[1:]:
             for name in self.sources[source].names():
-                if name not in project:
+                if name not in project and offered(self.sources[source], name):
                     out.setdefault(name, []).append(f"{title}.{source}/{name}")
         return out
 

@@ -52,6 +52,24 @@ def test_tab_search_lists_the_projects_and_the_libraries_blocks_and_adds_them(ma
     assert again["Bottleneck"].startswith("Blocks.") and "Bottleneck (Block library.library/Bottleneck)" not in again
 
 
+def test_inside_a_block_the_tab_search_leaves_out_the_blocks_that_would_hold_themselves(make_window, qtbot):
+    window = opened(make_window, qtbot, FLAT)
+    make_block(window, RESIDUAL, "Residual")
+    qtbot.waitUntil(lambda: window.findChild(QtWidgets.QDialog, "makeBlockDialog") is None)
+    make_block(window, ["layer1_0", *[i.replace("layer1_0", "layer1_1") for i in RESIDUAL]], "Pair")
+    assert {"Residual", "Pair"} <= set(offered(window))
+    (pair,) = [n.id for n in window.doc.graph.nodes if n.type == "Pair"]
+    window.blocks.enter(pair)   # the Pair's definition: neither Pair nor anything using it
+    assert window.doc.edited_graph_name() == "Pair"
+    names = offered(window)
+    assert "Pair" not in names and "Residual" in names and "Bottleneck" in names
+    (inner,) = [n.id for n in window.doc.edited_graph.nodes if n.type == "Residual"]
+    window.blocks.enter(inner)   # the Residual inside it: Residual and Pair both hold it
+    assert window.doc.edited_graph_name() == "Residual"
+    names = offered(window)
+    assert "Residual" not in names and "Pair" not in names and "ConvBNReLU" in names
+
+
 def test_tab_then_typing_a_library_blocks_name_and_enter_adds_it(window, qtbot):
     viewer = window.canvas.viewer
     menu = viewer._search_widget
