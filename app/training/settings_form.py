@@ -198,7 +198,7 @@ class SettingsForm:
         self.device_problem.hide()
         run.form.addRow(self.device_problem)
         for name in ("mixed_precision", "checkpoint_every", "eval_batch_size", "threads", "compile",
-                     "channels_last"):
+                     "channels_last", "tensorboard"):
             self._simple_row(run.form, "training", self._training_keys[name])
         layout.addWidget(run)
         layout.addStretch(1)

@@ -7,6 +7,7 @@
     model.py             the exported code (engine.codegen.generate_code), the program that was trained
     run.json             settings, device, versions, data, final figures, how the run ended
     samples/epoch_NNN.png, generator.py, generator.safetensors   mode gan (engine.training.adversarial)
+    tensorboard/         TensorBoard event files, with training.tensorboard (engine.training.tensorboard_log)
     checkpoint.pt        for --resume (written by the trainer)
 
 `RunWriter(out_dir, trainer)` subscribes itself; the CLI and the GUI's runs folder use it alike.
@@ -28,6 +29,7 @@ import torch
 from engine.training.checkpoint import save_weights
 from engine.training.events import EpochEnded, Event, Failed, Finished, RunStarted, Samples, Step
 from engine.training.sample_images import save_png
+from engine.training.tensorboard_log import TENSORBOARD_DIR, TensorBoardLog
 from graph.files import write_atomic
 
 WEIGHTS_NAME = "weights.safetensors"
@@ -68,6 +70,7 @@ class RunWriter:
         self._metrics = None
         self._steps = None
         trainer.subscribe(self)
+        TensorBoardLog(self.out_dir / TENSORBOARD_DIR, trainer)   # inert unless training.tensorboard
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted):
@@ -151,7 +154,7 @@ class RunWriter:
             files["model"] = MODEL_NAME
         if isinstance(event, Finished) and trainer.program is not None:
             files.update(trainer.program.write_files(self.out_dir))
-        for name, key in ((METRICS_NAME, "metrics"), (STEPS_NAME, "steps")):
+        for name, key in ((METRICS_NAME, "metrics"), (STEPS_NAME, "steps"), (TENSORBOARD_DIR, "tensorboard")):
             if (self.out_dir / name).exists():
                 files[key] = name
         if trainer.checkpoint_path is not None and trainer.checkpoint_path.exists():

@@ -81,6 +81,8 @@ TRAINING_KEYS: tuple[Param, ...] = (
           "30 seconds); one is always saved when the run ends or stops", minimum=1, optional=True),
     Param("telemetry", "str", None, "live statistics: false to turn off, or an object of telemetry keys",
           optional=True),
+    Param("tensorboard", "bool", False, "also write TensorBoard event files (losses, metrics, learning rate, "
+          "weight and activation histograms) into the run folder's tensorboard/ (pip install tensorboard)"),
     # mode "gan" (DESIGN §9; engine.training.adversarial)
     Param("generator", "str", None, "mode gan: the id of the generator's Output (its Input is the noise)",
           optional=True),
@@ -225,6 +227,7 @@ class TrainingSettings:
     eval_batch_size: int | None
     checkpoint_every: int | None
     telemetry: Telemetry
+    tensorboard: bool
     generator: str | None
     discriminator: str | None
     gan_loss: str

@@ -68,6 +68,7 @@ from engine.training.program import TrainingProgram
 from engine.training.settings import TrainingSettings, parse_training
 from engine.training.supervised import Supervised
 from engine.training.telemetry import Sampler
+from engine.training.tensorboard_log import require as require_tensorboard
 from graph.analysis import Analysis, analyse
 from graph.footprint import too_large
 from graph.project import Project
@@ -210,6 +211,8 @@ class Trainer:
         section = dict(project.training or {})
         section.update(self.overrides)
         s = self.settings = parse_training(section, [n.id for n in outputs])
+        if s.tensorboard:   # an optional extra: said before any work, not at the first event
+            require_tensorboard()
         self.device = resolve_device(s.device)
         device = self.device.device
         if device.type == "cuda":
