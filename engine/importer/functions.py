@@ -93,8 +93,8 @@ def bind(pattern: Pattern, node: fx.Node) -> Bound | str:
         return f"takes more arguments than LayerLoom's {pattern.layer.name} reads"
     plain = [n.strip("[]*") for n in names]
     for key, value in node.kwargs.items():
-        if key in IGNORED or (value is None and key not in plain):
-            continue
+        if key in IGNORED or ((value is None or value is False) and key not in plain):
+            continue   # an option left off (`return_indices=False`, as F.max_pool2d passes it) changes nothing
         if key not in plain:
             return f"argument {key}= has no counterpart in LayerLoom's {pattern.layer.name}"
         given[key] = value

@@ -166,8 +166,10 @@ for _dims in (1, 2, 3):
             signature=_POOL_SIGNATURES[_kind],
             doc=f"{_dims}-D {_what} pooling over {_LAYOUT[_dims]}.",
             params=_pool_params(_dims, _dilated), infer=_pool_rule(_dims, _dilated),
-            functions=(f"aten.max_pool{_dims}d(input, kernel_size, stride, padding, dilation, ceil_mode)" if _dilated
-                       else f"aten.avg_pool{_dims}d(input, kernel_size, stride, padding, ceil_mode, count_include_pad)",),
+            functions=((f"F.max_pool{_dims}d(input, kernel_size, stride, padding, dilation, ceil_mode)",
+                        f"aten.max_pool{_dims}d(input, kernel_size, stride, padding, dilation, ceil_mode)") if _dilated
+                       else (f"F.avg_pool{_dims}d(input, kernel_size, stride, padding, ceil_mode, count_include_pad)",
+                             f"aten.avg_pool{_dims}d(input, kernel_size, stride, padding, ceil_mode, count_include_pad)")),
             # torch keeps stride = kernel_size when none is given; the declaration's default says so
             reader=lambda m: {"stride": None if m.stride == m.kernel_size else m.stride},
         ))
@@ -188,7 +190,8 @@ for _kind, _dims in (("Avg", 1), ("Avg", 2), ("Avg", 3), ("Max", 1), ("Max", 2),
         doc=f"{_kind}-pools {_LAYOUT[_dims]} to a fixed output size, whatever the input size.",
         params=(Param("output_size", "size", 1, "size of the output", minimum=1, dims=_dims),),
         infer=_adaptive_rule(_dims),  # adaptive max pooling's ATen operation gives the indices too
-        functions=(f"aten.adaptive_avg_pool{_dims}d(input, output_size)",) if _kind == "Avg" else (),
+        functions=((f"F.adaptive_avg_pool{_dims}d(input, output_size)", f"aten.adaptive_avg_pool{_dims}d(input, output_size)")
+                   if _kind == "Avg" else (f"F.adaptive_max_pool{_dims}d(input, output_size)",)),
     ))
 
 

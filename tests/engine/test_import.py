@@ -131,3 +131,13 @@ def test_outline_lists_the_models_a_file_offers_and_its_example_shapes(tmp_path)
     bad.write_text("x = 1\ndef f(:\n")
     with pytest.raises(ImportFailure, match=r"bad.py:2: the file is not valid Python"):
         outline(bad)
+
+
+def test_functional_pooling_calls_come_in_as_pooling_layers():
+    """F.adaptive_avg_pool2d and its kin had no counterpart although the layers exist (a new
+    user's CNN was refused at its pooling line)."""
+    result = import_model(str(MODELS / "functional_pools.py:FunctionalPools"), None)
+    assert result.max_difference <= 1e-5
+    types = sorted(n.type for n in result.project.graph.nodes)
+    for name in ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"):
+        assert name in types
