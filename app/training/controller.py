@@ -216,12 +216,17 @@ class TrainingController(QtCore.QObject):
             self._fail_to_start(f"cannot write the run folder in {root}: {exc.strerror or exc}")
             return False
         from app.training.session import TrainingSession
+        from engine.training.events import TrainingError
 
         base_dir = doc.path.resolve().parent if doc.path is not None else Path.cwd()
         try:
             session = TrainingSession(project, base_dir=base_dir, out_dir=out_dir,
                                       source_file=str(doc.path.resolve()) if doc.path is not None else None,
                                       lazy=True, parent=self)
+        except TrainingError as exc:   # training.processes on a device or mode that cannot take them
+            shutil.rmtree(out_dir, ignore_errors=True)
+            self._fail_to_start(exc.message, "training.device" if exc.reason == "device" else "training.processes")
+            return False
         except Exception as exc:  # noqa: BLE001 -- a bug must not take the window down
             shutil.rmtree(out_dir, ignore_errors=True)
             self._fail_to_start(f"{type(exc).__name__}: {exc}")
@@ -246,8 +251,8 @@ class TrainingController(QtCore.QObject):
         self.run_started.emit()
         return True
 
-    def _fail_to_start(self, message: str) -> None:
-        self.window.problems.show_run_problem("training", message)
+    def _fail_to_start(self, message: str, where: str = "training") -> None:
+        self.window.problems.show_run_problem(where, message)
         self.window.docks["problemsPanel"].raise_()
         self._say(f"Cannot train: {message}")
 
@@ -306,8 +311,10 @@ class TrainingController(QtCore.QObject):
             kind = event.kind
             if kind == "run_started":
                 self.panel.show_progress(store.progress, store.status)
+                processes = getattr(self.session, "processes", 1)
+                on = f", {processes} processes" if processes > 1 else ""
                 self.panel.status.setText(
-                    f"Training on {event.device_name}: {event.dataset}, {event.train_samples:,} training / "
+                    f"Training on {event.device_name}{on}: {event.dataset}, {event.train_samples:,} training / "
                     f"{event.val_samples:,} validation samples, {event.trainable_params:,} parameters, "
                     f"batch {event.batch_size}, {event.epochs} epochs")
             elif kind == "note":

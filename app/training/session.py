@@ -21,6 +21,10 @@ later ("after epoch 0" at epoch 4 of 6).
 
 While the thread runs, garbage is collected on the GUI thread only (app.gc_guard).
 
+A design whose `training.processes` asks for several trains on that many processes: the thread runs
+rank 0 (engine.training.distributed.LocalGroup, which starts the other ranks and ends them), so the
+events, plots, Pause and Stop are rank 0's, and a Stop ends every rank after the same step.
+
 `stop()`, `pause()` and `resume()` are the trainer's own (safe from any thread). `ended` fires
 on the GUI thread after the thread has finished, with the Finished or Failed event.
 """
@@ -59,15 +63,22 @@ class HookFailed:
     message: str
 
 
+def _processes(project: Project, overrides: dict | None) -> int:
+    """How many processes the run takes: the design's training.processes (the device box's 'all N GPUs')."""
+    from engine.training.settings import design_processes
+
+    return design_processes({**(project.training or {}), **(overrides or {})}) or 1
+
+
 class _Worker(QtCore.QThread):
-    def __init__(self, trainer, parent: QtCore.QObject | None = None):
+    def __init__(self, run, parent: QtCore.QObject | None = None):
         super().__init__(parent)
-        self.trainer = trainer
+        self.train = run       # Trainer.run, or LocalGroup.run (rank 0 here, the other ranks started by it)
         self.result = None
 
     def run(self) -> None:
         try:
-            self.result = self.trainer.run()
+            self.result = self.train()
         except BaseException:  # noqa: BLE001 -- Trainer.run reports everything; this is the last guard
             from engine.training.events import Failed
 
@@ -88,8 +99,17 @@ class TrainingSession(QtCore.QObject):
         from engine.training import RunWriter, Trainer
 
         self.out_dir = out_dir
-        self.trainer = Trainer(project, base_dir=base_dir, out_dir=out_dir, overrides=overrides)
-        self.writer = RunWriter(out_dir, self.trainer, source_file=source_file) if out_dir is not None else None
+        self.processes = _processes(project, overrides)
+        group = tags = None
+        if self.processes > 1:   # raises TrainingError for a device or mode that cannot take them
+            from engine.training.distributed import LocalGroup
+
+            group = LocalGroup(project, self.processes, base_dir=base_dir, out_dir=out_dir, overrides=overrides)
+            self.trainer, tags = group.trainer, group.tags
+        else:
+            self.trainer = Trainer(project, base_dir=base_dir, out_dir=out_dir, overrides=overrides)
+        self.writer = (RunWriter(out_dir, self.trainer, source_file=source_file, tags=tags)
+                       if out_dir is not None else None)
         self.trainer.subscribe(self._on_event)
         self._boundary_wanted = boundary
         self._lazy = lazy
@@ -104,7 +124,7 @@ class TrainingSession(QtCore.QObject):
         self.delivered = 0            # events handed to the GUI thread
         self.wakeups = 0              # GUI-thread turns that took them
         self._wake.connect(self._drain, QtCore.Qt.ConnectionType.QueuedConnection)
-        self._thread = _Worker(self.trainer, self)
+        self._thread = _Worker(group.run if group is not None else self.trainer.run, self)
         self._thread.finished.connect(self._on_thread_finished)
         self._holds_guard = False
 

@@ -32,6 +32,7 @@ from engine.training.events import (
     TrainingError,
 )
 from engine.training.outputs import METRICS_NAME, MODEL_NAME, RUN_NAME, STEPS_NAME, WEIGHTS_NAME, RunWriter
+from engine.training.settings import design_processes
 from engine.training.trainer import CHECKPOINT_NAME, Trainer
 
 RUN_FILES = (METRICS_NAME, STEPS_NAME, WEIGHTS_NAME, MODEL_NAME, RUN_NAME, CHECKPOINT_NAME)
@@ -199,8 +200,7 @@ def run(path: str, epochs: int | None = None, device: str | None = None, out: st
         raise CommandError("--nproc starts its processes itself; under torchrun (which sets RANK and WORLD_SIZE) "
                            "leave it out")
     if nproc is None and rank is None:   # the design's own training.processes (the device box's 'all N GPUs')
-        wanted = section.get("processes")
-        nproc = wanted if isinstance(wanted, int) and not isinstance(wanted, bool) and wanted > 1 else None
+        nproc = design_processes(section)
     if nproc is not None and nproc > 1:
         if section.get("mode") == "gan":
             raise CommandError("mode gan trains on one process; leave out --nproc (and training.processes)")

@@ -61,8 +61,8 @@ TRAINING_KEYS: tuple[Param, ...] = (
           "epochs, or {\"patience\", \"min_delta\", \"restore_best\"}", optional=True),
     Param("seed", "int", 0, "seed for weights, shuffling and augmentation (null: a random run)", optional=True),
     Param("device", "str", "auto", "auto, cpu, cuda, cuda:K or mps"),
-    Param("processes", "int", 1, "processes `train` runs with torch.distributed, one GPU each on CUDA ('all N "
-          "GPUs' in the device box; --nproc overrides)", minimum=1, maximum=4096, advanced=True),
+    Param("processes", "int", 1, "processes the run takes with torch.distributed (train and the window), one GPU "
+          "each on CUDA ('all N GPUs' in the device box; --nproc overrides)", minimum=1, maximum=4096, advanced=True),
     Param("threads", "int", None, "CPU threads for torch (default: 1 for small models, where more threads only "
           "add overhead; torch's default otherwise)", minimum=1, maximum=1024, optional=True, advanced=True),
     Param("mixed_precision", "choice", "off", "off, auto (bf16 or fp16 on CUDA), bf16 or fp16",
@@ -151,6 +151,13 @@ def parse_device_spec(spec: str) -> tuple[str, int | None] | None:
     if index is not None and kind != "cuda":
         return None
     return kind, int(index) if index is not None else None
+
+
+def design_processes(section: dict[str, Any] | None) -> int | None:
+    """The design's own `training.processes` (the device box's 'all N GPUs') when it asks for more than one;
+    read before the settings are parsed, to start the processes (a bad value is the parse's to report)."""
+    wanted = (section or {}).get("processes")
+    return wanted if isinstance(wanted, int) and not isinstance(wanted, bool) and wanted > 1 else None
 
 
 _TELEMETRY = {p.name: p.default for p in TELEMETRY_KEYS}
