@@ -30,12 +30,17 @@ def test_a_window_run_on_two_processes_fills_the_plots_and_keeps_one_run(trainer
     assert len((runs[0].path / "metrics.csv").read_text().splitlines()) == 4
 
 
-def test_stop_ends_every_process(trainer_window, tmp_path, qtbot):  # noqa: F811
+def test_pause_holds_and_stop_ends_every_process(trainer_window, tmp_path, qtbot):  # noqa: F811
     window = trainer_window(spiral_copy(tmp_path, device="cpu", processes=2, epochs=500))
     controller = window.training
     start(window, qtbot)
     qtbot.waitUntil(lambda: controller.store.progress.step > 3, timeout=120_000)
     assert ", 2 processes:" in controller.panel.status.text()
+    controller.action_pause.trigger()                          # rank 0 holds; the other waits for it
+    qtbot.waitUntil(lambda: controller.store.status == "paused", timeout=10_000)
+    step = controller.store.progress.step
+    controller.action_pause.trigger()
+    qtbot.waitUntil(lambda: controller.store.progress.step > step, timeout=10_000)
     controller.action_stop.trigger()
     result = wait_end(window, qtbot, timeout=60_000)
     assert result.kind == "finished" and result.reason == "stopped", result
@@ -56,3 +61,17 @@ def test_a_device_that_cannot_take_the_processes_is_refused_before_the_run(train
     message = window.statusBar().currentMessage()
     assert "training.processes 8 " in message and "--nproc" not in message
     assert not list((tmp_path / "runs").glob("*/run.json")) and not list((tmp_path / "runs").glob("*/design.loom"))
+
+
+def test_a_process_that_dies_ends_the_run_with_a_message_naming_it(trainer_window, tmp_path, qtbot):  # noqa: F811
+    import multiprocessing
+
+    window = trainer_window(spiral_copy(tmp_path, device="cpu", processes=2, epochs=500))
+    controller = window.training
+    start(window, qtbot)
+    qtbot.waitUntil(lambda: controller.store.progress.step > 3, timeout=120_000)
+    (other,) = [p for p in multiprocessing.active_children() if p.name == "layerloom-rank-1"]
+    other.kill()
+    result = wait_end(window, qtbot, timeout=60_000)
+    assert result.kind == "failed" and result.message.startswith("process 1 of 2 failed (ended by signal 9)")
+    assert "process 1 of 2 failed" in controller.panel.status.text() and not controller.doc.locked
