@@ -40,6 +40,7 @@ from typing import Any, ClassVar
 from PySide6 import QtCore
 
 from app.gc_guard import guard
+from app.training.pacing import gil_switching
 from graph.project import Project
 
 URGENT = frozenset({"run_started", "paused", "resumed", "note", "finished", "failed"})
@@ -131,6 +132,7 @@ class TrainingSession(QtCore.QObject):
     # -- control (GUI thread) -----------------------------------------------------------
     def start(self) -> None:
         guard().hold()
+        gil_switching().hold()
         self._holds_guard = True
         self._thread.start()
 
@@ -162,6 +164,7 @@ class TrainingSession(QtCore.QObject):
         if self._holds_guard:
             self._holds_guard = False
             guard().release()
+            gil_switching().release()
 
     # -- the training thread ------------------------------------------------------------
     def _on_event(self, event: Any) -> None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import threading
 import time
+import sys
 from pathlib import Path
 
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.training import controller as controller_module
+from app.training import pacing
 from app.training.loader import engine_loader
 from tests.conftest import EXAMPLES
 
@@ -158,8 +160,10 @@ def test_a_spiral_run_fills_every_plot_badges_the_canvas_and_is_kept(trainer_win
 def test_stop_and_pause_answer_at_once(trainer_window, tmp_path, qtbot):
     window = trainer_window(spiral_copy(tmp_path, epochs=400))
     controller = window.training
+    before = sys.getswitchinterval()
     start(window, qtbot)
     wait_epochs(window, qtbot, 2)
+    assert sys.getswitchinterval() == pacing.TRAINING_SWITCH_S   # redraws hand the GIL over quickly
     # a plot the user zooms (mouse wheel) keeps their view while data comes in
     loss = controller.plots.loss_plot
     loss_box = loss.view.getPlotItem().getViewBox()
@@ -190,6 +194,7 @@ def test_stop_and_pause_answer_at_once(trainer_window, tmp_path, qtbot):
     wait_end(window, qtbot)
     assert result.kind == "finished" and result.reason == "stopped"
     assert not window.doc.locked and controller.session is None
+    assert sys.getswitchinterval() == before
     run = controller.panel.runs()[0]
     assert run.reason == "stopped" and run.weights.is_file()
 
