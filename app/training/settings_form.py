@@ -136,7 +136,7 @@ class SettingsForm:
 
         # optimiser
         opt = _Group("Optimiser", "trainingOptimiserGroup")
-        for name in ("optimizer", "learning_rate", "momentum", "nesterov"):
+        for name in ("optimizer", "learning_rate", "momentum", "nesterov", "eps", "alpha"):
             self._simple_row(opt.form, "training", self._training_keys[name])
         self.rows["training.learning_rate"].editor.setSingleStep(0.0005)
         self.schedule_box = QtWidgets.QComboBox()
@@ -198,7 +198,7 @@ class SettingsForm:
         self.device_problem.hide()
         run.form.addRow(self.device_problem)
         for name in ("mixed_precision", "checkpoint_every", "eval_batch_size", "threads", "compile",
-                     "channels_last", "tensorboard"):
+                     "channels_last", "tf32", "tensorboard"):
             self._simple_row(run.form, "training", self._training_keys[name])
         layout.addWidget(run)
         layout.addStretch(1)

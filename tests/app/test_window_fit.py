@@ -252,3 +252,16 @@ def test_a_view_that_does_not_hold_the_whole_design_keeps_its_zoom_when_the_canv
     window.resize(900, 560)
     qtbot.wait(100)
     assert viewer.transform().m11() == pytest.approx(OPEN_SCALE, abs=0.01)
+
+
+def test_every_simple_training_key_has_a_row_in_the_training_panel(trainer_window_panel):
+    """`training.tf32` came without a row: the panel lists its keys by hand. The keys edited by
+    their own widgets (the device box, the loss weights, the schedule and early-stopping groups,
+    the telemetry rates, the starting weights, the GAN players) are named here."""
+    from engine.training.settings import TRAINING_KEYS
+
+    own_widgets = {"device", "processes", "betas", "loss_weights", "schedule", "early_stopping", "telemetry",
+                   "initial_weights", "generator", "discriminator"}
+    rows = trainer_window_panel.rows
+    missing = [p.name for p in TRAINING_KEYS if p.name not in own_widgets and f"training.{p.name}" not in rows]
+    assert missing == []
