@@ -1,7 +1,7 @@
 """A CNN that pools with torch.nn.functional calls, as many hand-written models do."""
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 
 
 class FunctionalPools(nn.Module):
