@@ -4,9 +4,9 @@ exported, closing mid-run, and the settings as undoable edits of the project's s
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
-import sys
 from pathlib import Path
 
 import pytest
