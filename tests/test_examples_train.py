@@ -161,16 +161,15 @@ def test_dcgan_digits_draws_recognisable_digits(tmp_path):
 
 
 @pytest.mark.slow
-def test_tiny_gpt_learns_the_text_within_a_tiny_budget(tmp_path):
-    """A tiny budget (two epochs over the first 300,000 characters) beats a model of single-character
-    frequencies (about 4.2 bits per character on English; chance over 128 ids is 7)."""
+def test_tiny_gpt_reaches_its_stated_bits_per_character(tmp_path):
+    """The example as it ships (ten epochs over the first 100,000 characters, about a minute on two
+    cores) reaches the README's figure, well under a model of single-character frequencies (about 4.2
+    bits per character on English; chance over 128 ids is 7)."""
     path = EXAMPLES / "tiny_gpt.loom"
     project = load(path)
-    project.data = {**project.data, "characters": 300_000}
-    project.training = {**project.training, "epochs": 2}
     trainer = Trainer(project, base_dir=path.parent, out_dir=tmp_path, overrides={"device": "cpu"})
     RunWriter(tmp_path, trainer, source_file=str(path))
     result = trainer.run()
     assert isinstance(result, Finished), result
     bits = result.final["val_loss"] / math.log(2)
-    assert bits < 3.85, f"{bits:.2f} bits per character"  # 3.65 measured (torch 2.13, CPU)
+    assert bits <= 2.5, f"{bits:.2f} bits per character"  # 2.28 measured (torch 2.13, CPU)

@@ -325,12 +325,19 @@ def transformer_tokens() -> Project:
                              "schedule": "one_cycle", "seed": 0}, blocks=b.graph.blocks)
 
 
+GPT_CONTEXT = 32
+GPT_CHARACTERS = 100_000
+
+
 def tiny_gpt() -> Project:
     """A character-level GPT on Python's bundled documentation (docs/data.md, "text"): token embeddings plus
     the fixed sinusoidal position signal, two causal pre-norm blocks, a final LayerNorm and a head that
-    scores the next character at every position. 128 ids cover the text's characters on any CPython."""
+    scores the next character at every position. 128 ids cover the text's characters on any CPython.
+    Sized for a learner's CPU: the first 100,000 characters in 32-character windows and batches of 32
+    (88 steps an epoch at a brisk learning rate), so an epoch takes seconds and ten of them write
+    recognisable words (README's table)."""
     b = _with_blocks("CausalTransformerBlock")
-    x = b.add("Input", "tokens", shape=[64], dtype="int64")
+    x = b.add("Input", "tokens", shape=[GPT_CONTEXT], dtype="int64")
     x = b.add("Embedding", "embed", x, num_embeddings=128, embedding_dim=64)
     x = b.add("PositionalEncoding", "position", x, max_len=256, dropout=0.0)
     x = b.add("CausalTransformerBlock", "blocks", x, d_model=64, num_heads=4, dim_feedforward=256)
@@ -338,8 +345,9 @@ def tiny_gpt() -> Project:
     x = b.add("LayerNorm", "norm", x)
     x = b.add("Linear", "head", x, out_features=128)
     b.add("Output", "next_char", x)
-    return Project("Tiny GPT", b.graph, data={"dataset": "text", "context": 64},
-                   training={"epochs": 3, "batch_size": 64, "optimizer": "adamw", "learning_rate": 0.003,
+    return Project("Tiny GPT", b.graph,
+                   data={"dataset": "text", "context": GPT_CONTEXT, "characters": GPT_CHARACTERS},
+                   training={"epochs": 10, "batch_size": 32, "optimizer": "adamw", "learning_rate": 0.006,
                              "schedule": "one_cycle", "seed": 0}, blocks=b.graph.blocks)
 
 
