@@ -256,7 +256,7 @@ class PredictController(QtCore.QObject):
         node = self.level_prefix() + ids[0]
         if self.panel.attention.choose(node):
             self.panel.attention.show()
-            self.panel.ensureWidgetVisible(self.panel.attention)
+            self.panel.bring_into_view(self.panel.attention)
         index = self.panel.neuron.index.value() if self.panel.neuron.neuron is not None and \
             self.panel.neuron.neuron.path == node else 0
         self.runner.submit("inside", lambda: (node, work.inside(node, index)))
@@ -298,7 +298,7 @@ class PredictController(QtCore.QObject):
                 self.panel.activation.show_curve(curve)
             shown = self.panel.neuron if neuron is not None else self.panel.activation if curve is not None else None
             if shown is not None:   # the clicked node's view comes into sight (after the layout settles)
-                QtCore.QTimer.singleShot(0, lambda: self.panel.ensureWidgetVisible(shown))
+                QtCore.QTimer.singleShot(0, lambda: self.panel.bring_into_view(shown))
 
     def _show_prediction(self, prediction) -> None:
         self.last_prediction = prediction

@@ -58,7 +58,7 @@ class GenerateBox(QtWidgets.QGroupBox):
         self.prompt.setPlaceholderText("a prompt in the characters of the training text")
         self.prompt.setToolTip("The text the model goes on from (it sees the last characters of its context)")
         layout.addWidget(self.prompt)
-        form = QtWidgets.QHBoxLayout()
+        form = QtWidgets.QGridLayout()   # two rows of two: four fields side by side are wider than the dock
         self.temperature = QtWidgets.QDoubleSpinBox()
         self.temperature.setObjectName("generateTemperature")
         self.temperature.setRange(0.05, 5.0)
@@ -79,10 +79,12 @@ class GenerateBox(QtWidgets.QGroupBox):
         self.seed.setObjectName("generateSeed")
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("The same seed and settings give the same text")
-        for label, box in (("T", self.temperature), ("top-k", self.top_k), ("length", self.length),
-                           ("seed", self.seed)):
-            form.addWidget(QtWidgets.QLabel(label))
-            form.addWidget(box, 1)
+        for i, (label, box) in enumerate((("T", self.temperature), ("top-k", self.top_k), ("length", self.length),
+                                          ("seed", self.seed))):
+            form.addWidget(QtWidgets.QLabel(label), i // 2, 2 * (i % 2))
+            form.addWidget(box, i // 2, 2 * (i % 2) + 1)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
         layout.addLayout(form)
         buttons = QtWidgets.QHBoxLayout()
         self.go = QtWidgets.QPushButton("Generate")

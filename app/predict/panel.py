@@ -120,6 +120,13 @@ class PredictPanel(QtWidgets.QScrollArea):
         self.trace.toggled.connect(lambda _on: self.settings_changed.emit())
         self._mc_before = 0
 
+    def bring_into_view(self, widget: QtWidgets.QWidget) -> None:
+        """Scroll `widget` into sight, up or down only: the panel has no horizontal bar (everything
+        wraps), so a sideways scroll that ensureWidgetVisible makes when a view is a little wider than
+        the dock would cut off the body's left edge with no way back."""
+        self.ensureWidgetVisible(widget)
+        self.horizontalScrollBar().setValue(0)
+
     def _mc_changed(self, value: int) -> None:
         if self._mc_before == 0 and value == 1:   # one step up from off goes to the usual number
             self._mc_before = DEFAULT_MC

@@ -73,3 +73,18 @@ def test_a_gpt_built_by_hand_infers_its_shapes_and_trains(trainer_window, tmp_pa
     bits = [e.val_loss / math.log(2) for e in epochs]
     assert bits[-1] < bits[0] < 7.0            # learning: below chance over 128 ids (7 bits) and falling
     shoot(window, "gpt-trained")
+    # Predict: the run just trained writes text after a prompt
+    predicting = window.predicting
+    predicting.action.trigger()
+    qtbot.waitUntil(lambda: predicting.idle and predicting.work is not None, timeout=60_000)
+    panel = predicting.panel
+    assert not panel.run.currentText().startswith("Random"), panel.run.currentText()
+    box = panel.generate
+    assert predicting.setup.generates and box.isVisibleTo(panel)
+    qtbot.keyClicks(box.prompt, "The ")
+    box.length.setValue(60)
+    box.go.click()
+    qtbot.waitUntil(lambda: predicting.idle and not box.stop.isEnabled(), timeout=60_000)
+    text = box.output.toPlainText()
+    assert text.startswith("The ") and len(text) == 64
+    shoot(window, "gpt-generate")
