@@ -66,6 +66,11 @@ class EngineLoader(QtCore.QObject):
         if self._warm is None:
             self._warm = self._background(self._warm_up, "layerloom-warm-up")
 
+    def wait_warm(self) -> None:
+        """Wait until the warm-up's imports are done too (benchmarks that measure its memory)."""
+        if self._warm is not None:
+            self._warm.join()
+
     def _background(self, job, name: str) -> threading.Thread:
         """Start `job` on a daemon thread, holding the GUI-thread-only collection until it ends."""
         guard().hold()

@@ -16,6 +16,8 @@ from app.training.progress_line import ProgressLine
 from app.training.runs_tab import RunsTab
 from app.training.settings_form import SettingsForm
 
+LOAD_AFTER_MS = 800  # after the window's first paint
+
 
 class TrainingPanel(SettingsForm, RunsTab, ProgressLine, QtWidgets.QWidget):
     """Train/Pause/Stop, the run line (progress_line), the settings form (settings_form) and the
@@ -34,6 +36,7 @@ class TrainingPanel(SettingsForm, RunsTab, ProgressLine, QtWidgets.QWidget):
         self._init_form()
         self._built = False
         self._running = False
+        self._watching_dock = False
 
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
@@ -72,10 +75,27 @@ class TrainingPanel(SettingsForm, RunsTab, ProgressLine, QtWidgets.QWidget):
 
     # -- loading -----------------------------------------------------------------------
     def showEvent(self, event: QtGui.QShowEvent) -> None:
+        """PyTorch loads when the user opens this panel, after the window's first paint. A dock
+        tabbed behind another is "visible" to Qt (only moved off screen) and gets this event with
+        the window: it waits for its tab to be chosen (the dock's `visibilityChanged`), so that a
+        big design is not joined by PyTorch's 230 MB unasked (app.launch.WarmUp)."""
         super().showEvent(event)
+        dock = self.parentWidget()
+        while dock is not None and not isinstance(dock, QtWidgets.QDockWidget):
+            dock = dock.parentWidget()
+        if dock is not None and not self._watching_dock:
+            self._watching_dock = True
+            dock.visibilityChanged.connect(self._dock_visibility)
+        QtCore.QTimer.singleShot(LOAD_AFTER_MS, self._load_if_shown)
+
+    def _dock_visibility(self, shown: bool) -> None:
+        if shown:
+            QtCore.QTimer.singleShot(LOAD_AFTER_MS, self._load_if_shown)
+
+    def _load_if_shown(self) -> None:
         loader = engine_loader()
-        if not loader.is_ready and loader.state == "idle":
-            QtCore.QTimer.singleShot(800, loader.start)  # after the window's first paint
+        if loader.state == "idle" and self.isVisible() and not self.visibleRegion().isEmpty():
+            loader.start()
 
     def _on_loader_ready(self) -> None:
         loader = engine_loader()
