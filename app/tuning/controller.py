@@ -163,6 +163,7 @@ class TuneController(QtCore.QObject):
         return default_storage(self.doc.path), default_study_name(self.doc.project.name)
 
     def _dock_shown(self, visible: bool) -> None:
+        self.panel.set_shown(visible)
         if visible:
             self.read_study()
             self.poll.start()

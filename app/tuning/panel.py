@@ -114,8 +114,16 @@ class TunePanel(QtWidgets.QWidget):
         layout.addLayout(self.plot_host, 1)
 
         doc.settings_changed.connect(lambda section: self.show_section() if section == "search" else None)
+        # the keys Add offers (every node parameter: 0.1 s at 5,000 nodes) are listed while the
+        # dock shows (`set_shown`), once per change of the design, never for a hidden panel
+        self.shown = False
+        self._candidates_stale = True
+        self._candidates_timer = QtCore.QTimer(self)
+        self._candidates_timer.setSingleShot(True)
+        self._candidates_timer.setInterval(0)  # `replaced` and `analysed` of one open: one listing
+        self._candidates_timer.timeout.connect(self._fill_candidates)
         doc.replaced.connect(self.show_section)
-        doc.analysed.connect(lambda _a: self._fill_candidates())
+        doc.analysed.connect(lambda _a: self._candidates_changed())
         self.show_section()
 
     # -- the search section --------------------------------------------------------------
@@ -139,9 +147,22 @@ class TunePanel(QtWidgets.QWidget):
         self.space.blockSignals(False)
         self.metric_box.setCurrentText(str(section.get("metric", "val_loss")))
         self._check()
+        self._candidates_changed()
+
+    def _candidates_changed(self) -> None:
+        self._candidates_stale = True
+        if self.shown:
+            self._candidates_timer.start()
+
+    def set_shown(self, shown: bool) -> None:
+        """The dock's tab was chosen (or left): a panel tabbed behind another is still "visible" to Qt."""
+        self.shown = shown
         self._fill_candidates()
 
     def _fill_candidates(self) -> None:
+        if not self._candidates_stale or not self.shown:
+            return
+        self._candidates_stale = False
         taken = {self.space.item(i, 0).text() for i in range(self.space.rowCount())}
         keys = [key for key, _p, _v in candidates(self.doc.project) if key not in taken]
         if keys != [self.add_box.itemText(i) for i in range(self.add_box.count())]:
