@@ -34,13 +34,25 @@ class MetricPlot(PlotFrame):
         self.val = item.plot(pen=pen(VAL_COLOR, 2), symbol="o", symbolSize=5, symbolBrush=VAL_COLOR, symbolPen=None,
                              name="validation", connect="finite")
         self.metric_name: str | None = None
+        self._val_named = True                    # the legend lists "validation" (not for a GAN run)
 
     def clear_view(self) -> None:
         self.train.setData([], [])
         self.val.setData([], [])
 
+    def _name_validation(self, shown: bool) -> None:
+        """A GAN run has no validation (DESIGN §9): its legend does not name a curve it never draws."""
+        if shown == self._val_named:
+            return
+        self._val_named = shown
+        if shown:
+            self.legend.addItem(self.val, "validation")
+        else:
+            self.legend.removeItem(self.val)
+
     def draw(self, store: RunData) -> None:
         metric = store.main_metric()
+        self._name_validation(not store.adversarial)
         self.metric_name = metric
         item = plot_item(self)
         percent = bool(metric and metric.endswith("accuracy"))
