@@ -20,14 +20,18 @@ class Builder:
     """Chains nodes left to right: `b.add("Linear", out_features=10)` wires from the last node.
     `blocks` makes the library's blocks usable as node types."""
 
+    COLUMN = 220.0        # a layer node is about 160 wide
+    BLOCK_COLUMN = 300.0  # a block node's band also sums its MACs ("BasicBlock · 74.0k params · 231.61M MACs")
+
     def __init__(self, blocks: Blocks | None = None) -> None:
         self.graph = Graph()
         self.graph.blocks = blocks
-        self.column = 0
+        self.x = 0.0
 
     def add(self, type_name: str, node_id: str, *sources: str | tuple[str, int], row: int = 0, **params):
-        pos = (self.column * 220.0, row * 160.0)
-        self.column += 1
+        pos = (self.x, row * 160.0)
+        is_block = self.graph.blocks is not None and type_name in self.graph.blocks
+        self.x += self.BLOCK_COLUMN if is_block else self.COLUMN
         self.graph.add_node(type_name, node_id, params, pos)
         for port, source in enumerate(sources):
             src, src_port = source if isinstance(source, tuple) else (source, 0)
@@ -65,7 +69,7 @@ def _basic(down: bool):
         y = b.add("BatchNorm2d", "bn2", y)
         skip = x
         if down:
-            b.column -= 2
+            b.x -= 2 * b.COLUMN
             skip = b.add("Conv2d", "down", x, out_channels="$channels", kernel_size=1, stride="$stride", bias=False,
                          row=1)
             skip = b.add("BatchNorm2d", "down_bn", skip, row=1)
@@ -82,7 +86,7 @@ def _bottleneck(b: Builder) -> None:
     y = b.add("ReLU", "relu2", b.add("BatchNorm2d", "bn2", y))
     y = b.add("Conv2d", "conv3", y, out_channels="$out_channels", kernel_size=1, bias=False)
     y = b.add("BatchNorm2d", "bn3", y)
-    b.column -= 2
+    b.x -= 2 * b.COLUMN
     skip = b.add("Conv2d", "down", x, out_channels="$out_channels", kernel_size=1, stride="$stride", bias=False,
                  row=1)
     skip = b.add("BatchNorm2d", "down_bn", skip, row=1)
@@ -122,7 +126,7 @@ def _unet_down(b: Builder) -> None:
     x = b.add("Conv2d", "conv", x, out_channels="$channels", kernel_size=3, padding=1)
     skip = b.add("ReLU", "act", x)
     b.add("Output", "skip", skip, row=1)
-    b.column -= 1
+    b.x -= b.COLUMN
     b.add("Output", "down", b.add("MaxPool2d", "pool", skip, kernel_size=2))
 
 
@@ -420,7 +424,7 @@ def gan_ring() -> Project:
     x = b.add("ReLU", "g_act2", x)
     x = b.add("Linear", "g_out", x, out_features=2)
     b.add("Output", "fake", x, loss="none")
-    b.column = 0
+    b.x = 0.0
     x = b.add("Input", "x", row=1, shape=[2])
     x = b.add("Linear", "d_fc1", x, row=1, out_features=128)
     x = b.add("LeakyReLU", "d_act1", x, row=1, negative_slope=0.2)
@@ -447,7 +451,7 @@ def dcgan_digits() -> Project:
     x = b.add("ConvTranspose2d", "g_up2", x, out_channels=1, kernel_size=4, stride=2, padding=1)
     x = b.add("Sigmoid", "g_pixels", x)
     b.add("Output", "fake", x, loss="none")
-    b.column = 0
+    b.x = 0.0
     x = b.add("Input", "image", row=1, shape=[1, 8, 8])
     x = b.add("Conv2d", "d_conv1", x, row=1, out_channels=32, kernel_size=4, stride=2, padding=1)
     x = b.add("LeakyReLU", "d_act1", x, row=1, negative_slope=0.2)
