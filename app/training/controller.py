@@ -115,6 +115,7 @@ class TrainingController(QtCore.QObject):
         self._badge_key: tuple | None = None
         self._status_at = -1e9
         self.runs_root: Path | None = None
+        self._resumed = None   # the ResumePlan of a resumed run in progress
         self.last_run: Path | None = None
 
         self.action_train = self._action("actionTrain", "&Train", self.train, "F5",
@@ -127,8 +128,11 @@ class TrainingController(QtCore.QObject):
         self.action_export_trained = self._action(
             "actionExportTrained", "Export &Trained Model…", self.export_trained, None,
             "Write the selected (or latest) run's model as PyTorch code plus its trained weights")
+        self.action_resume = self._action(
+            "actionResumeRun", "&Resume Run", self.resume_run, None,
+            "Go on with the selected (or latest) stopped run from its checkpoint, in its own folder")
         self.panel = TrainingPanel(self.doc, window.editor, {"train": self.action_train, "pause": self.action_pause,
-                                                             "stop": self.action_stop})
+                                                             "stop": self.action_stop, "resume": self.action_resume})
         self.plots_host = QtWidgets.QStackedWidget()
         self.plots_host.setObjectName("trainingPlotsHost")
         # the plots' own 200 px minimum, once built, made the bottom docks take a third of a
@@ -143,6 +147,7 @@ class TrainingController(QtCore.QObject):
 
         self.panel.overlays_changed.connect(self._on_overlays)
         self.panel.export_run_requested.connect(self.export_run)
+        self.panel.runs_list.currentItemChanged.connect(lambda *_: self._update_actions())
         self.doc.replaced.connect(self._on_replaced)
         self.doc.dirty_changed.connect(lambda _dirty: self.refresh_runs())
         window.canvas.selection_changed.connect(self._on_selection)
@@ -190,23 +195,17 @@ class TrainingController(QtCore.QObject):
     # -- starting --------------------------------------------------------------------------
     def train(self) -> bool:
         """Start a run of the design as it is now; False (with the reason shown) when it cannot."""
-        window, doc = self.window, self.doc
+        doc = self.doc
         if self.session is not None:
             return False
         if not doc.analysis.valid:
             count = len(doc.analysis.errors)
             self._say(f"Cannot train yet: the design has {count} problem{'s' if count != 1 else ''}; "
                       "see the Problems panel")
-            window.docks["problemsPanel"].raise_()
+            self.window.docks["problemsPanel"].raise_()
             return False
-        if not engine_loader().is_ready:
-            self._say("Loading PyTorch…", 0)
-            QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
-        if not self.panel.ensure_built():
-            self._say(f"Training is unavailable: {engine_loader().error}")
+        if not self._engine_ready():
             return False
-        self.ensure_plots()
-        window.problems.clear_run_problems()
         project = from_dict(copy.deepcopy(to_dict(doc.project)))   # the run trains this copy
         root = runs_root(doc.path, self.user_runs_dir)
         try:
@@ -215,20 +214,72 @@ class TrainingController(QtCore.QObject):
         except OSError as exc:
             self._fail_to_start(f"cannot write the run folder in {root}: {exc.strerror or exc}")
             return False
+        source = str(doc.path.resolve()) if doc.path is not None else None
+        return self._start(project, out_dir, self._base_dir(), source, "Training started")
+
+    def resume_run(self) -> bool:
+        """Go on with the selected (or latest) run from its checkpoint, into its own folder, as
+        `train --resume` does (app.training.resume); False (with the reason shown) when it cannot."""
+        from app.training.resume import ResumeRefused, plan_resume
+
+        if self.session is not None:
+            return False
+        run = self.run_to_resume()
+        if run is None:
+            self._say("No run to resume: press Train first")
+            return False
+        try:
+            plan = plan_resume(run, self.doc.project, self._base_dir())
+        except ResumeRefused as exc:
+            self._say(f"Cannot resume: {exc}")
+            return False
+        if not self._engine_ready():
+            return False
+        said = f"Resuming {run.name} after epoch {run.epochs_done} of {run.epochs}" + (
+            f": {plan.note()}" if plan.changed else "")
+        return self._start(plan.project, run.path, plan.base_dir, run.project_file, said, run.checkpoint, plan)
+
+    def run_to_resume(self) -> RunInfo | None:
+        """The run Resume Run acts on: the one selected in the Runs tab, else the latest."""
+        run = self.panel.selected_run()
+        if run is None:
+            runs = self.panel.runs()
+            run = runs[0] if runs else None
+        return run
+
+    def _base_dir(self) -> Path:
+        """Where the design's data paths are relative to."""
+        return self.doc.path.resolve().parent if self.doc.path is not None else Path.cwd()
+
+    def _engine_ready(self) -> bool:
+        if not engine_loader().is_ready:
+            self._say("Loading PyTorch…", 0)
+            QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        if not self.panel.ensure_built():
+            self._say(f"Training is unavailable: {engine_loader().error}")
+            return False
+        self.ensure_plots()
+        self.window.problems.clear_run_problems()
+        return True
+
+    def _start(self, project, out_dir: Path, base_dir: Path, source_file: str | None, said: str,
+               resume_from: Path | None = None, plan=None) -> bool:
+        """Start the session of a new run (out_dir just made: removed again if it cannot start) or of a
+        resumed one (out_dir the kept run's, never removed; `plan` the ResumePlan)."""
         from app.training.session import TrainingSession
         from engine.training.events import TrainingError
 
-        base_dir = doc.path.resolve().parent if doc.path is not None else Path.cwd()
         try:
-            session = TrainingSession(project, base_dir=base_dir, out_dir=out_dir,
-                                      source_file=str(doc.path.resolve()) if doc.path is not None else None,
-                                      lazy=True, parent=self)
+            session = TrainingSession(project, base_dir=base_dir, out_dir=out_dir, source_file=source_file,
+                                      lazy=True, resume_from=resume_from, parent=self)
         except TrainingError as exc:   # training.processes on a device or mode that cannot take them
-            shutil.rmtree(out_dir, ignore_errors=True)
+            if resume_from is None:
+                shutil.rmtree(out_dir, ignore_errors=True)
             self._fail_to_start(exc.message, "training.device" if exc.reason == "device" else "training.processes")
             return False
         except Exception as exc:  # noqa: BLE001 -- a bug must not take the window down
-            shutil.rmtree(out_dir, ignore_errors=True)
+            if resume_from is None:
+                shutil.rmtree(out_dir, ignore_errors=True)
             self._fail_to_start(f"{type(exc).__name__}: {exc}")
             return False
         self.session = session
@@ -236,9 +287,10 @@ class TrainingController(QtCore.QObject):
         self.store = RunData()
         self.plots.set_store(self.store)
         self._badge_key = None
+        self._resumed = plan
         session.events.connect(self._on_events)
         session.ended.connect(self._on_ended)
-        doc.lock(LOCK_REASON)
+        self.doc.lock(LOCK_REASON)
         self.panel.set_running(True)
         self.panel.show_progress(self.store.progress, "starting")
         self.panel.status.setText("Starting: preparing the data and building the model…")
@@ -247,7 +299,7 @@ class TrainingController(QtCore.QObject):
         session.start()
         self.plots.start_run()
         self.timer.start()
-        self._say("Training started")
+        self._say(said, 30_000 if plan is not None else 10_000)
         self.run_started.emit()
         return True
 
@@ -302,6 +354,11 @@ class TrainingController(QtCore.QObject):
         with QtCore.QSignalBlocker(self.action_pause):
             self.action_pause.setChecked(paused)
         self.action_pause.setText("&Resume" if paused else "&Pause")
+        run = None if running else self.run_to_resume()
+        problem = "a run is in progress" if running else run.resume_problem() if run else "there is no run yet"
+        self.action_resume.setEnabled(problem is None)
+        self.action_resume.setToolTip(f"Go on with {run.name} from its checkpoint, in its own folder" if problem is None
+                                      else f"Resume Run: not now, {problem}")
 
     # -- events (GUI thread) -------------------------------------------------------------------
     def _on_events(self, batch: list) -> None:
@@ -313,8 +370,11 @@ class TrainingController(QtCore.QObject):
                 self.panel.show_progress(store.progress, store.status)
                 processes = getattr(self.session, "processes", 1)
                 on = f", {processes} processes" if processes > 1 else ""
+                resumed = (f"Resumed after epoch {event.start_epoch} of {event.epochs}"
+                           + (f" ({self._resumed.note()}). " if self._resumed.changed else ". ")
+                           if self._resumed is not None else "")
                 self.panel.status.setText(
-                    f"Training on {event.device_name}{on}: {event.dataset}, {event.train_samples:,} training / "
+                    f"{resumed}Training on {event.device_name}{on}: {event.dataset}, {event.train_samples:,} training / "
                     f"{event.val_samples:,} validation samples, {event.trainable_params:,} parameters, "
                     f"batch {event.batch_size}, {event.epochs} epochs")
             elif kind == "note":
@@ -336,7 +396,7 @@ class TrainingController(QtCore.QObject):
         if self.session is not None and now - self._status_at >= STATUS_S:
             self._status_at = now
             key = (store.revision["gradients"], store.revision["activations"])
-            if key != self._badge_key:
+            if key != self._badge_key and not (self._resumed is not None and self._resumed.changed):
                 self._badge_key = key
                 self.window.canvas.set_live_badges(badges(store, [n.id for n in self.doc.graph.nodes]))
             if store.started is not None:
@@ -347,6 +407,8 @@ class TrainingController(QtCore.QObject):
         if session is None:
             return
         self.session = None
+        self._resumed = None
+        self._overlays.pop(session.out_dir, None)   # a resumed run's curves grew: read them again when overlaid
         self.timer.stop()
         if self.plots is not None:
             # before the end is announced, every plot shows it: the budget starved some during the run
@@ -373,7 +435,7 @@ class TrainingController(QtCore.QObject):
         self.panel.status.setText(f"Training failed: {failed.message}")
         self.panel.show_result("failed", self.store.progress.fraction)
         self._say(f"Training failed: {failed.message}", 30_000)
-        if not session.started_run and session.out_dir is not None:
+        if not session.started_run and session.out_dir is not None and session.resume_from is None:
             shutil.rmtree(session.out_dir, ignore_errors=True)   # nothing ran: nothing to keep
 
     def _report_finish(self, finished: Any, session) -> None:
@@ -440,6 +502,7 @@ class TrainingController(QtCore.QObject):
         self.runs_root = root
         runs = list_runs(root, self.doc.path, self.doc.project.name)
         self.panel.show_runs(runs, root, self._overlaid)
+        self._update_actions()
         return runs
 
     def _overlays_for(self, paths):

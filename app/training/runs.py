@@ -27,6 +27,7 @@ RUN_NAME = "run.json"          # as engine.training.outputs writes them (not imp
 WEIGHTS_NAME = "weights.safetensors"
 METRICS_NAME = "metrics.csv"
 STEPS_NAME = "steps.csv"
+CHECKPOINT_NAME = "checkpoint.pt"
 
 
 def safe_name(text: str) -> str:
@@ -84,6 +85,29 @@ class RunInfo:
     @property
     def design(self) -> Path:
         return self.path / DESIGN_NAME
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.path / CHECKPOINT_NAME
+
+    @property
+    def epochs(self) -> int:
+        """The epochs the run was to train (its settings'); 0 when run.json does not say."""
+        value = self.settings.get("epochs")
+        return value if isinstance(value, int) else 0
+
+    def resume_problem(self) -> str | None:
+        """Why this run cannot go on from its checkpoint (None: it can, as `train --resume` would).
+        A failed run is not offered: from the same copy and checkpoint it would fail the same way."""
+        if self.status == "failed":
+            return "it failed; train it again instead"
+        if self.status != "finished":
+            return "its run.json does not say how it ended"
+        if self.epochs and self.epochs_done >= self.epochs:
+            return f"it completed all its {self.epochs} epochs"
+        if not self.checkpoint.is_file():
+            return f"it has no {CHECKPOINT_NAME} to go on from"
+        return None
 
     def summary(self) -> str:
         """One line for the runs list: when, how it ended, the figures it ended with."""
@@ -158,6 +182,14 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
             return list(csv.DictReader(handle))
     except OSError:
         return []
+
+
+def read_steps(path: Path, last_step: int) -> tuple[np.ndarray, np.ndarray]:
+    """A run folder's logged steps up to `last_step` (those a resume keeps): step numbers and losses."""
+    rows = _read_csv(Path(path) / STEPS_NAME)
+    steps, losses = _floats(rows, "step"), _floats(rows, "loss")
+    keep = np.isfinite(steps) & (steps <= last_step)
+    return steps[keep], losses[keep]
 
 
 def read_overlay(run: RunInfo) -> Overlay:

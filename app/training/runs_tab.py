@@ -1,5 +1,6 @@
 """The Training panel's Runs tab: the runs kept for this design, newest first, ticked to overlay
-their curves on the plots; export and show the folder of the selected one."""
+their curves on the plots; export, resume and show the folder of the selected one (buttons, and a
+run's context menu)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,7 +15,7 @@ RUN_ROLE = QtCore.Qt.ItemDataRole.UserRole
 
 class RunsTab:
     """The Runs tab of the TrainingPanel (a mixin of it: the panel declares the signals
-    `overlays_changed` and `export_run_requested` and owns `tabs`)."""
+    `overlays_changed` and `export_run_requested` and owns `tabs` and `_actions`)."""
 
     def _make_runs_tab(self) -> QtWidgets.QWidget:
         tab = QtWidgets.QWidget()
@@ -33,6 +34,8 @@ class RunsTab:
         self.runs_list.setItemDelegate(WrappingDelegate(self.runs_list))
         self.runs_list.itemChanged.connect(self._on_run_item_changed)
         self.runs_list.itemDoubleClicked.connect(lambda item, _c: self.export_run_requested.emit(item.data(0, RUN_ROLE)))
+        self.runs_list.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.CustomContextMenu)
+        self.runs_list.customContextMenuRequested.connect(self._show_run_menu)
         layout.addWidget(self.runs_list, 1)
         row = QtWidgets.QHBoxLayout()
         self.export_button = QtWidgets.QPushButton("Export trained model…")
@@ -98,6 +101,25 @@ class RunsTab:
     def selected_run(self) -> RunInfo | None:
         item = self.runs_list.currentItem()
         return item.data(0, RUN_ROLE) if item is not None else None
+
+    def run_menu(self, item: QtWidgets.QTreeWidgetItem) -> QtWidgets.QMenu:
+        """A run's context menu: Resume Run (the window's action, which acts on the selected run),
+        export, show the folder. The run is selected first, so that the actions act on it."""
+        self.runs_list.setCurrentItem(item)
+        menu = QtWidgets.QMenu(self.runs_list)
+        menu.setObjectName("runMenu")
+        menu.addAction(self._actions["resume"])
+        menu.addSeparator()
+        menu.addAction("Export trained model…", self._export_selected)
+        menu.addAction("Show folder", self._show_selected_folder)
+        return menu
+
+    def _show_run_menu(self, pos: QtCore.QPoint) -> None:
+        item = self.runs_list.itemAt(pos)
+        if item is not None:
+            menu = self.run_menu(item)
+            menu.exec(self.runs_list.viewport().mapToGlobal(pos))
+            menu.deleteLater()
 
     def _export_selected(self) -> None:
         run = self.selected_run()

@@ -25,6 +25,12 @@ A design whose `training.processes` asks for several trains on that many process
 rank 0 (engine.training.distributed.LocalGroup, which starts the other ranks and ends them), so the
 events, plots, Pause and Stop are rank 0's, and a Stop ends every rank after the same step.
 
+With `resume_from` (a run folder's checkpoint.pt, out_dir that folder) the run goes on as `train
+--resume` does: the trainer restores the checkpoint and the RunWriter keeps the rows it covers. At
+RunStarted the adapter reads that earlier part, the trainer's restored epochs and the step log the
+writer has just rewritten (nothing newer is in it yet), and sends it as `RunHistory`, so the plots
+show the whole run.
+
 `stop()`, `pause()` and `resume()` are the trainer's own (safe from any thread). `ended` fires
 on the GUI thread after the thread has finished, with the Finished or Failed event.
 """
@@ -54,6 +60,16 @@ class BoundaryUnavailable:
 
     kind: ClassVar[str] = "boundary_unavailable"
     message: str
+
+
+@dataclass(frozen=True)
+class RunHistory:
+    """What a resumed run trained before its checkpoint: its epochs (EpochEnded) and logged step losses."""
+
+    kind: ClassVar[str] = "run_history"
+    epochs: tuple
+    steps: Any      # step numbers (numpy)
+    losses: Any
 
 
 @dataclass(frozen=True)
@@ -95,20 +111,26 @@ class TrainingSession(QtCore.QObject):
 
     def __init__(self, project: Project, *, base_dir: Path, out_dir: Path | None,
                  source_file: str | None = None, boundary: bool = True, overrides: dict | None = None,
-                 lazy: bool = False, parent: QtCore.QObject | None = None):
+                 lazy: bool = False, resume_from: Path | None = None, parent: QtCore.QObject | None = None):
         super().__init__(parent)
         from engine.training import RunWriter, Trainer
+        from engine.training.events import TrainingError
 
         self.out_dir = out_dir
+        self.resume_from = resume_from
         self.processes = _processes(project, overrides)
         group = tags = None
+        if self.processes > 1 and resume_from is not None:
+            raise TrainingError(f"a run on {self.processes} processes goes on from the command line: python main.py "
+                                f"train FILE --out {out_dir} --resume", "settings")
         if self.processes > 1:   # raises TrainingError for a device or mode that cannot take them
             from engine.training.distributed import LocalGroup
 
             group = LocalGroup(project, self.processes, base_dir=base_dir, out_dir=out_dir, overrides=overrides)
             self.trainer, tags = group.trainer, group.tags
         else:
-            self.trainer = Trainer(project, base_dir=base_dir, out_dir=out_dir, overrides=overrides)
+            self.trainer = Trainer(project, base_dir=base_dir, out_dir=out_dir, overrides=overrides,
+                                   resume_from=resume_from)
         self.writer = (RunWriter(out_dir, self.trainer, source_file=source_file, tags=tags)
                        if out_dir is not None else None)
         self.trainer.subscribe(self._on_event)
@@ -174,6 +196,8 @@ class TrainingSession(QtCore.QObject):
             extra = self._boundary(event)
         if kind == "run_started":
             self.started_run = True
+            if self.resume_from is not None and self.out_dir is not None:
+                extra.insert(0, self._history(event.start_epoch))
         urgent = not self._lazy or kind in URGENT
         with self._lock:
             self._queue.append(event)
@@ -183,6 +207,12 @@ class TrainingSession(QtCore.QObject):
                 self._pending = True
         if wake:
             self._wake.emit()
+
+    def _history(self, start_epoch: int) -> RunHistory:
+        from app.training.runs import read_steps
+
+        steps, losses = read_steps(self.out_dir, self.trainer.global_step)
+        return RunHistory(tuple(e for e in self.trainer.history if e.epoch <= start_epoch), steps, losses)
 
     def _boundary(self, event: Any) -> list[Any]:
         try:

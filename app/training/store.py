@@ -167,6 +167,11 @@ class RunData:
         # one point per optimiser step when the event carries each step's loss, else its mean;
         # filed as one block (a fast run sends hundreds of steps a second)
         losses = tuple(getattr(e, "losses", ()) or ()) or (e.loss,)
+        self._file_losses(np.arange(e.step - len(losses) + 1, e.step + 1, dtype=np.float64), losses)
+        self._bump("loss", "progress")
+
+    def _file_losses(self, steps: np.ndarray, losses) -> None:
+        """Step losses as loss-plot rows (x, step, loss, smoothed), the moving average carried on."""
         smoothed = []
         ema, count = self._ema, self._ema_count
         for loss in losses:
@@ -177,10 +182,14 @@ class RunData:
             else:
                 smoothed.append(loss)
         self._ema, self._ema_count = ema, count
-        steps = np.arange(e.step - len(losses) + 1, e.step + 1, dtype=np.float64)
-        spe = p.steps_per_epoch
+        spe = self.progress.steps_per_epoch
         self.steps.extend(np.column_stack([steps / spe if spe else steps, steps, losses, smoothed]))
-        self._bump("loss", "progress")
+
+    def _on_run_history(self, e) -> None:
+        """A resumed run's earlier part (app.training.session.RunHistory), filed before its live steps."""
+        self.epochs[:0] = e.epochs
+        self._file_losses(np.asarray(e.steps, dtype=np.float64), np.asarray(e.losses, dtype=np.float64))
+        self._bump("loss", "metric")
 
     def _on_epoch_ended(self, e) -> None:
         self.epochs.append(e)
