@@ -129,7 +129,7 @@ def make_menus(window) -> None:
     training = window.training
     train = bar.addMenu("&Train")
     train.setObjectName("menuTrain")
-    train.addActions([training.action_train, training.action_pause, training.action_stop])
+    train.addActions([training.action_train, training.action_pause, training.action_stop, training.action_resume])
     train.addSeparator()
     train.addActions([window.predicting.action, window.tuning.action, training.action_export_trained])
 
