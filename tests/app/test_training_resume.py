@@ -134,6 +134,14 @@ def test_a_stopped_gan_run_resumes_with_its_samples_and_both_players(trainer_win
     controller = window.training
     folder = stop_after(window, qtbot, 2)
     assert json.loads((folder / "run.json").read_text())["epochs_done"] < 8
+    # Pause and Stop work on a resumed run as on a new one, and a run stopped again resumes again
+    controller.action_resume.trigger()
+    controller.action_pause.trigger()
+    qtbot.waitUntil(lambda: controller.store.status == "paused", timeout=RUN_TIMEOUT_MS)
+    assert controller.action_pause.text() == "&Resume" and not controller.action_resume.isEnabled()
+    controller.action_stop.trigger()
+    assert wait_end(window, qtbot).reason == "stopped"
+    assert json.loads((folder / "run.json").read_text())["epochs_done"] < 8
     result = resume(window, qtbot)
     assert result.kind == "finished" and result.reason == "completed", result
     assert "own copy" not in controller.panel.status.text()   # the design is unchanged
