@@ -1,4 +1,4 @@
-"""Training in the window: the Train / Pause / Stop actions, the design lock, the redraw timer,
+"""Training in the window: the Train / Pause / Stop / Resume Run actions, the design lock, the redraw timer,
 the canvas's live badges, failures, and the runs kept beside the design.
 
     actionTrain ─► snapshot of the project ─► TrainingSession (QThread) ─► events (queued, coalesced)
