@@ -17,12 +17,11 @@ of the window's ~200,000 objects (Qt wrappers, torch, NodeGraphQt) stalled the e
 allocated (under 1 ms). Garbage that existed before the run waits until the last release
 unfreezes it.
 
-A design's objects get the same treatment (`design_loading`, `design_built`): while a big
-design's items are built, no automatic full collection runs (each walked every object of the
-nodes built so far: 0.2-1 s turns); once they are built, one full collection on the GUI thread
-frees the garbage of the design it replaced (0.9-1.0 s of event-loop turns after a 5,000-node
-one) and freezes what is alive, since it stays alive as long as the design is open. A worker's
-release then leaves the design frozen; what its hold froze besides waits for the next design.
+A design's objects are frozen too once its items are built (`design_built`): they live as long
+as it is open, and unfrozen every full collection walked them all (0.2-1 s at 5,000 nodes, now
+and then while the user edits). A worker's release then leaves them frozen (what its hold froze
+besides waits as well); `design_replaced` unfreezes it all when another design is shown, so that
+the automatic collector frees the old design's garbage.
 """
 from __future__ import annotations
 
@@ -32,7 +31,6 @@ import gc
 from PySide6 import QtCore
 
 INTERVAL_MS = 500
-NO_FULL = 1 << 30  # a threshold for the oldest generation that automatic collection never reaches
 
 
 class GuiThreadCollection(QtCore.QObject):
@@ -45,7 +43,6 @@ class GuiThreadCollection(QtCore.QObject):
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(INTERVAL_MS)
         self._timer.timeout.connect(self.collect_due)
-        self._thresholds: tuple[int, int, int] | None = None  # as they were before a design loaded
         self.design_frozen = False
 
     def hold(self) -> None:
@@ -81,22 +78,18 @@ class GuiThreadCollection(QtCore.QObject):
             gc.collect(generation)
 
     # -- a design's objects ----------------------------------------------------------------
-    def design_loading(self) -> None:
-        """A big design's items are being built: young generations only, until `design_built`."""
-        if self._thresholds is None:
-            self._thresholds = gc.get_threshold()
-            gc.set_threshold(*self._thresholds[:2], NO_FULL)
-
     def design_built(self) -> None:
-        """The shown design is built (call it on the GUI thread, in idle time): the garbage of what
-        it replaced is collected here, once, and what is alive is frozen."""
-        if self._thresholds is not None:
-            gc.set_threshold(*self._thresholds)
-            self._thresholds = None
-        gc.unfreeze()
-        gc.collect()
+        """Every item of the shown design is built (on the GUI thread, in idle time): the young
+        garbage is collected and what lives is frozen."""
+        gc.collect(1)
         gc.freeze()
         self.design_frozen = True
+
+    def design_replaced(self) -> None:
+        """Another design is being shown: what the last one froze can be collected again."""
+        if self.design_frozen:
+            self.design_frozen = False
+            gc.unfreeze()
 
 
 @functools.cache

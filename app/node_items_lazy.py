@@ -25,7 +25,7 @@ REFRESH_S = 0.2       # stand-ins are re-read at most this often while batches r
 GROUP = 4             # nodes built between two looks at the clock
 STAND_IN = (180.0, 90.0)  # the size a node not built yet is drawn with (about a layer node's)
 STAND_IN_WIRE = (150, 110, 70, 200)
-SETTLE_MS = 300       # idle time after the last item is built before the design settles (app.gc_guard)
+SETTLE_MS = 300       # idle time after the last item is built before the design is frozen (app.gc_guard)
 
 
 class StandIns(QtWidgets.QGraphicsItem):
@@ -129,9 +129,9 @@ class LazyItems(QtCore.QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._batch)
-        self._settle = QtCore.QTimer(self)  # the garbage of the design replaced is collected, once,
-        self._settle.setSingleShot(True)    # when the new one is built (in the bench: 0.9-1 s of
-        self._settle.setInterval(SETTLE_MS)  # turns while a 5,000-node design built after another)
+        self._settle = QtCore.QTimer(self)  # once every item is built, the design is frozen
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(lambda: guard().design_built())
 
     @property
@@ -162,11 +162,11 @@ class LazyItems(QtCore.QObject):
         self.batches = 0
         self._ordered_for = None
         self._settle.stop()
+        guard().design_replaced()
         if len(nodes) <= SYNC_LIMIT:
             self._order = nodes[::-1]
             self._take(len(nodes), None)
             return
-        guard().design_loading()
         self._refresh(force=True)
         if focus is None:
             placed = [n.pos for n in nodes if n.pos is not None] or [(0.0, 0.0)]
