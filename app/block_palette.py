@@ -79,6 +79,7 @@ class BlockPalette(QtCore.QObject):
         palette.search.textChanged.connect(self._filter)
         self.canvas.library_drop_requested.connect(self.add_from_library)
         self.canvas.search_blocks = self.search_entries
+        self.canvas.allows = self.allows
         self.doc.analysed.connect(lambda _analysis: self._fill_project())
         self.doc.replaced.connect(self._fill_project)
 
@@ -88,21 +89,36 @@ class BlockPalette(QtCore.QObject):
         item = self._sections[section]
         return [item.child(i).text(0) for i in range(item.childCount())]
 
+    def _offered(self, blocks: Blocks, name: str) -> bool:
+        """Not a block that is or uses the block edited: a block cannot hold itself."""
+        edited = self.doc.edited_graph_name()
+        return edited is None or edited not in with_dependencies(blocks, name)
+
     def search_entries(self) -> dict[str, list[str]]:
         """The blocks for the canvas's Tab search, by section: the project's by name, a library's by
         its entry ("library/Name"); a library block the project has is listed as the project's.
-        Inside a block, blocks that are or use the block edited are left out (a block cannot hold itself)."""
-        project, edited = self.doc.project.blocks, self.doc.edited_graph_name()
-
-        def offered(blocks: Blocks, name: str) -> bool:
-            return edited is None or edited not in with_dependencies(blocks, name)
-
-        out: dict[str, list[str]] = {name: [f"Blocks.{name}"] for name in project.names() if offered(project, name)}
+        Inside a block, blocks that are or use the block edited are left out (`_offered`)."""
+        project = self.doc.project.blocks
+        out: dict[str, list[str]] = {name: [f"Blocks.{name}"] for name in project.names() if self._offered(project, name)}
         for title, source in SECTIONS[1:]:
             for name in self.sources[source].names():
-                if name not in project and offered(self.sources[source], name):
+                if name not in project and self._offered(self.sources[source], name):
                     out.setdefault(name, []).append(f"{title}.{source}/{name}")
         return out
+
+    def allows(self, entry: str) -> bool:
+        """Whether a dropped (or searched) type may go in the level edited: False, with the reason
+        in the status bar, for a block the Tab search leaves out there (a drop inside its own
+        definition was reported afterwards as a recursion error)."""
+        source, _, name = entry.rpartition("/")
+        blocks = self.sources.get(source) if source else self.doc.project.blocks
+        if blocks is None or name not in blocks or self._offered(blocks, name):
+            return True
+        edited = self.doc.edited_graph_name()
+        why = "a block cannot hold itself" if name == edited else f"{name} uses {edited}, which cannot hold itself"
+        self.window.show_message(f"Cannot add {name} inside {edited}: {why}; leave the block (Esc) "
+                                 "to add it elsewhere")
+        return False
 
     def reload_personal(self) -> None:
         path = personal_library_path()

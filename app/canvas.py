@@ -134,6 +134,9 @@ class Canvas(QtCore.QObject):
         # name -> NodeGraphQt-style "Section.Name", or "Section.source/Name" for a library's block
         self.search_blocks: Callable[[], dict[str, list[str]]] = dict
         self._searched: dict[str, list[str]] = {}
+        # whether a type (a block: "Name" or "library/Name") may be added to the level edited; set by
+        # app.block_palette, which says why not in the status bar
+        self.allows: Callable[[str], bool] = lambda _entry: True
         self.viewer.tab_pressed.connect(self.show_tab_search)
         self.viewer.scene().selectionChanged.connect(self._on_selection_changed)
         self.graph: Graph | None = None
@@ -381,6 +384,8 @@ class Canvas(QtCore.QObject):
 
     def _create_gesture(self, type_name: str, pos: tuple[float, float]) -> None:
         name = type_name.rsplit(".", 1)[-1]  # Tab search gives the NodeGraphQt type
+        if not self.allows(name):
+            return
         if "/" in name:  # a library's block, as the palette drags it
             self.library_drop_requested.emit(name, pos)
         else:
