@@ -40,13 +40,7 @@ from engine.training.accelerate import (
     first_non_finite,
 )
 from engine.training.adversarial import Adversarial, gan_design
-from engine.training.checkpoint import (
-    cpu_state,
-    epoch_row,
-    load_checkpoint,
-    load_initial_weights,
-    save_checkpoint,
-)
+from engine.training.checkpoint import cpu_state, epoch_row, load_checkpoint, save_checkpoint
 from engine.training.device import DeviceInfo, autocast_dtype, is_out_of_memory, place_splits, resolve_device
 from engine.training.events import (
     CheckpointSaved,
@@ -65,6 +59,7 @@ from engine.training.events import (
 )
 from engine.training.gan_design import GanDesign
 from engine.training.program import TrainingProgram
+from engine.training.run_model import build_run_model
 from engine.training.settings import TrainingSettings, parse_training
 from engine.training.supervised import Supervised
 from engine.training.telemetry import Sampler
@@ -232,32 +227,11 @@ class Trainer:
                                             keep_stored=device.type == "cuda")
         except DataError as exc:
             raise TrainingError(str(exc), "data") from None
-        from engine.codegen import CodegenError, build_model, generate_code
-
-        try:  # the model is built from the very source that `export` writes and the run saves as model.py
-            self.source = generate_code(project)
-            model = build_model(project)
-        except CodegenError as exc:
-            raise TrainingError(f"the design cannot be compiled: {exc}", "graph") from None
-        node_ids = self.node_ids = [n.id for n in project.graph.nodes]
-        if s.initial_weights is not None:
-            path = Path(s.initial_weights.path).expanduser()
-            path = path if path.is_absolute() else self.base_dir / path
-            loaded = load_initial_weights(model, path, s.initial_weights.nodes, set(node_ids))
-            self._notes.append(f"initial weights for {', '.join(loaded)} from {path.name}")
-        children = dict(model.named_children())
-        frozen = [n.id for n in project.graph.nodes if not n.trainable and n.id in children]
-        for node in frozen:
-            children[node].requires_grad_(False)
-        model.to(device)
-        if s.channels_last:
-            model.to(memory_format=torch.channels_last)
+        built = build_run_model(project, s, self.base_dir, device)
+        self.source, model, self.params = built.source, built.model, built.params
+        self._notes += built.notes
         self.model = model
-        params = [p for p in model.parameters() if p.requires_grad]
-        if not params:
-            raise TrainingError("nothing to train: the model has no trainable parameters (every layer is frozen "
-                                "or has no weights)", "settings")
-        self.params = params
+        node_ids = self.node_ids = [n.id for n in project.graph.nodes]
         # data on the device
         self.generator = torch.Generator().manual_seed(self.seed)
         self.train_split, self.val_split = place_splits(data, device)
@@ -439,6 +413,30 @@ class Trainer:
         last_event = epoch_start
         stopped = False
         self.batch = skip
+
+        def report(now: float, wait: bool) -> None:
+            """One Step event for the steps since the last one (their losses read from the device)."""
+            nonlocal loss_sum, last_event
+            taken = readings.take(self.global_step, wait=wait)
+            if taken is None:
+                return
+            values, lrs, sizes, upto = taken
+            step, batch_index = self.global_step, self.batch
+            bad = first_non_finite(values)
+            if bad is not None:
+                back = upto - len(values) + 1 + bad
+                raise _NonFinite(values[bad], epoch, back, batch_index - (step - back))
+            samples = sum(sizes)
+            weighted = sum(v * b for v, b in zip(values, sizes))
+            loss_sum += weighted
+            active = clock.active + (now - epoch_start)
+            rate = clock.steps / active if active > 0 else 0.0
+            self.emit(Step(epoch, upto, batch_index - (step - upto), self.steps_per_epoch, len(values),
+                           weighted / samples, program.lr, samples / max(now - last_event, 1e-9),
+                           (total_steps - step) / rate if rate > 0 else math.inf, now - clock.started,
+                           tuple(values), tuple(lrs)))
+            last_event = now
+
         for batch_index, (xs, ys) in enumerate(self.train_loader, 1):
             if batch_index <= skip:
                 continue
@@ -468,25 +466,11 @@ class Trainer:
             now = time.perf_counter()
             last = batch_index == self.steps_per_epoch
             if now - last_event >= step_period or last:
-                taken = readings.take(step, wait=last)
-                if taken is not None:
-                    values, lrs, sizes, upto = taken
-                    bad = first_non_finite(values)
-                    if bad is not None:
-                        back = upto - len(values) + 1 + bad
-                        raise _NonFinite(values[bad], epoch, back, batch_index - (step - back))
-                    samples = sum(sizes)
-                    weighted = sum(v * b for v, b in zip(values, sizes))
-                    loss_sum += weighted
-                    active = clock.active + (now - epoch_start)
-                    rate = clock.steps / active if active > 0 else 0.0
-                    self.emit(Step(epoch, upto, batch_index - (step - upto), self.steps_per_epoch, len(values),
-                                   weighted / samples, program.lr, samples / max(now - last_event, 1e-9),
-                                   (total_steps - step) / rate if rate > 0 else math.inf, now - clock.started,
-                                   tuple(values), tuple(lrs)))
-                    last_event = now
+                report(now, last)
             if sample:
                 self._sample_layers()
+        if stopped:   # the steps since the last Step get theirs: steps.csv stays whole for a resume
+            report(time.perf_counter(), True)
         seconds = time.perf_counter() - epoch_start
         clock.active += seconds
         return None if stopped else _Trained(loss_sum, loss_count, epoch_start, seconds, skip)

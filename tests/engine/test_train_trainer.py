@@ -125,6 +125,27 @@ def test_stop_is_honoured_within_one_step():
     assert result.steps == 5 and seen[-1] == 5
 
 
+
+def test_a_stop_between_step_events_reports_every_step_trained():
+    """Steps trained after the last Step event got none when a stop ended the epoch, so steps.csv
+    (and a resumed run's loss curve) skipped them: a stop at step 41 left rows up to 30."""
+    trainer = Trainer(spiral({"epochs": 50, "telemetry": {"step_hz": 0.001}}))
+    steps = []
+    trainer.subscribe(lambda e: steps.append(e) if isinstance(e, Step) else None)
+    trainer.prepare()
+    train_step = trainer.program.step
+
+    def step_then_stop(*args):
+        out = train_step(*args)
+        if trainer.global_step == 7:
+            trainer.stop()
+        return out
+
+    trainer.program.step = step_then_stop
+    result = trainer.run()
+    assert isinstance(result, Finished) and result.reason == "stopped" and result.steps == 7
+    assert sum(e.steps for e in steps) == 7 and steps[-1].step == 7 and len(steps[-1].losses) == 7
+
 def test_stop_and_pause_from_another_thread():
     trainer = Trainer(spiral({"epochs": 10_000, "telemetry": EVERY_STEP}))
     events = []
