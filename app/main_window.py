@@ -15,6 +15,7 @@ from app.document import Document
 from app.drop import LoomDrop
 from app.editor import Editor
 from app.exporting import ask_trained, export_file_name, export_with_cursor, trained_run
+from app.gc_guard import guard
 from app.importing import Importer
 from app.layout import place_unplaced
 from app.menus import EXAMPLES_DIR, make_actions, make_menus
@@ -307,11 +308,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _open(self, path: Path, as_copy: bool) -> None:
         """Load `path` (raises LoomFileError and leaves the open design untouched on failure)."""
-        project = load(path)
-        place_unplaced(project)
-        if as_copy:  # an untitled copy trains from the example's own weights file
-            anchor_initial_weights(project, path.parent)
-        self.doc.replace(project, None if as_copy else path)
+        with guard().opening():
+            project = load(path)
+            place_unplaced(project)
+            if as_copy:  # an untitled copy trains from the example's own weights file
+                anchor_initial_weights(project, path.parent)
+            self.doc.replace(project, None if as_copy else path)
         if not as_copy:
             self._remember(path)
 
