@@ -35,7 +35,32 @@ from PySide6 import QtCore
 INTERVAL_MS = 500
 
 
-class GuiThreadCollection(QtCore.QObject):
+class CountedHold:
+    """`hold()` and `release()` from any number of holders: the first hold and the last release
+    act (`_first_hold`, `_last_release`); a release without a hold does nothing."""
+
+    holders = 0
+
+    def hold(self) -> None:
+        if self.holders == 0:
+            self._first_hold()
+        self.holders += 1
+
+    def release(self) -> None:
+        if self.holders == 0:
+            return
+        self.holders -= 1
+        if self.holders == 0:
+            self._last_release()
+
+    def _first_hold(self) -> None:
+        raise NotImplementedError
+
+    def _last_release(self) -> None:
+        raise NotImplementedError
+
+
+class GuiThreadCollection(CountedHold, QtCore.QObject):
     """A counted hold on "collect on the GUI thread only"; use `guard()` for the shared one."""
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
@@ -47,25 +72,19 @@ class GuiThreadCollection(QtCore.QObject):
         self._timer.timeout.connect(self.collect_due)
         self.design_frozen = False
 
-    def hold(self) -> None:
-        if self.holders == 0:
-            self._was_enabled = gc.isenabled()
-            gc.disable()
-            gc.freeze()
-            self._timer.start()
-        self.holders += 1
+    def _first_hold(self) -> None:
+        self._was_enabled = gc.isenabled()
+        gc.disable()
+        gc.freeze()
+        self._timer.start()
 
-    def release(self) -> None:
-        if self.holders == 0:
-            return
-        self.holders -= 1
-        if self.holders == 0:
-            self._timer.stop()
-            if not self.design_frozen:
-                gc.unfreeze()
-            self.collect_due()
-            if self._was_enabled:
-                gc.enable()
+    def _last_release(self) -> None:
+        self._timer.stop()
+        if not self.design_frozen:
+            gc.unfreeze()
+        self.collect_due()
+        if self._was_enabled:
+            gc.enable()
 
     def collect_due(self) -> None:
         """Collect the generations the automatic collector would have collected by now."""

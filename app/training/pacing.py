@@ -25,6 +25,8 @@ from collections.abc import Callable
 
 from PySide6 import QtCore
 
+from app.gc_guard import CountedHold
+
 GUI_SHARE = 0.04      # the GUI thread's CPU time while a run trains, as a share of the wall clock
 BURST_S = 0.05        # idle time is saved up to this much CPU time (a redraw or two at once)
 MAX_DEBT_S = 0.5      # an overspent thread is not held back for more than share / this long
@@ -102,7 +104,7 @@ class Paced(QtCore.QObject):
         self._timer.start()
 
 
-class GilSwitching:
+class GilSwitching(CountedHold):
     """A counted hold on a short GIL switch interval, taken while a run trains in the window.
 
     Why: the training thread gives up the GIL in every torch operation and must take it back
@@ -114,21 +116,14 @@ class GilSwitching:
     thread alone never switches, so nothing else changes."""
 
     def __init__(self) -> None:
-        self.holders = 0
         self._was = sys.getswitchinterval()
 
-    def hold(self) -> None:
-        if self.holders == 0:
-            self._was = sys.getswitchinterval()
-            sys.setswitchinterval(TRAINING_SWITCH_S)
-        self.holders += 1
+    def _first_hold(self) -> None:
+        self._was = sys.getswitchinterval()
+        sys.setswitchinterval(TRAINING_SWITCH_S)
 
-    def release(self) -> None:
-        if self.holders == 0:
-            return
-        self.holders -= 1
-        if self.holders == 0:
-            sys.setswitchinterval(self._was)
+    def _last_release(self) -> None:
+        sys.setswitchinterval(self._was)
 
 
 @functools.cache

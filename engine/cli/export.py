@@ -23,10 +23,7 @@ def run(path: str, out: str, fmt: str | None = None, weights: str | None = None,
         result = export(project, out, fmt, weights, analysis=analysis)
     except ExportError as exc:
         raise CommandError(str(exc)) from None
-    for written in result.paths:
-        print(f"wrote {written}")
-    for note in result.notes:
-        print(f"  {note}")
+    _say_written(result.paths, result.notes, "")
     return 0
 
 
@@ -42,9 +39,13 @@ def _training_script(project, path: str, out: str, fmt: str | None, weights: str
         result = write_training_script(project, out, Path(path).resolve().parent, analysis)
     except ScriptError as exc:
         raise CommandError(str(exc)) from None
-    for written in result.paths:
-        print(f"wrote {written}")
-    for note in result.notes:
-        print(f"  note: {note}")
+    _say_written(result.paths, result.notes, "note: ")
     print(f"  run it with: python {out}   (or: torchrun --nproc_per_node 2 {out})")
     return 0
+
+
+def _say_written(paths, notes, note_prefix: str) -> None:
+    for written in paths:
+        print(f"wrote {written}")
+    for note in notes:
+        print(f"  {note_prefix}{note}")
