@@ -311,7 +311,7 @@ class PredictController(QtCore.QObject):
         if self.setup is not None and self.setup.kind in ("sequence", "vector"):
             values = sample.reshape(-1) if sample.ndim == 1 or sample.shape[-1] != 1 else sample[..., 0]
             shown = " ".join(f"{v:g}" for v in values.reshape(-1)[:64])
-            panel.sample_text.setText(f"{prediction.source}: [{shown}]{target}")
+            panel.show_sample_values(f"[{shown}]")
         panel.input_title.setText(panel.input_title.text().split("  ·")[0] + f"  · {prediction.source}{target}")
         tokens = None
         if self.setup is not None and self.setup.dtype == "int64":

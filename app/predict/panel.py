@@ -159,10 +159,33 @@ class PredictPanel(QtWidgets.QScrollArea):
             self.inputs.setCurrentWidget(self.sequence)
             self.input_title.setText(f"<b>Input</b>  '{setup.input_id}' {list(setup.shape)}, "
                                      f"{setup.count} validation samples")
-        self.inputs.setFixedHeight(self.inputs.currentWidget().sizeHint().height()
-                                   if kind != "points" else 2 * 250)
+        if kind == "points":
+            self.inputs.setFixedHeight(2 * 250)
+        else:
+            self.fit_inputs()
         self.generate.setVisible(setup.generates)
         self.set_notes(setup.notes)
+
+    def show_sample_values(self, text: str) -> None:
+        """A sequence's values under its picker (the title says which sample and its target)."""
+        self.sample_text.setText(text)
+        self.fit_inputs()
+
+    def fit_inputs(self) -> None:
+        """The input area as tall as its page needs at its width: the values wrap, and a height
+        taken from the size hint before they were set cut their second line off."""
+        page = self.inputs.currentWidget()
+        layout = page.layout()
+        width = self.inputs.width()
+        if layout is not None and layout.hasHeightForWidth() and width > 0:
+            self.inputs.setFixedHeight(layout.totalHeightForWidth(width))
+        else:
+            self.inputs.setFixedHeight(page.sizeHint().height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.inputs.currentWidget() is not self.plane:   # once the body has its new width
+            QtCore.QTimer.singleShot(0, self.fit_inputs)
 
     def set_notes(self, notes: list[str]) -> None:
         self.notes.setText("Note: " + "; ".join(notes) if notes else "")

@@ -185,3 +185,19 @@ def test_predict_refuses_a_design_with_problems_by_name(open_window, tmp_path, q
     window.predicting.action.trigger()
     qtbot.waitUntil(lambda: window.predicting.error is not None, timeout=WAIT_MS)
     assert "problem" in window.predicting.panel.notes.text()
+
+
+def test_a_sequence_sample_shows_its_values_whole_and_once(open_window, qtbot):
+    """On transformer_tokens at 1280x800 the values' second line was cut off (the input area's
+    height was taken before they were set), and the sample and its target were said twice."""
+    window = open_window(EXAMPLES / "transformer_tokens.loom")
+    predicting = open_predict(window, qtbot)
+    panel = predicting.panel
+    qtbot.waitUntil(lambda: "[" in panel.sample_text.text(), timeout=WAIT_MS)
+    panel.resize(300, panel.height())     # a narrow dock: the values wrap
+    qtbot.wait(50)
+    label = panel.sample_text
+    assert label.height() >= label.heightForWidth(label.width())
+    assert label.mapTo(panel.inputs, label.rect().bottomLeft()).y() <= panel.inputs.height()
+    assert "validation sample" not in label.text() and "target" not in label.text()
+    assert "target" in panel.input_title.text()
