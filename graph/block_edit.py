@@ -307,7 +307,9 @@ def _replace_selections(graph: Graph, chosen: list[_Selection], block: BlockDef,
         members = [n for n in nodes if n.id in inside]
         xs = [n.pos[0] for n in members if n.pos]
         ys = [n.pos[1] for n in members if n.pos]
-        pos = (sum(xs) / len(xs), sum(ys) / len(ys)) if xs else None
+        # where the selection starts (a block node is wider than a layer's: at the selection's
+        # centre it lay over the node after it), at the selection's mean height
+        pos = (min(xs), sum(ys) / len(ys)) if xs else None
         values = {p.name: vectors[p.name][number] for p in block.params}
         index = min(i for i, n in enumerate(nodes) if n.id in inside)
         nodes = [n for n in nodes if n.id not in inside]

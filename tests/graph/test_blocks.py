@@ -359,3 +359,16 @@ def test_rename_remove_and_import_blocks():
     edit.undo()
     assert not fresh.blocks
     assert isinstance(library, Blocks)
+
+
+def test_a_made_block_node_stands_where_its_selection_starts():
+    """At the selection's centre the block node (wider than a layer's: its band sums the MACs)
+    lay over the node after it."""
+    p = flat_resnet()
+    g = p.graph
+    ids = stage_ids(g, "layer1_0")
+    xs = [g[i].pos[0] for i in ids]
+    ys = [g[i].pos[1] for i in ids]
+    edit = make_block(g, [ids], "Res")
+    node = g[edit.result[1][0]]
+    assert node.pos == (min(xs), sum(ys) / len(ys))
