@@ -119,7 +119,7 @@ def test_gan_ring_built_by_hand_trains_pauses_resumes_and_stops(trainer_window, 
     assert window.open_path(example_copy(tmp_path, "spiral_mlp", epochs=1))
     start(window, qtbot)
     assert wait_end(window, qtbot).kind == "finished"
-    assert legend_labels(loss) == ["train (smoothed)", "validation"] and loss.legend.columnCount == 1
+    assert legend_labels(loss) == ["train (smoothed)", "validation"] and loss.legend.columnCount == 2   # one row
 
 
 def legend_labels(plot) -> list[str]:

@@ -39,7 +39,9 @@ class LossPlot(PlotFrame):
     def _controls(self) -> None:
         item = plot_item(self)
         style(item, "epoch", "loss")
-        self.legend = item.addLegend(offset=(-6, 6), labelTextSize="8pt")
+        # two columns: one row for a supervised run, out of the way of its falling curves in a
+        # plot of about 90 px (in two rows "validation" lay over the curves' tails)
+        self.legend = item.addLegend(offset=(-6, 6), labelTextSize="8pt", colCount=2)
         self._overlay_bounds = np.empty(0)               # their lowest and highest loss
         self.raw = item.plot(pen=pen(TRAIN_COLOR, 1, 70), connect="finite", autoDownsampleFactor=SAMPLES_PER_PIXEL)
         self.smooth = item.plot(pen=pen(TRAIN_COLOR, 2), name="train (smoothed)", connect="finite",
@@ -81,7 +83,7 @@ class LossPlot(PlotFrame):
 
     def _name_curves(self, gan: bool) -> None:
         """The legend names the curves this kind of run draws: a GAN's step loss is D's, it has no
-        validation, and its players take two columns so that every entry fits the plot's height."""
+        validation; its players go in the same two columns, so that every entry fits the plot's height."""
         if gan == self._gan_legend:
             return
         self._gan_legend = gan
@@ -96,7 +98,6 @@ class LossPlot(PlotFrame):
             for curve in self.players.values():
                 legend.removeItem(curve)
             legend.addItem(self.val, "validation")
-        legend.setColumnCount(2 if gan else 1)
 
     def draw(self, store: RunData) -> None:
         steps = store.steps.array

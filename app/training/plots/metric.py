@@ -28,7 +28,7 @@ class MetricPlot(PlotFrame):
     def _controls(self) -> None:
         item = plot_item(self)
         style(item, "epoch", "accuracy (%)")
-        self.legend = item.addLegend(offset=(-6, -6), labelTextSize="8pt")
+        self.legend = item.addLegend(offset=(-6, -6), labelTextSize="8pt", colCount=2)   # one row (see loss.py)
         self.train = item.plot(pen=pen(TRAIN_COLOR, 2), symbol="o", symbolSize=4, symbolBrush=TRAIN_COLOR,
                                symbolPen=None, name="train", connect="finite")
         self.val = item.plot(pen=pen(VAL_COLOR, 2), symbol="o", symbolSize=5, symbolBrush=VAL_COLOR, symbolPen=None,
