@@ -129,8 +129,12 @@ class Builder:
 
     def _get_attr(self, node: fx.Node) -> Any:
         module = self.source.module
-        if node.target not in {k for k, _ in (*module.named_parameters(), *module.named_buffers())}:
+        buffers = {k for k, _ in module.named_buffers()}
+        if node.target not in buffers | {k for k, _ in module.named_parameters()}:
             return _Const(None)  # a tensor forward made of constants alone (`torch.ones(6, 6).triu(1)`), kept by fx
+        traced = node.meta.get("traced")
+        if node.target in buffers and traced is not None and traced.causal:
+            return _Const(None)  # a causal mask the module holds (`register_buffer("mask", ...)`): is_causal
         return self.problem(node, node.target, "a tensor held by the module is used directly (a learned parameter "
                             "or buffer outside any layer); LayerLoom's layers hold their own weights")
 

@@ -74,3 +74,35 @@ def test_another_mask_is_refused_naming_the_keyword_and_line(tmp_path):
     assert len(problems) == 1
     assert problems[0].startswith("attn (model.py:17): attn_mask= is not the causal mask")
     assert "Traceback" not in str(caught.value)
+
+
+BUFFER_MODEL = '''
+import torch
+from torch import nn
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(11, 16)
+        self.attn = nn.MultiheadAttention(16, 2, batch_first=True)
+        self.register_buffer("mask", torch.triu(torch.ones(6, 6, dtype=torch.bool), 1))
+
+    def forward(self, tokens):
+        x = self.embed(tokens)
+        y, _ = self.attn(x, x, x, attn_mask=self.mask)
+        return y
+
+
+def example_inputs(batch_size=2):
+    return (torch.randint(0, 11, (batch_size, 6)),)
+'''
+
+
+def test_a_causal_mask_held_as_a_buffer_is_the_nodes_is_causal(tmp_path):
+    """GPT-style code keeps its mask in a buffer; it was refused as a learned tensor outside a layer."""
+    path = tmp_path / "model.py"
+    path.write_text(BUFFER_MODEL)
+    result = import_model(f"{path}:Model")
+    assert {n.id: n for n in result.project.graph.nodes}["attn"].params.get("is_causal") is True
+    assert result.max_difference <= 1e-5
