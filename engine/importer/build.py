@@ -56,6 +56,15 @@ class _Const:
     value: Any
 
 
+@dataclass
+class _PaddingMask:
+    """`tokens == padding_id` of a token Input: an attention's key-padding mask, which a design
+    writes from that Input's `padding_id`."""
+
+    input: str
+    padding_id: int
+
+
 class _Bad:
     """A value that could not come in; what reads it is not reported again."""
 
@@ -180,6 +189,10 @@ class Builder:
         for message in problems:
             self.problem(node, where, message)
         args, kwargs = list(node.args), dict(node.kwargs)
+        if layer.masks is not None:
+            padded = self._padding(module, layer, args, kwargs)
+            if isinstance(padded, str):
+                return self.problem(node, where, padded)
         causal = self._causal(module, layer, args, kwargs) if layer.masks is not None else False
         if isinstance(causal, (str, _Bad)):
             return self.problem(node, where, causal) if isinstance(causal, str) else causal
@@ -204,6 +217,41 @@ class Builder:
         values = layer.resolve(params)[0]
         return _Partial(node_id, (), functions.port_paths(layer, values, len(outputs)), node.meta["traced"],
                         functions.joined_ports(layer, values, len(outputs)))
+
+    def _padding_mask(self, node: fx.Node, first: Any) -> _PaddingMask | None:
+        """`tokens == 0` (or `tokens.eq(0)`) on a token Input: a key-padding mask in the making."""
+        if called(node) != "eq" or not isinstance(first, _Port) or len(node.args) != 2:
+            return None
+        value = node.args[1]
+        source = next((n for n in self.graph.nodes if n.id == first.node), None)
+        if source is None or source.type != "Input" or source.params.get("dtype") != "int64" \
+                or not isinstance(value, int) or isinstance(value, bool):
+            return None
+        return _PaddingMask(source.id, value)
+
+    def _padding(self, module: nn.Module, layer: LayerType, args: list[Any], kwargs: dict[str, Any]) -> str | None:
+        """An attention call's key-padding mask (`masks.padding`, by keyword or by position), taken out
+        of `args`/`kwargs`: `tokens == padding_id` sets that token Input's `padding_id`, from which the
+        design writes the same mask. A message for another mask."""
+        key = layer.masks.padding
+        names = list(inspect.signature(type(module).forward).parameters)[1:]
+        if key in names and names.index(key) < len(args):
+            at = names.index(key)
+            kwargs.update(zip(names[at:], args[at:]))
+            del args[at:]
+        mask = kwargs.pop(key, None)
+        if mask is None:
+            return None
+        held = self.values.get(mask) if isinstance(mask, fx.Node) else None
+        if not isinstance(held, _PaddingMask):
+            return (f"{key}= is not `tokens == padding_id` of a token Input; LayerLoom masks the padding "
+                    "of a token Input with a padding_id")
+        source = next(n for n in self.graph.nodes if n.id == held.input)
+        if source.params.get("padding_id", held.padding_id) != held.padding_id:
+            return f"{key}= masks padding id {held.padding_id}, another mask of '{held.input}' padding id " \
+                   f"{source.params['padding_id']}; an Input has one padding id"
+        source.params["padding_id"] = held.padding_id
+        return None
 
     def _causal(self, module: nn.Module, layer: LayerType, args: list[Any], kwargs: dict[str, Any]) -> bool | str | _Bad:
         """Whether an attention call passes the causal mask by its type's keywords (`masks.causal`:
@@ -257,6 +305,9 @@ class Builder:
         meta: Meta = node.meta["traced"]
         if node.target is operator.getitem:
             return self._getitem(node, first, where)
+        padding = self._padding_mask(node, first)
+        if padding is not None:
+            return padding
         if (isinstance(first, _Const) or (not meta.is_tensor and meta.items is None)
                 or (node.all_input_nodes and all(isinstance(self.values.get(a), _Const) for a in node.all_input_nodes))):
             return _Const(meta.value)  # sizes, numbers, and what is made of them alone (a mask: torch.ones(x.size(1), ...))

@@ -106,3 +106,49 @@ def test_a_causal_mask_held_as_a_buffer_is_the_nodes_is_causal(tmp_path):
     result = import_model(f"{path}:Model")
     assert {n.id: n for n in result.project.graph.nodes}["attn"].params.get("is_causal") is True
     assert result.max_difference <= 1e-5
+
+
+PADDED_MODEL = '''
+import torch
+from torch import nn
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(11, 16, padding_idx=0)
+        self.attn = nn.MultiheadAttention(16, 2, batch_first=True)
+        self.layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+
+    def forward(self, tokens):
+        x = self.embed(tokens)
+        y, _ = self.attn(x, x, x, {attn})
+        return self.layer(y, {layer})
+
+
+def example_inputs(batch_size=2):
+    tokens = torch.randint(1, 11, (batch_size, 6))
+    tokens[:, -2:] = 0
+    return (tokens,)
+'''
+
+
+@pytest.mark.parametrize(("attn", "layer"), [
+    ("key_padding_mask=tokens == 0", "src_key_padding_mask=tokens == 0"),
+    ("tokens.eq(0)", "None, tokens.eq(0)"),                 # positional, as a method
+])
+def test_a_key_padding_mask_made_in_forward_is_the_token_inputs_padding_id(tmp_path, attn, layer):
+    """`key_padding_mask=tokens == padding_id` was refused; the design writes it from the Input's padding_id."""
+    path = tmp_path / "model.py"
+    path.write_text(PADDED_MODEL.replace("{attn}", attn).replace("{layer}", layer))
+    result = import_model(f"{path}:Model")
+    nodes = {n.id: n for n in result.project.graph.nodes}
+    assert nodes["tokens"].params.get("padding_id") == 0
+    assert result.max_difference <= 1e-5
+
+
+def test_another_key_padding_mask_is_refused_naming_the_keyword(tmp_path):
+    path = tmp_path / "model.py"
+    path.write_text(PADDED_MODEL.replace("{attn}", "key_padding_mask=tokens > 5").replace("{layer}", ""))
+    with pytest.raises(ImportFailure, match="key_padding_mask= is not `tokens == padding_id`"):
+        import_model(f"{path}:Model")
