@@ -18,7 +18,7 @@ def layered_positions(graph: Graph, sizes: dict[str, Size], gap_x: float = 70.0,
     by their order in the file. Columns are centred on one horizontal axis. Nodes on a
     cycle (only possible in a broken file) go in one last column.
     """
-    ids = [n.id for n in graph.nodes]
+    ids = [n.id for n in graph.nodes if isinstance(n.id, str)]   # a broken file's [1, 2] is not an id
     known = set(ids)
     edges = [e for e in graph.edges if e.src in known and e.dst in known]
     order, leftover = topological_order(ids, edges)
@@ -75,6 +75,7 @@ def place_unplaced(project: Project) -> None:
     if any(n.pos is not None for n in graph.nodes):  # keep the placed ones; put the rest underneath
         bottom = max(n.pos[1] for n in graph.nodes if n.pos is not None) + 200.0
         positions = {k: (x, y + bottom) for k, (x, y) in positions.items()}
-    for node in graph.nodes:
-        if node.pos is None:
-            node.pos = positions[node.id]
+    below = max((y for _, y in positions.values()), default=0.0) + 200.0
+    for index, node in enumerate(graph.nodes):
+        if node.pos is None:   # a node whose id is not text (reported by the analysis) goes in a row below
+            node.pos = positions.get(node.id) if isinstance(node.id, str) else (index * 230.0, below)

@@ -58,3 +58,23 @@ def test_a_node_id_that_is_a_list_opens_with_the_training_panel_built(make_windo
         window.open_path(path, ask=False)
         qtbot.wait(50)
     assert not raised
+
+
+def test_a_list_id_in_a_file_without_positions_opens_and_is_reported(make_window, dialogs, tmp_path, qtbot):
+    """Found by the fuzz above: a hand-written file (no positions) with a node id of [] broke the
+    layout of unplaced nodes with a TypeError (unhashable) instead of opening with the problem named."""
+    import json
+
+    window = make_window(EXAMPLES / "spiral_mlp.loom")
+    document = json.loads((EXAMPLES / "spiral_mlp.loom").read_text(encoding="utf-8"))
+    for node in document["graph"]["nodes"]:
+        node.pop("pos", None)
+    document["graph"]["nodes"][0]["id"] = []
+    path = tmp_path / "list_id.loom"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with qtbot.captureExceptions() as raised:
+        assert window.open_path(path, ask=False)
+        qtbot.wait(50)
+    assert not raised
+    assert all(n.pos is not None for n in window.doc.graph.nodes)
+    assert any(d.field == "id" for d in window.doc.analysis.errors)
