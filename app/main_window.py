@@ -244,7 +244,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._shown = True
             if not self._layout_restored:
                 self._default_dock_sizes()
-            QtCore.QTimer.singleShot(0, self._restore_view)
+            QtCore.QTimer.singleShot(0, self, self._restore_view)
 
     def _on_loading(self, built: int, total: int) -> None:
         if built < total:

@@ -42,7 +42,7 @@ class LoomViewer(NodeViewer):
         if seen is None or seen.isEmpty():
             return
         if not design.isNull() and seen.contains(design):
-            QtCore.QTimer.singleShot(0, self.refit)
+            QtCore.QTimer.singleShot(0, self, self.refit)
         else:
             self.show_at(seen.center(), scale)
 

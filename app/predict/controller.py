@@ -233,7 +233,7 @@ class PredictController(QtCore.QObject):
     def _level_changed(self) -> None:
         """A block entered or left: the canvas's node items are new, so are their pictures."""
         self.overlays.forget()
-        QtCore.QTimer.singleShot(0, self._show_overlays)   # once the canvas has built the level's items
+        QtCore.QTimer.singleShot(0, self, self._show_overlays)   # once the canvas has built the level's items
 
     def _show_overlays(self) -> None:
         from app.predict.glance import glance

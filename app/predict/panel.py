@@ -185,7 +185,7 @@ class PredictPanel(QtWidgets.QScrollArea):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self.inputs.currentWidget() is not self.plane:   # once the body has its new width
-            QtCore.QTimer.singleShot(0, self.fit_inputs)
+            QtCore.QTimer.singleShot(0, self, self.fit_inputs)   # dropped with the panel
 
     def set_notes(self, notes: list[str]) -> None:
         self.notes.setText("Note: " + "; ".join(notes) if notes else "")

@@ -169,7 +169,7 @@ class TrainingController(QtCore.QObject):
     # -- the plots -----------------------------------------------------------------------
     def _on_loader_ready(self) -> None:
         if engine_loader().is_ready:
-            QtCore.QTimer.singleShot(0, self.ensure_plots)
+            QtCore.QTimer.singleShot(0, self, self.ensure_plots)
 
     def ensure_plots(self):
         """Build the plots (imports pyqtgraph) the first time they are needed."""

@@ -48,7 +48,7 @@ class TuneController(QtCore.QObject):
         self.doc.replaced.connect(self.refresh_runs)
         self.doc.dirty_changed.connect(lambda _dirty: self.refresh_runs())
         self.training.run_ended.connect(lambda _event: self.refresh_runs())
-        QtCore.QTimer.singleShot(0, self.refresh_runs)
+        QtCore.QTimer.singleShot(0, self, self.refresh_runs)
 
         self.thread = None
         self.best = None            # (trial number, params, value) of the study's best trial

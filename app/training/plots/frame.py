@@ -250,7 +250,7 @@ class PlotFrame(QtWidgets.QFrame):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        QtCore.QTimer.singleShot(0, self.refresh)
+        QtCore.QTimer.singleShot(0, self, self.refresh)
 
     def received_data(self) -> bool:
         return self.store is not None and self.store.has_data(self.group)
